@@ -1,0 +1,69 @@
+# itsup: the two commands of the README, and a few more.
+#   make run    installs what is missing, builds, creates a demo database,
+#               serves http://127.0.0.1:8080 and prints how to log in
+#   make check  installs what is missing, builds (normal and ASan+UBSan) and
+#               runs every test
+#   make bench  runs the benchmarks in bench/ and prints their figures
+
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+LISTEN ?= 127.0.0.1:8080
+DEMO_DB ?= var/demo.db
+DEMO_LOGINS ?= var/demo-logins.txt
+
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+
+.PHONY: all deps build asan run check unit api bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps
+
+$(BUILD)/build.ninja:
+	@meson setup $(BUILD) --buildtype=debugoptimized >/dev/null
+
+$(ASAN_BUILD)/build.ninja:
+	@meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) >/dev/null
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) >/dev/null
+
+run: build
+	@mkdir -p var
+	@if [ ! -f $(DEMO_DB) ]; then $(BUILD)/itsup demo --db $(DEMO_DB) --credentials $(DEMO_LOGINS); fi
+	@echo
+	@echo "itsup is starting on http://$(LISTEN)   (Ctrl-C stops it)"
+	@echo "Log in through the API with any of these (all share one password):"
+	@sed 's/^/    /' $(DEMO_LOGINS)
+	@echo "  e.g. curl -si -X POST http://$(LISTEN)/api/v1/auth/login -H 'Content-Type: application/json' \\"
+	@echo "         -d '{\"email\":\"admin@demo.itsup.test\",\"password\":\"'$$(sed -n 's/^password: //p' $(DEMO_LOGINS))'\"}'"
+	@echo
+	@exec $(BUILD)/itsup serve --db $(DEMO_DB) --listen $(LISTEN)
+
+unit: build asan
+	@echo "== unit tests (normal build)"
+	@meson test -C $(BUILD) --print-errorlogs --no-rebuild
+	@echo "== unit tests (ASan+UBSan build)"
+	@meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild
+
+api: build asan
+	@echo "== API tests against a real server (normal build)"
+	@ITSUP_BIN=$(CURDIR)/$(BUILD)/itsup node --test --test-concurrency=2 tests/api/*.test.mjs
+	@echo "== API tests against a real server (ASan+UBSan build)"
+	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 node --test --test-concurrency=2 tests/api/*.test.mjs
+
+check: unit api
+	@echo "make check: all tests passed"
+
+bench: build
+	@bash bench/run
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,331 @@
+/*
+ * api_tenant.c: client organisations (the tenants) and their contacts.
+ *
+ * Provider staff see every client; client roles see their own
+ * organisation, and another organisation's objects answer 404 (the store
+ * enforces it). Client admins and co-managed IT (client_it) may manage
+ * their own organisation's contacts; client users may only read them.
+ */
+#include "base/common.h"
+
+#include <ctype.h>
+
+#include "base/jschema.h"
+#include "http/http.h"
+
+/* ---- rendering ------------------------------------------------------------------ */
+
+static json_t *client_json(const struct client *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "name", json_string(c->name));
+	json_object_set_new(o, "timezone", json_string(c->timezone));
+	json_object_set_new(o, "email_domain", json_str_or_null(c->email_domain));
+	json_object_set_new(o, "notes", json_str_or_null(c->notes));
+	json_object_set_new(o, "active", json_boolean(c->active));
+	json_object_set_new(o, "created_at", json_instant(c->created_at));
+	json_object_set_new(o, "updated_at", json_instant(c->updated_at));
+	return o;
+}
+
+static json_t *contact_json(const struct contact *c)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "client_id", json_integer(c->client_id));
+	json_object_set_new(o, "name", json_string(c->name));
+	json_object_set_new(o, "email", json_str_or_null(c->email));
+	json_object_set_new(o, "phone", json_str_or_null(c->phone));
+	json_object_set_new(o, "title", json_str_or_null(c->title));
+	json_object_set_new(o, "created_at", json_instant(c->created_at));
+	json_object_set_new(o, "updated_at", json_instant(c->updated_at));
+	return o;
+}
+
+static bool domain_ok(const char *d)
+{
+	size_t n = strlen(d);
+
+	if (n < 3 || n > 253 || !strchr(d, '.') || d[0] == '.' || d[0] == '-' || d[n - 1] == '.')
+		return false;
+	for (; *d; d++)
+		if (!islower((unsigned char)*d) && !isdigit((unsigned char)*d) && *d != '.' && *d != '-')
+			return false;
+	return true;
+}
+
+/* ---- clients ------------------------------------------------------------------------ */
+
+static const struct jfield client_fields[] = {
+	{ "name", JT_STRING, 0, offsetof(struct client, name), 1, 200, NULL },
+	{ "timezone", JT_TZ, 0, offsetof(struct client, timezone), 1, 64, NULL },
+	{ "email_domain", JT_STRING, JF_NULLABLE, offsetof(struct client, email_domain), 0, 253, NULL },
+	{ "notes", JT_TEXT, JF_NULLABLE, offsetof(struct client, notes), 0, 10000, NULL },
+	{ "active", JT_BOOL, 0, offsetof(struct client, active), 0, 0, NULL },
+};
+
+static const unsigned client_bits[] = { F_NAME, F_TIMEZONE, F_EMAIL_DOMAIN, F_NOTES, F_ACTIVE };
+
+/* Validates a client body; create requires name. Fills fields bits. */
+static bool client_parse(struct req *r, struct client *c, unsigned *fields, bool create)
+{
+	struct jseen seen;
+	json_t *errs = json_array();
+
+	jschema_parse(r->json, client_fields, ARRAY_SIZE(client_fields), c, &seen, errs);
+	if (create && !(seen.present & 1))
+		jschema_error(errs, "name", "is required");
+	if (c->email_domain && !domain_ok(c->email_domain))
+		jschema_error(errs, "email_domain", "must be a lower-case domain name such as example.com");
+	if (json_array_size(errs)) {
+		req_invalid(r, errs);
+		return false;
+	}
+	json_decref(errs);
+	*fields = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(client_bits); i++)
+		if (seen.present & (1ull << i))
+			*fields |= client_bits[i];
+	if (!seen.present && !create) {
+		errs = json_array();
+		jschema_error(errs, "", "nothing to change");
+		req_invalid(r, errs);
+		return false;
+	}
+	return true;
+}
+
+static void client_answer(struct req *r, int64_t id, int status)
+{
+	struct client c;
+	struct err e;
+	enum result rc = store_client_get(r->srv->store, &r->scope, id, r->a, &c, &e);
+
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	req_etag(r, c.version);
+	if (status == 201)
+		req_header(r, "Location", arena_printf(r->a, "/api/v1/clients/%" PRId64, c.id));
+	req_json(r, status, client_json(&c));
+}
+
+static void written_client(struct req *r)
+{
+	if (r->w.rc != RC_OK) {
+		req_fail(r, r->w.rc, &r->w.err);
+		return;
+	}
+	if (r->w.replayed)
+		req_header(r, "Idempotent-Replayed", "true");
+	client_answer(r, r->w.id, r->w.kind == W_CLIENT_CREATE ? 201 : 200);
+}
+
+void h_client_create(struct req *r)
+{
+	struct store_write *w = &r->w;
+	unsigned fields;
+
+	req_write_init(r, W_CLIENT_CREATE, "client.create", "client");
+	w->in.client.active = true;
+	w->in.client.timezone = "UTC";
+	if (!client_parse(r, &w->in.client, &fields, true))
+		return;
+	w->audit.detail = arena_printf(r->a, "name %s", w->in.client.name);
+	req_write(r, written_client);
+}
+
+void h_client_list(struct req *r)
+{
+	struct list_q q;
+	struct client_list l;
+	struct err e;
+	enum result rc;
+	json_t *items;
+
+	if (!req_page(r, &q))
+		return;
+	rc = store_client_list(r->srv->store, &r->scope, &q, r->a, &l, &e);
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < l.n; i++)
+		json_array_append_new(items, client_json(&l.items[i]));
+	req_json(r, 200, page_json(items, l.next_after));
+}
+
+void h_client_get(struct req *r)
+{
+	client_answer(r, r->params[0], 200);
+}
+
+void h_client_patch(struct req *r)
+{
+	int64_t version;
+
+	if (!req_if_match(r, &version))
+		return;
+	req_write_init(r, W_CLIENT_UPDATE, "client.update", "client");
+	r->w.id = r->params[0];
+	r->w.if_version = version;
+	r->w.in.client.active = true;
+	if (!client_parse(r, &r->w.in.client, &r->w.fields, false))
+		return;
+	req_write(r, written_client);
+}
+
+/* ---- contacts ------------------------------------------------------------------------ */
+
+static const struct jfield contact_fields[] = {
+	{ "name", JT_STRING, 0, offsetof(struct contact, name), 1, 200, NULL },
+	{ "email", JT_EMAIL, JF_NULLABLE, offsetof(struct contact, email), 3, 254, NULL },
+	{ "phone", JT_STRING, JF_NULLABLE, offsetof(struct contact, phone), 0, 50, NULL },
+	{ "title", JT_STRING, JF_NULLABLE, offsetof(struct contact, title), 0, 100, NULL },
+};
+
+static const unsigned contact_bits[] = { F_NAME, F_EMAIL, F_PHONE, F_TITLE };
+
+static bool may_manage_contacts(const struct scope *s)
+{
+	return role_is_staff(s->role) || s->role == ROLE_CLIENT_ADMIN || s->role == ROLE_CLIENT_IT;
+}
+
+static bool contact_parse(struct req *r, struct contact *c, unsigned *fields, bool create)
+{
+	struct jseen seen;
+	json_t *errs = json_array();
+
+	jschema_parse(r->json, contact_fields, ARRAY_SIZE(contact_fields), c, &seen, errs);
+	if (create && !(seen.present & 1))
+		jschema_error(errs, "name", "is required");
+	if (!seen.present && !create)
+		jschema_error(errs, "", "nothing to change");
+	if (json_array_size(errs)) {
+		req_invalid(r, errs);
+		return false;
+	}
+	json_decref(errs);
+	*fields = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(contact_bits); i++)
+		if (seen.present & (1ull << i))
+			*fields |= contact_bits[i];
+	/* E-mail addresses are compared without case; store them lowercased. */
+	if (c->email) {
+		char *lower = arena_strdup(r->a, c->email);
+		for (char *p = lower; p && *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		c->email = lower;
+	}
+	return true;
+}
+
+static void contact_answer(struct req *r, int64_t id, int status)
+{
+	struct contact c;
+	struct err e;
+	enum result rc = store_contact_get(r->srv->store, &r->scope, id, r->a, &c, &e);
+
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	req_etag(r, c.version);
+	if (status == 201)
+		req_header(r, "Location", arena_printf(r->a, "/api/v1/contacts/%" PRId64, c.id));
+	req_json(r, status, contact_json(&c));
+}
+
+static void written_contact(struct req *r)
+{
+	if (r->w.rc != RC_OK) {
+		req_fail(r, r->w.rc, &r->w.err);
+		return;
+	}
+	if (r->w.replayed)
+		req_header(r, "Idempotent-Replayed", "true");
+	contact_answer(r, r->w.id, r->w.kind == W_CONTACT_CREATE ? 201 : 200);
+}
+
+void h_contact_create(struct req *r)
+{
+	struct store_write *w = &r->w;
+	unsigned fields;
+
+	if (!scope_sees_tenant(&r->scope, r->params[0])) {
+		req_problem(r, 404, "not-found", "Not found", "client not found");
+		return;
+	}
+	if (!may_manage_contacts(&r->scope)) {
+		req_deny(r, "client users cannot manage contacts");
+		return;
+	}
+	req_write_init(r, W_CONTACT_CREATE, "contact.create", "contact");
+	if (!contact_parse(r, &w->in.contact, &fields, true))
+		return;
+	w->in.contact.client_id = r->params[0];
+	req_write(r, written_contact);
+}
+
+void h_contact_list(struct req *r)
+{
+	struct list_q q;
+	struct contact_list l;
+	struct client c;
+	struct err e;
+	enum result rc;
+	json_t *items;
+
+	if (!req_page(r, &q))
+		return;
+	rc = store_client_get(r->srv->store, &r->scope, r->params[0], r->a, &c, &e);
+	if (rc == RC_OK) {
+		q.client_id = c.id;
+		rc = store_contact_list(r->srv->store, &r->scope, &q, r->a, &l, &e);
+	}
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < l.n; i++)
+		json_array_append_new(items, contact_json(&l.items[i]));
+	req_json(r, 200, page_json(items, l.next_after));
+}
+
+void h_contact_get(struct req *r)
+{
+	contact_answer(r, r->params[0], 200);
+}
+
+void h_contact_patch(struct req *r)
+{
+	int64_t version;
+	struct contact cur;
+	struct err e;
+	enum result rc;
+
+	/* Visibility first: another organisation's contact is 404, not 403. */
+	rc = store_contact_get(r->srv->store, &r->scope, r->params[0], r->a, &cur, &e);
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	if (!may_manage_contacts(&r->scope)) {
+		req_deny(r, "client users cannot manage contacts");
+		return;
+	}
+	if (!req_if_match(r, &version))
+		return;
+	req_write_init(r, W_CONTACT_UPDATE, "contact.update", "contact");
+	r->w.id = r->params[0];
+	r->w.if_version = version;
+	if (!contact_parse(r, &r->w.in.contact, &r->w.fields, false))
+		return;
+	req_write(r, written_contact);
+}

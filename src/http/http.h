@@ -1,0 +1,206 @@
+/*
+ * http.h: the HTTP layer's contract with its handlers (api_*.c).
+ *
+ * A request flows (DESIGN.md section 3):
+ *   libmicrohttpd thread -> body collected under a ceiling -> route table
+ *   (method, pattern, handler, permission) -> auth middleware builds the
+ *   scope (session cookie + CSRF header, or Bearer token) -> handler:
+ *   parse and validate JSON -> pure decision -> store call with the scope.
+ *
+ * Handlers are plain functions of struct req. A read answers at once with
+ * req_json()/req_problem(). A write fills r->w and calls req_write(r,
+ * then): the connection is suspended (its thread serves others), the store
+ * commits the write with others (group commit), and then(r) runs on a
+ * libmicrohttpd thread to answer. then may start another write.
+ *
+ * Everything a request allocates comes from r->a, freed once when the
+ * request completes.
+ */
+#ifndef ITSUP_HTTP_H
+#define ITSUP_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/scope.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "store/store.h"
+
+struct req;
+struct server;
+
+typedef void (*handler_fn)(struct req *r);
+
+enum perm {
+	P_PUBLIC,     /* no login */
+	P_ENROL,      /* any login, even one that still has to enrol MFA */
+	P_USER,       /* any login that passed MFA */
+	P_STAFF,      /* admin, dispatcher, technician */
+	P_DISPATCH,   /* admin, dispatcher */
+	P_ADMIN,      /* admin */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;   /* "/api/v1/clients/{id}/contacts" */
+	handler_fn fn;
+	enum perm perm;
+	bool json_body;        /* expects a JSON object body */
+	bool idempotent;       /* accepts Idempotency-Key */
+};
+
+#define REQ_MAX_PARAMS 4
+#define REQ_MAX_HEADERS 8
+
+struct req {
+	struct server *srv;
+	struct MHD_Connection *conn;
+	struct arena *a;
+	const char *method, *url;
+	char addr[64];
+	int64_t t0_ns;
+
+	struct buf body;
+	bool body_too_big;
+	json_t *json;                   /* parsed body (route.json_body) */
+
+	const struct route *route;
+	int route_idx;                  /* -1: no route */
+	int64_t params[REQ_MAX_PARAMS]; /* {id} values in order */
+
+	bool authed, via_cookie;
+	struct scope scope;
+	unsigned char session_hash[32];
+	struct session session;
+
+	/* the answer */
+	int status;
+	char *out;
+	size_t out_len;
+	const char *ctype;
+	struct { const char *name, *value; } hdrs[REQ_MAX_HEADERS];
+	int nhdrs;
+
+	void *ctx;                      /* the handler's own state */
+
+	/* a write in progress */
+	struct store_write w;
+	handler_fn then;
+	int state;
+};
+
+struct server {
+	struct config cfg;
+	struct store *store;
+	struct MHD_Daemon *d;
+	char bound[160];       /* the address actually listened on */
+	int inflight;         /* writes submitted and not yet resumed */
+};
+
+/* ---- server ------------------------------------------------------------ */
+
+enum result server_start(struct server *s, struct err *e);
+void server_stop(struct server *s);
+
+/* The route table (routes.c) and its size. */
+extern const struct route routes[];
+extern const size_t routes_count;
+
+/* Pure: matches path against pattern, filling params (at most max).
+ * Returns the number of params, or -1 when it does not match. */
+int route_match(const char *pattern, const char *path, int64_t *params, int max);
+
+/* ---- answering ---------------------------------------------------------- */
+
+/* Answers status with the JSON value (steals the reference). */
+void req_json(struct req *r, int status, json_t *v);
+void req_text(struct req *r, int status, const char *ctype, const char *text, size_t len);
+void req_header(struct req *r, const char *name, const char *value);
+/* RFC 9457 problem+json. type is a short slug ("validation", "not-found")
+ * appended to the project's problem URI base. */
+void req_problem(struct req *r, int status, const char *slug, const char *title,
+		 const char *detail);
+/* 400 with errors: [{field, message}] (steals errs). */
+void req_invalid(struct req *r, json_t *errs);
+/* Answers a failed result the standard way (one mapping, result_status). */
+void req_fail(struct req *r, enum result rc, const struct err *e);
+int result_status(enum result rc);
+
+/* Records a permission denial in the audit log, then answers 403. */
+void req_deny(struct req *r, const char *why);
+
+/* Submits r->w; then(r) answers once it is committed. */
+void req_write(struct req *r, handler_fn then);
+/* Prepares r->w for kind with the caller's scope, address and audit action. */
+void req_write_init(struct req *r, enum store_wkind kind, const char *action,
+		    const char *object_type);
+
+/* ---- request helpers ------------------------------------------------------ */
+
+const char *req_query(struct req *r, const char *name);
+const char *req_header_in(struct req *r, const char *name);
+/* Parses limit/cursor into q; answers 400 and returns false when bad. */
+bool req_page(struct req *r, struct list_q *q);
+/* Parses If-Match ("v<version>" quoted) into *version (0 when absent);
+ * answers 400 and returns false when malformed. */
+bool req_if_match(struct req *r, int64_t *version);
+/* Sets ETag from a version. */
+void req_etag(struct req *r, int64_t version);
+/* Adds {items, next_cursor} paging fields. */
+json_t *page_json(json_t *items, int64_t next_after);
+/* Fills r->w.idem_key/fp from the Idempotency-Key header; false (answered)
+ * when malformed. */
+bool req_idempotency(struct req *r);
+
+/* RFC 3339 string or JSON null for 0. */
+json_t *json_instant(int64_t ms);
+json_t *json_str_or_null(const char *s);
+
+/* ---- metrics (metrics.c) ------------------------------------------------- */
+
+void metrics_init(size_t nroutes);
+void metrics_record(int route_idx, int status, int64_t ns);
+/* Prometheus text exposition into out. */
+void metrics_render(struct server *s, struct buf *out);
+
+/* ---- handlers ------------------------------------------------------------- */
+
+void h_healthz(struct req *r);
+void h_readyz(struct req *r);
+void h_metrics(struct req *r);
+void h_openapi(struct req *r);
+void h_settings_get(struct req *r);
+void h_settings_patch(struct req *r);
+
+void h_login(struct req *r);
+void h_logout(struct req *r);
+void h_me(struct req *r);
+void h_token_create(struct req *r);
+void h_totp_enrol(struct req *r);
+void h_totp_confirm(struct req *r);
+
+void h_client_create(struct req *r);
+void h_client_list(struct req *r);
+void h_client_get(struct req *r);
+void h_client_patch(struct req *r);
+void h_contact_create(struct req *r);
+void h_contact_list(struct req *r);
+void h_contact_get(struct req *r);
+void h_contact_patch(struct req *r);
+
+void h_user_create(struct req *r);
+void h_user_list(struct req *r);
+void h_user_get(struct req *r);
+void h_user_patch(struct req *r);
+
+/* The MFA policy for provider staff (settings; on unless turned off). */
+bool settings_mfa_required(struct req *r);
+
+/* Renderers shared by handlers. */
+json_t *user_json(const struct user *u);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * routes.c: the route table. One line per endpoint: method, pattern,
+ * handler, the permission the middleware checks, whether it takes a JSON
+ * body, whether it honours Idempotency-Key. Object-level rules (which
+ * client, which user) are the handlers' and the store's.
+ */
+#include "base/common.h"
+#include "base/util.h"
+#include "http/http.h"
+
+const struct route routes[] = {
+	/* service */
+	{ "GET", "/healthz", h_healthz, P_PUBLIC, false, false },
+	{ "GET", "/readyz", h_readyz, P_PUBLIC, false, false },
+	{ "GET", "/metrics", h_metrics, P_PUBLIC, false, false },
+	{ "GET", "/api/v1/openapi.json", h_openapi, P_PUBLIC, false, false },
+	/* authentication */
+	{ "POST", "/api/v1/auth/login", h_login, P_PUBLIC, true, false },
+	{ "POST", "/api/v1/auth/logout", h_logout, P_ENROL, false, false },
+	{ "GET", "/api/v1/me", h_me, P_ENROL, false, false },
+	{ "POST", "/api/v1/me/totp", h_totp_enrol, P_ENROL, false, false },
+	{ "POST", "/api/v1/me/totp/confirm", h_totp_confirm, P_ENROL, true, false },
+	{ "POST", "/api/v1/tokens", h_token_create, P_USER, true, false },
+	/* settings */
+	{ "GET", "/api/v1/settings", h_settings_get, P_ADMIN, false, false },
+	{ "PATCH", "/api/v1/settings", h_settings_patch, P_ADMIN, true, false },
+	/* organisations and people */
+	{ "POST", "/api/v1/clients", h_client_create, P_DISPATCH, true, true },
+	{ "GET", "/api/v1/clients", h_client_list, P_USER, false, false },
+	{ "GET", "/api/v1/clients/{id}", h_client_get, P_USER, false, false },
+	{ "PATCH", "/api/v1/clients/{id}", h_client_patch, P_DISPATCH, true, false },
+	{ "POST", "/api/v1/clients/{id}/contacts", h_contact_create, P_USER, true, true },
+	{ "GET", "/api/v1/clients/{id}/contacts", h_contact_list, P_USER, false, false },
+	{ "GET", "/api/v1/contacts/{id}", h_contact_get, P_USER, false, false },
+	{ "PATCH", "/api/v1/contacts/{id}", h_contact_patch, P_USER, true, false },
+	{ "POST", "/api/v1/users", h_user_create, P_USER, true, true },
+	{ "GET", "/api/v1/users", h_user_list, P_USER, false, false },
+	{ "GET", "/api/v1/users/{id}", h_user_get, P_USER, false, false },
+	{ "PATCH", "/api/v1/users/{id}", h_user_patch, P_USER, true, false },
+};
+
+const size_t routes_count = ARRAY_SIZE(routes);
+
+int route_match(const char *pattern, const char *path, int64_t *params, int max)
+{
+	int n = 0;
+
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			const char *pend = strchr(pattern, '}');
+			const char *send = path;
+			char num[24];
+			int64_t v;
+			size_t len;
+			if (!pend)
+				return -1;
+			while (*send && *send != '/')
+				send++;
+			len = (size_t)(send - path);
+			if (len == 0 || len >= sizeof(num) || n >= max)
+				return -1;
+			memcpy(num, path, len);
+			num[len] = '\0';
+			if (num[0] < '1' || num[0] > '9' || !parse_i64(num, &v) || v <= 0)
+				return -1;
+			params[n++] = v;
+			pattern = pend + 1;
+			path = send;
+			continue;
+		}
+		if (*pattern != *path)
+			return -1;
+		pattern++;
+		path++;
+	}
+	return *pattern || *path ? -1 : n;
+}

@@ -1,0 +1,272 @@
+/*
+ * store.h: the storage contract. Everything above this header speaks only
+ * this; nothing SQLite- or PostgreSQL-specific leaks above it.
+ *
+ * A backend is a method table (struct store_ops) chosen at run time, like
+ * git's refs_backends[] or SQLite's sqlite3_vfs: store_open() picks SQLite
+ * for a file path (PostgreSQL comes with its own issue).
+ *
+ * Contract
+ *  1. Tenancy. Every call takes a const struct scope *. The store adds the
+ *     tenant predicate itself: an object outside the scope is RC_NOTFOUND,
+ *     exactly as if it did not exist.
+ *  2. Reads are synchronous, run on reader connections, and see every write
+ *     that was acknowledged before they started. Strings in results are
+ *     allocated from the caller's arena.
+ *  3. Writes are asynchronous. The caller fills a struct store_write and
+ *     hands it to store_submit(); the store commits it (grouped with other
+ *     requests' writes in one transaction: group commit) and only after the
+ *     commit is durable calls w->done(w) from a store thread, with w->rc
+ *     and w->err set. A write that fails is rolled back alone; the others in
+ *     the batch commit. store_write_sync() waits for the answer.
+ *  4. Audit. A write with audit.action set appends one hash-chained audit
+ *     record in the same transaction as the change: both or neither.
+ *  5. Idempotency. A create with idem_key set is done once per (user, key):
+ *     a retry with the same request fingerprint returns the first object's
+ *     id with replayed = true; a different request under the same key is
+ *     RC_CONFLICT.
+ *  6. Versions. Every mutable object has a version, incremented by each
+ *     update. An update with if_version != 0 on another version is RC_STALE.
+ */
+#ifndef ITSUP_STORE_H
+#define ITSUP_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/scope.h"
+#include "base/arena.h"
+#include "base/err.h"
+
+struct store;
+
+/* ---- objects ---------------------------------------------------------- */
+
+struct client {
+	int64_t id;
+	const char *name, *timezone, *email_domain, *notes;
+	bool active;
+	int64_t version, created_at, updated_at;
+};
+
+struct contact {
+	int64_t id, client_id;
+	const char *name, *email, *phone, *title;
+	int64_t version, created_at, updated_at;
+};
+
+struct user {
+	int64_t id;
+	const char *email, *name;
+	enum role role;
+	int tier;                /* technicians 1..3, else 0 */
+	int64_t client_id;       /* client roles, else 0 */
+	bool active, totp_enabled;
+	int64_t version, created_at, updated_at, last_login_at;
+	/* Secrets: filled only by store_user_auth(), never by get/list. */
+	const char *password_hash, *totp_secret;
+};
+
+struct session {
+	int64_t user_id, created_at, expires_at;
+	bool mfa_ok;
+	unsigned char csrf_hash[32];
+};
+
+struct api_token {
+	int64_t id, user_id, created_at, expires_at; /* expires_at 0: never */
+	const char *name;
+};
+
+struct audit_rec {
+	int64_t seq, at, actor_id, tenant_id, object_id;
+	const char *action, *object_type, *outcome, *addr, *detail;
+	unsigned char prev_hash[32], hash[32];
+};
+
+/* ---- lists ------------------------------------------------------------ */
+
+/* Keyset pagination by id: items with id > after, ascending, at most
+ * limit. next_after is the last id when more may follow, else 0. */
+struct list_q {
+	int64_t after;
+	int limit;
+	int64_t client_id;  /* filter, 0 = any (still within scope) */
+	const char *role;   /* users: filter by role, NULL = any */
+};
+
+struct client_list { struct client *items; size_t n; int64_t next_after; };
+struct contact_list { struct contact *items; size_t n; int64_t next_after; };
+struct user_list { struct user *items; size_t n; int64_t next_after; };
+
+/* ---- writes ----------------------------------------------------------- */
+
+enum store_wkind {
+	W_AUDIT,            /* only the audit record */
+	W_CLIENT_CREATE,    /* in.client -> id */
+	W_CLIENT_UPDATE,    /* id, fields, in.client */
+	W_CONTACT_CREATE,   /* in.contact (client_id) -> id */
+	W_CONTACT_UPDATE,   /* id, fields, in.contact */
+	W_USER_CREATE,      /* in.user (+ password_hash) -> id */
+	W_USER_UPDATE,      /* id, fields, in.user */
+	W_LOGIN,            /* in.session: new session, user's last_login_at */
+	W_SESSION_DELETE,   /* in.session.id_hash */
+	W_SESSION_MFA_OK,   /* in.session.id_hash: the session passed MFA */
+	W_TOKEN_CREATE,     /* in.token -> id */
+	W_SETTING_SET,      /* in.setting */
+	W_KIND_COUNT
+};
+
+/* Update field bits (fields of struct store_write). */
+enum {
+	F_NAME = 1u << 0,
+	F_TIMEZONE = 1u << 1,
+	F_EMAIL_DOMAIN = 1u << 2,
+	F_NOTES = 1u << 3,
+	F_ACTIVE = 1u << 4,
+	F_EMAIL = 1u << 5,
+	F_PHONE = 1u << 6,
+	F_TITLE = 1u << 7,
+	F_ROLE = 1u << 8,      /* role, tier and client_id together */
+	F_PASSWORD = 1u << 9,  /* in.user.password_hash */
+	F_TOTP = 1u << 10,     /* in.user.totp_secret, totp_enabled */
+};
+
+struct audit_in {
+	const char *action;       /* NULL: no audit record */
+	const char *object_type;  /* "client", "user", ... */
+	int64_t object_id;        /* 0: the write's id */
+	int64_t tenant_id;        /* client organisation concerned, 0 = provider */
+	const char *outcome;      /* "ok" unless told; "denied", "failed" */
+	const char *addr;
+	const char *detail;
+};
+
+struct store_write {
+	enum store_wkind kind;
+	struct scope scope;
+	union {
+		struct client client;
+		struct contact contact;
+		struct user user;
+		struct {
+			unsigned char id_hash[32];
+			struct session s;
+			const char *addr;
+		} session;
+		struct {
+			unsigned char hash[32];
+			struct api_token t;
+		} token;
+		struct {
+			const char *key, *value;
+		} setting;
+	} in;
+	unsigned fields;          /* updates: F_* bits to set */
+	int64_t id;               /* updates: target; creates: the new id */
+	int64_t if_version;       /* updates: 0 = any version */
+	const char *idem_key;     /* creates: Idempotency-Key, or NULL */
+	unsigned char idem_fp[32];
+	struct audit_in audit;
+
+	/* Results, valid in done(). */
+	enum result rc;
+	struct err err;
+	bool replayed;
+	int64_t version;
+
+	void (*done)(struct store_write *w);
+	void *arg;
+	struct store_write *next; /* the store's queue link */
+};
+
+/* ---- statistics (for /metrics) ---------------------------------------- */
+
+#define STORE_BATCH_BUCKETS 9 /* batch size <= 1,2,4,8,...,128, +Inf */
+
+struct store_stats {
+	uint64_t commits, writes, failed_commits;
+	uint64_t batch_hist[STORE_BATCH_BUCKETS];
+	uint64_t commit_ns_total;
+	uint64_t queue_depth;
+};
+
+/* ---- the method table ------------------------------------------------- */
+
+struct store_ops {
+	const char *name;
+	enum result (*open)(struct store **out, const char *target, bool create,
+			    struct err *e);
+	void (*close)(struct store *st);
+	void (*submit)(struct store *st, struct store_write *w);
+	void (*stats)(struct store *st, struct store_stats *out);
+
+	enum result (*client_get)(struct store *, const struct scope *, int64_t id,
+				  struct arena *, struct client *, struct err *);
+	enum result (*client_list)(struct store *, const struct scope *,
+				   const struct list_q *, struct arena *,
+				   struct client_list *, struct err *);
+	enum result (*contact_get)(struct store *, const struct scope *, int64_t id,
+				   struct arena *, struct contact *, struct err *);
+	enum result (*contact_list)(struct store *, const struct scope *,
+				    const struct list_q *, struct arena *,
+				    struct contact_list *, struct err *);
+	enum result (*user_get)(struct store *, const struct scope *, int64_t id,
+				struct arena *, struct user *, struct err *);
+	enum result (*user_list)(struct store *, const struct scope *,
+				 const struct list_q *, struct arena *,
+				 struct user_list *, struct err *);
+	/* Authentication lookups (not tenant-scoped: they establish the scope). */
+	enum result (*user_auth)(struct store *, const char *email_lower,
+				 struct arena *, struct user *, struct err *);
+	enum result (*user_auth_by_id)(struct store *, int64_t id,
+				       struct arena *, struct user *, struct err *);
+	enum result (*session_get)(struct store *, const unsigned char id_hash[32],
+				   struct session *, struct err *);
+	enum result (*token_get)(struct store *, const unsigned char hash[32],
+				 struct api_token *, struct err *);
+	enum result (*setting_get)(struct store *, const char *key, struct arena *,
+				   const char **value, struct err *);
+	/* Calls fn for every audit record in order; stops when fn returns
+	 * false. */
+	enum result (*audit_walk)(struct store *, bool (*fn)(const struct audit_rec *, void *),
+				  void *arg, struct err *);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/* Opens target: a SQLite file path. create: make it (and apply
+ * migrations) if it does not exist; otherwise it must exist. */
+enum result store_open(struct store **out, const char *target, bool create,
+		       struct err *e);
+void store_close(struct store *st);
+
+/* Hands w to the store; w->done(w) is called once it is committed or has
+ * failed. w must stay valid until then. */
+void store_submit(struct store *st, struct store_write *w);
+/* Submits and waits; returns w->rc. w->done must be NULL. */
+enum result store_write_sync(struct store *st, struct store_write *w);
+
+void store_write_init(struct store_write *w, enum store_wkind kind,
+		      const struct scope *scope);
+
+#define store_client_get(st, ...) ((st)->ops->client_get((st), __VA_ARGS__))
+#define store_client_list(st, ...) ((st)->ops->client_list((st), __VA_ARGS__))
+#define store_contact_get(st, ...) ((st)->ops->contact_get((st), __VA_ARGS__))
+#define store_contact_list(st, ...) ((st)->ops->contact_list((st), __VA_ARGS__))
+#define store_user_get(st, ...) ((st)->ops->user_get((st), __VA_ARGS__))
+#define store_user_list(st, ...) ((st)->ops->user_list((st), __VA_ARGS__))
+#define store_user_auth(st, ...) ((st)->ops->user_auth((st), __VA_ARGS__))
+#define store_user_auth_by_id(st, ...) ((st)->ops->user_auth_by_id((st), __VA_ARGS__))
+#define store_session_get(st, ...) ((st)->ops->session_get((st), __VA_ARGS__))
+#define store_token_get(st, ...) ((st)->ops->token_get((st), __VA_ARGS__))
+#define store_setting_get(st, ...) ((st)->ops->setting_get((st), __VA_ARGS__))
+#define store_audit_walk(st, ...) ((st)->ops->audit_walk((st), __VA_ARGS__))
+#define store_stats(st, out) ((st)->ops->stats((st), (out)))
+
+/* Setting names. */
+#define SETTING_MFA_REQUIRED "mfa_required_for_staff"
+
+#endif

@@ -1,0 +1,429 @@
+/* u-store.c: the SQLite store: tenancy in every read and write, versions,
+ * idempotency, group commit under concurrency, the audit chain. */
+#include "base/common.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "audit/audit.h"
+#include "store/store.h"
+
+struct fx {
+	char dir[64], path[96];
+	struct store *st;
+	struct arena *a;
+	int64_t c1, c2; /* two client organisations */
+};
+
+static enum result mk_client(struct store *st, const struct scope *sc, const char *name,
+			     int64_t *id)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_CLIENT_CREATE, sc);
+	w.in.client.name = name;
+	w.in.client.timezone = "UTC";
+	w.in.client.active = true;
+	w.audit.action = "client.create";
+	store_write_sync(st, &w);
+	if (id)
+		*id = w.id;
+	return w.rc;
+}
+
+static enum result mk_contact(struct store *st, const struct scope *sc, int64_t client,
+			      const char *name, const char *email, int64_t *id)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_CONTACT_CREATE, sc);
+	w.in.contact.client_id = client;
+	w.in.contact.name = name;
+	w.in.contact.email = email;
+	w.audit.action = "contact.create";
+	store_write_sync(st, &w);
+	if (id)
+		*id = w.id;
+	return w.rc;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct scope sys = scope_system();
+	struct err e;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/u-store-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+	if (store_open(&f->st, f->path, true, &e) != RC_OK)
+		return -1;
+	f->a = arena_new(1 << 24);
+	if (mk_client(f->st, &sys, "Acme", &f->c1) != RC_OK ||
+	    mk_client(f->st, &sys, "Borealis", &f->c2) != RC_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	store_close(f->st);
+	arena_free(f->a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void test_open_requires_existing(void **state)
+{
+	struct fx *f = *state;
+	struct store *st;
+	struct err e;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/missing.db", f->dir);
+	assert_int_equal(store_open(&st, path, false, &e), RC_NOTFOUND);
+	assert_int_equal(store_open(&st, f->path, true, &e), RC_CONFLICT);
+}
+
+static void test_client_scope(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_TECHNICIAN, 1, 0);
+	struct scope cu1 = scope_for(2, ROLE_CLIENT_USER, 0, f->c1);
+	struct client c;
+	struct client_list l;
+	struct list_q q = { 0 };
+	struct err e;
+
+	assert_int_equal(store_client_get(f->st, &staff, f->c2, f->a, &c, &e), RC_OK);
+	assert_string_equal(c.name, "Borealis");
+	assert_int_equal(store_client_get(f->st, &cu1, f->c1, f->a, &c, &e), RC_OK);
+	assert_int_equal(store_client_get(f->st, &cu1, f->c2, f->a, &c, &e), RC_NOTFOUND);
+	assert_int_equal(store_client_list(f->st, &cu1, &q, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.items[0].id, f->c1);
+	assert_int_equal(store_client_list(f->st, &staff, &q, f->a, &l, &e), RC_OK);
+	assert_true(l.n >= 2);
+	/* A client user cannot create organisations. */
+	assert_int_equal(mk_client(f->st, &cu1, "Sneaky", NULL), RC_DENIED);
+	/* Names are unique without case. */
+	assert_int_equal(mk_client(f->st, &staff, "acme", NULL), RC_CONFLICT);
+}
+
+static void test_contact_scope(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_DISPATCHER, 0, 0);
+	struct scope ca2 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct contact c;
+	struct contact_list l;
+	struct list_q q = { 0 };
+	struct store_write w;
+	struct err e;
+	int64_t id1, id2;
+
+	assert_int_equal(mk_contact(f->st, &staff, f->c1, "Alice", "alice@acme.example", &id1), RC_OK);
+	assert_int_equal(mk_contact(f->st, &ca2, f->c2, "Britta", NULL, &id2), RC_OK);
+	/* Another organisation's client is "not found" for a client admin. */
+	assert_int_equal(mk_contact(f->st, &ca2, f->c1, "Mallory", NULL, NULL), RC_NOTFOUND);
+	assert_int_equal(mk_contact(f->st, &staff, f->c1, "Dup", "alice@acme.example", NULL), RC_CONFLICT);
+	assert_int_equal(mk_contact(f->st, &staff, f->c2, "Same email elsewhere",
+				    "alice@acme.example", NULL), RC_OK);
+	assert_int_equal(store_contact_get(f->st, &ca2, id1, f->a, &c, &e), RC_NOTFOUND);
+	assert_int_equal(store_contact_get(f->st, &ca2, id2, f->a, &c, &e), RC_OK);
+	q.client_id = f->c1;
+	assert_int_equal(store_contact_list(f->st, &ca2, &q, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 0);
+
+	/* Updates: scoped, versioned. */
+	store_write_init(&w, W_CONTACT_UPDATE, &ca2);
+	w.id = id1;
+	w.fields = F_NAME;
+	w.in.contact.name = "Hijacked";
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	store_write_init(&w, W_CONTACT_UPDATE, &staff);
+	w.id = id1;
+	w.fields = F_PHONE;
+	w.in.contact.phone = "+1 555";
+	w.if_version = 1;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(w.version, 2);
+	store_write_init(&w, W_CONTACT_UPDATE, &staff);
+	w.id = id1;
+	w.fields = F_NAME;
+	w.in.contact.name = "Stale";
+	w.if_version = 1;
+	assert_int_equal(store_write_sync(f->st, &w), RC_STALE);
+	assert_int_equal(store_contact_get(f->st, &staff, id1, f->a, &c, &e), RC_OK);
+	assert_string_equal(c.name, "Alice");
+	assert_string_equal(c.phone, "+1 555");
+	assert_int_equal(c.version, 2);
+}
+
+static void test_users(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope ca1 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct store_write w;
+	struct user u;
+	struct user_list l;
+	struct list_q q = { 0 };
+	struct err e;
+	int64_t staff_id, cu_id;
+
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "tech@p.test", .name = "Tech", .role = ROLE_TECHNICIAN,
+				   .tier = 2, .active = true, .password_hash = "$argon2id$x" };
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	staff_id = w.id;
+	store_write_init(&w, W_USER_CREATE, &ca1);
+	w.in.user = (struct user){ .email = "cu@acme.example", .name = "CU", .role = ROLE_CLIENT_USER,
+				   .client_id = f->c1, .active = true };
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	cu_id = w.id;
+	/* Duplicate e-mail. */
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "cu@acme.example", .name = "CU2", .role = ROLE_CLIENT_USER,
+				   .client_id = f->c2, .active = true };
+	assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+	assert_string_equal(w.err.field, "email");
+	/* A client admin cannot create provider staff. */
+	store_write_init(&w, W_USER_CREATE, &ca1);
+	w.in.user = (struct user){ .email = "x@p.test", .name = "X", .role = ROLE_ADMIN, .active = true };
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+
+	assert_int_equal(store_user_get(f->st, &ca1, staff_id, f->a, &u, &e), RC_NOTFOUND);
+	assert_int_equal(store_user_get(f->st, &ca1, cu_id, f->a, &u, &e), RC_OK);
+	assert_null(u.password_hash); /* secrets only through user_auth */
+	assert_int_equal(store_user_auth(f->st, "tech@p.test", f->a, &u, &e), RC_OK);
+	assert_string_equal(u.password_hash, "$argon2id$x");
+	assert_int_equal(u.tier, 2);
+	assert_int_equal(store_user_list(f->st, &ca1, &q, f->a, &l, &e), RC_OK);
+	for (size_t i = 0; i < l.n; i++)
+		assert_int_equal(l.items[i].client_id, f->c1);
+	q.role = "technician";
+	assert_int_equal(store_user_list(f->st, &sys, &q, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.items[0].id, staff_id);
+}
+
+static void test_idempotency(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_DISPATCHER, 0, 0);
+	struct store_write w;
+	int64_t first;
+
+	for (int i = 0; i < 2; i++) {
+		store_write_init(&w, W_CONTACT_CREATE, &staff);
+		w.in.contact.client_id = f->c1;
+		w.in.contact.name = "Once";
+		w.idem_key = "key-1";
+		memset(w.idem_fp, 7, 32);
+		assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+		if (i == 0) {
+			first = w.id;
+			assert_false(w.replayed);
+		} else {
+			assert_int_equal(w.id, first);
+			assert_true(w.replayed);
+		}
+	}
+	store_write_init(&w, W_CONTACT_CREATE, &staff);
+	w.in.contact.client_id = f->c1;
+	w.in.contact.name = "Different";
+	w.idem_key = "key-1";
+	memset(w.idem_fp, 8, 32);
+	assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+	/* Keys are per user. */
+	staff.user_id = 2;
+	store_write_init(&w, W_CONTACT_CREATE, &staff);
+	w.in.contact.client_id = f->c1;
+	w.in.contact.name = "Other user";
+	w.idem_key = "key-1";
+	memset(w.idem_fp, 8, 32);
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_false(w.replayed);
+}
+
+/* ---- group commit under concurrency ------------------------------------------------ */
+
+#define THREADS 8
+#define PER_THREAD 300
+
+struct pending {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int left, ok, failed;
+};
+
+static void on_done(struct store_write *w)
+{
+	struct pending *p = w->arg;
+
+	pthread_mutex_lock(&p->mu);
+	if (w->rc == RC_OK)
+		p->ok++;
+	else
+		p->failed++;
+	p->left--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+struct worker {
+	struct fx *f;
+	struct pending *p;
+	struct store_write *ws;
+	int n;
+};
+
+static void *submit_many(void *arg)
+{
+	struct worker *wk = arg;
+	struct scope staff = scope_for(1, ROLE_DISPATCHER, 0, 0);
+
+	for (int i = 0; i < wk->n; i++) {
+		struct store_write *w = &wk->ws[i];
+		store_write_init(w, W_CONTACT_CREATE, &staff);
+		w->in.contact.client_id = wk->f->c2;
+		w->in.contact.name = "Bulk";
+		/* Every 50th write collides on e-mail and must fail alone. */
+		w->in.contact.email = i % 50 == 49 ? "dup@borealis.example" : NULL;
+		w->audit.action = "contact.create";
+		w->done = on_done;
+		w->arg = wk->p;
+		store_submit(wk->f->st, w);
+	}
+	return NULL;
+}
+
+static bool walk(const struct audit_rec *r, void *arg)
+{
+	return audit_verify_step(arg, r);
+}
+
+static void test_group_commit(void **state)
+{
+	struct fx *f = *state;
+	struct pending p = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+			     THREADS * PER_THREAD, 0, 0 };
+	struct worker wk[THREADS];
+	pthread_t th[THREADS];
+	struct store_stats before, after;
+	struct audit_verify v;
+	struct err e;
+	int dups = 0;
+
+	store_stats(f->st, &before);
+	for (int t = 0; t < THREADS; t++) {
+		wk[t] = (struct worker){ f, &p, calloc(PER_THREAD, sizeof(struct store_write)), PER_THREAD };
+		pthread_create(&th[t], NULL, submit_many, &wk[t]);
+	}
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_lock(&p.mu);
+	while (p.left)
+		pthread_cond_wait(&p.cv, &p.mu);
+	pthread_mutex_unlock(&p.mu);
+	for (int t = 0; t < THREADS; t++) {
+		for (int i = 0; i < PER_THREAD; i++)
+			if (wk[t].ws[i].rc == RC_CONFLICT)
+				dups++;
+		free(wk[t].ws);
+	}
+	store_stats(f->st, &after);
+
+	/* One duplicate e-mail got in; every other duplicate failed alone. */
+	assert_int_equal(dups, THREADS * (PER_THREAD / 50) - 1);
+	assert_int_equal(p.failed, dups);
+	assert_int_equal(p.ok, THREADS * PER_THREAD - dups);
+	/* Writes were grouped: fewer commits than writes. */
+	assert_int_equal(after.writes - before.writes, (uint64_t)(THREADS * PER_THREAD));
+	assert_true(after.commits - before.commits < after.writes - before.writes);
+
+	/* The audit chain has no gap and no fork. */
+	audit_verify_init(&v);
+	assert_int_equal(store_audit_walk(f->st, walk, &v, &e), RC_OK);
+	assert_int_equal(v.broken_seq, 0);
+	assert_true(v.checked >= p.ok);
+}
+
+static void test_reopen_keeps_everything(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct list_q q = { .limit = 500 };
+	struct client_list l;
+	struct err e;
+	int64_t id;
+
+	assert_int_equal(mk_client(f->st, &sys, "Before reopen", &id), RC_OK);
+	store_close(f->st);
+	assert_int_equal(store_open(&f->st, f->path, false, &e), RC_OK);
+	assert_int_equal(store_client_list(f->st, &sys, &q, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.items[l.n - 1].id, id);
+	/* The chain continues where it stopped. */
+	assert_int_equal(mk_client(f->st, &sys, "After reopen", NULL), RC_OK);
+	{
+		struct audit_verify v;
+		audit_verify_init(&v);
+		assert_int_equal(store_audit_walk(f->st, walk, &v, &e), RC_OK);
+		assert_int_equal(v.broken_seq, 0);
+	}
+}
+
+static void test_pagination(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct list_q q = { .limit = 2 };
+	struct client_list l;
+	struct err e;
+	int64_t seen = 0, last = 0;
+
+	for (int i = 0; i < 5; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "Page %d", i);
+		assert_int_equal(mk_client(f->st, &sys, name, NULL), RC_OK);
+	}
+	do {
+		assert_int_equal(store_client_list(f->st, &sys, &q, f->a, &l, &e), RC_OK);
+		for (size_t i = 0; i < l.n; i++) {
+			assert_true(l.items[i].id > last);
+			last = l.items[i].id;
+			seen++;
+		}
+		q.after = l.next_after;
+	} while (l.next_after);
+	assert_true(seen >= 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_requires_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
