@@ -56,3 +56,34 @@ void log_msg(enum log_level level, const char *msg, const char *fmt, ...)
 	va_end(ap);
 	log_event(level, msg, json_pack("{s:s}", "detail", detail));
 }
+
+static bool plain(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		if (n >= max || *s < 'A' || *s > 'Z')
+			return false;
+	return n > 0;
+}
+
+void log_request(const char *method, const char *route, int status, double ms,
+		 const char *addr, int64_t user_id)
+{
+	char line[512], ts[32];
+	int n;
+
+	if (LOG_INFO < min_level)
+		return;
+	time_format(clock_now_ms(), ts);
+	/* route is a pattern from the route table and addr comes from
+	 * inet_ntop: neither needs escaping. */
+	n = snprintf(line, sizeof(line),
+		     "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"method\":\"%s\","
+		     "\"route\":\"%s\",\"status\":%d,\"ms\":%.3f,\"addr\":\"%s\",\"user\":%" PRId64 "}\n",
+		     ts, plain(method, 16) ? method : "OTHER", route, status, ms, addr, user_id);
+	if (n > 0 && (size_t)n < sizeof(line)) {
+		ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+		UNUSED(w);
+	}
+}

@@ -251,7 +251,6 @@ static void token_then(struct req *r)
 	json_object_set_new(o, "name", json_string(r->w.in.token.t.name));
 	json_object_set_new(o, "token", json_string(token));
 	json_object_set_new(o, "expires_at", json_instant(r->w.in.token.t.expires_at));
-	req_header(r, "Location", arena_printf(r->a, "/api/v1/tokens/%" PRId64, r->w.id));
 	req_json(r, 201, o);
 }
 

@@ -5,7 +5,7 @@
  * pure functions in auth/):
  *   admin         any user, any role
  *   client_admin  client roles of their own organisation
- *   anyone        themselves: name, e-mail, password (with the current one)
+ *   anyone        themselves: name; e-mail and password with the current password
  * Staff may list and read every user; client admins their organisation's;
  * client users and client IT only themselves (others are 404). Nobody
  * changes their own role, activity or MFA through the API (no lock-out by
@@ -249,7 +249,9 @@ void h_user_patch(struct req *r)
 	if (rc == RC_OK && !r->scope.all_tenants && !self && cur.client_id != r->scope.client_id)
 		rc = RC_NOTFOUND;
 	if (rc != RC_OK) {
-		req_fail(r, rc, rc == RC_NOTFOUND ? NULL : &e);
+		if (rc == RC_NOTFOUND)
+			err_set(&e, RC_NOTFOUND, NULL, "user not found");
+		req_fail(r, rc, &e);
 		return;
 	}
 	if (!req_if_match(r, &version))
@@ -271,7 +273,9 @@ void h_user_patch(struct req *r)
 			req_deny(r, "nobody changes their own role, activity or MFA");
 			return;
 		}
-		if (HAS(seen, UF_PASSWORD) &&
+		/* A stolen session must not be enough to take the account over:
+		 * changing the password or the login e-mail needs the password. */
+		if ((HAS(seen, UF_PASSWORD) || HAS(seen, UF_EMAIL)) &&
 		    (!in.current_password || !password_verify(cur.password_hash, in.current_password)))
 			jschema_error(errs, "current_password", "must be your current password");
 	} else {

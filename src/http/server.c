@@ -95,8 +95,8 @@ static void problem(struct req *r, int status, const char *slug, const char *tit
 	json_t *p = json_pack("{s:s+,s:s,s:i}", "type", PROBLEM_BASE, slug, "title", title,
 			      "status", status);
 
-	if (detail)
-		json_object_set_new(p, "detail", json_string(detail));
+	/* Every problem has a detail (DESIGN.md section 7), if only the title. */
+	json_object_set_new(p, "detail", json_string(detail ? detail : title));
 	if (errs)
 		json_object_set_new(p, "errors", errs);
 	req_json(r, status, p);
@@ -341,15 +341,12 @@ static bool method_changes_state(const char *m)
 	return strcmp(m, "GET") && strcmp(m, "HEAD");
 }
 
-/* Loads the user behind a session or token into r->scope. */
-static bool load_principal(struct req *r, int64_t user_id)
+/* The scope of an active user. */
+static bool set_principal(struct req *r, const struct user *u)
 {
-	struct user u;
-	struct err e;
-
-	if (store_user_auth_by_id(r->srv->store, user_id, r->a, &u, &e) != RC_OK || !u.active)
+	if (!u->active)
 		return false;
-	r->scope = scope_for(u.id, u.role, u.tier, u.client_id);
+	r->scope = scope_for(u->id, u->role, u->tier, u->client_id);
 	return true;
 }
 
@@ -358,26 +355,25 @@ static void authenticate(struct req *r)
 	const char *authz = req_header_in(r, "Authorization");
 	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
 	int64_t now = clock_now_ms();
+	struct user u;
 	struct err e;
 
 	if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
 		struct api_token t;
 		unsigned char h[32];
 		token_hash(authz + 7, h);
-		if (store_token_get(r->srv->store, h, &t, &e) != RC_OK)
+		if (store_token_get(r->srv->store, h, r->a, &t, &u, &e) != RC_OK)
 			return;
 		if (t.expires_at && t.expires_at <= now)
 			return;
-		r->authed = load_principal(r, t.user_id);
+		r->authed = set_principal(r, &u);
 		return;
 	}
 	if (cookie && *cookie) {
 		token_hash(cookie, r->session_hash);
-		if (store_session_get(r->srv->store, r->session_hash, &r->session, &e) != RC_OK)
+		if (store_session_get(r->srv->store, r->session_hash, r->a, &r->session, &u, &e) != RC_OK)
 			return;
-		if (r->session.expires_at <= now)
-			return;
-		if (!load_principal(r, r->session.user_id))
+		if (r->session.expires_at <= now || !set_principal(r, &u))
 			return;
 		r->authed = true;
 		r->via_cookie = true;
@@ -438,7 +434,8 @@ static void dispatch(struct req *r)
 	if (!rt) {
 		if (path_matched) {
 			req_header(r, "Allow", arena_strdup(r->a, allow));
-			req_problem(r, 405, "method-not-allowed", "Method not allowed", NULL);
+			req_problem(r, 405, "method-not-allowed", "Method not allowed",
+				    arena_printf(r->a, "%s is not allowed here; see Allow", r->method));
 		} else {
 			req_problem(r, 404, "not-found", "Not found", "no such path");
 		}
@@ -586,6 +583,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* The request's reads share one snapshot; it ends before the thread
+	 * goes on to other connections. */
+	store_read_begin(s->store);
 	if (r->state == RQ_NEW) {
 		dispatch(r);
 	} else if (r->state == RQ_WAITING) {
@@ -593,6 +593,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->state = RQ_NEW;
 		r->then(r);
 	}
+	store_read_end(s->store);
 	if (r->state == RQ_WAITING)
 		return MHD_YES;
 	return send_answer(r);
@@ -612,11 +613,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r->state != RQ_ANSWERED)
 		r->status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
 	metrics_record(r->route_idx, r->status, ns);
-	log_event(LOG_INFO, "request",
-		  json_pack("{s:s,s:s,s:i,s:f,s:s,s:I}", "method", r->method, "route",
-			    r->route ? r->route->pattern : "-", "status", r->status,
-			    "ms", (double)ns / 1e6, "addr", r->addr,
-			    "user", (json_int_t)r->scope.user_id));
+	log_request(r->method, r->route ? r->route->pattern : "-", r->status, (double)ns / 1e6,
+		    r->addr, r->scope.user_id);
 	buf_release(&r->body);
 	arena_free(r->a);
 	*con_cls = NULL;
@@ -664,7 +662,6 @@ enum result server_start(struct server *s, struct err *e)
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				MHD_OPTION_END);
 	if (!s->d)
 		return err_set(e, RC_IO, "listen", "cannot listen on %s", s->cfg.listen);

@@ -37,6 +37,7 @@
 #include "auth/scope.h"
 #include "base/arena.h"
 #include "base/err.h"
+#include "ticket/ticket.h"
 
 struct store;
 
@@ -47,6 +48,9 @@ struct client {
 	const char *name, *timezone, *email_domain, *notes;
 	bool active;
 	int64_t version, created_at, updated_at;
+	bool portal_org_visibility;  /* client users see all their org's tickets */
+	int auto_close_days;         /* resolved -> closed after this many days */
+	const char *priority_matrix; /* JSON override of the impact x urgency matrix */
 };
 
 struct contact {
@@ -84,6 +88,90 @@ struct audit_rec {
 	unsigned char prev_hash[32], hash[32];
 };
 
+/* A ticket as stored (see ticket/ticket.h for the rules it follows). */
+struct ticket {
+	int64_t id, client_id, number;
+	int64_t requester_contact_id, requester_user_id, assignee_id, device_id, parent_id;
+	enum tstatus status;
+	enum ttype type;
+	enum level impact, urgency;
+	enum prio priority;
+	enum channel channel;
+	const char *subject, *description, *category, *priority_reason, *queue;
+	const char *vendor, *vendor_ref, *tags; /* tags: a JSON array */
+	int tier;
+	int64_t created_at, updated_at, last_activity_at;
+	int64_t first_response_at, resolved_at, closed_at;
+	int fcr;                /* -1 not yet decided, 0, 1 */
+	const char *fcr_reason;
+	int64_t first_handler_id, resolved_by;
+	int resolved_tier, escalations, tier_changes, reopens;
+	int early_reopens;      /* reopens within FCR_REOPEN_DAYS of resolution */
+	int64_t version;
+	int64_t esc_fired_at;   /* esc_candidates only: when the rule last fired */
+};
+
+struct ticket_event {
+	int64_t id, ticket_id, at, actor_id;
+	const char *kind, *data;  /* data: a JSON object */
+	bool internal;            /* hidden from client roles */
+};
+
+struct ticket_message {
+	int64_t id, ticket_id, client_id, author_user_id, author_contact_id, created_at;
+	const char *kind, *body;  /* kind: "reply" or "note" */
+};
+
+struct time_entry {
+	int64_t id, ticket_id, client_id, user_id, started_at, created_at;
+	int minutes;
+	bool billable;
+	const char *note;
+};
+
+struct outbox_msg {
+	const char *event, *payload;  /* payload: a JSON object */
+};
+
+#define TW_MAX_EVENTS 16
+#define TW_MAX_OUTBOX 4
+
+/* One ticket's change, written atomically: the whole new row (guarded by
+ * if_version), its timeline events, at most one message and one time
+ * entry (each also gets its timeline event from the store), outbox rows. */
+struct ticket_write {
+	struct ticket t;
+	int64_t if_version;             /* change: the version read */
+	struct ticket_event ev[TW_MAX_EVENTS];
+	int nev;
+	struct ticket_message msg;
+	bool has_msg;
+	struct time_entry te;
+	bool has_te;
+	struct outbox_msg ob[TW_MAX_OUTBOX];
+	int nob;
+	bool fts;                       /* subject or description changed */
+	int64_t esc_rule_id;            /* scheduler: record that this rule fired */
+	int csat_rating;                /* W_CSAT: 1..5 */
+	const char *csat_comment;
+	int64_t message_id;             /* result: the new message's id */
+	int64_t time_entry_id;          /* result */
+};
+
+struct rule_row {
+	int64_t id, version, created_at, updated_at;
+	const char *name, *conditions, *actions;  /* JSON texts */
+	int position;
+	bool enabled, on_create, on_update, stop;
+};
+
+struct esc_rule_row {
+	int64_t id, version, created_at, updated_at, minutes;
+	const char *name, *kind, *priority;       /* priority NULL: any */
+	int raise_to_tier;
+	bool notify, enabled;
+};
+
 /* ---- lists ------------------------------------------------------------ */
 
 /* Keyset pagination by id: items with id > after, ascending, at most
@@ -94,6 +182,24 @@ struct list_q {
 	int64_t client_id;  /* filter, 0 = any (still within scope) */
 	const char *role;   /* users: filter by role, NULL = any */
 };
+
+/* Ticket lists are newest first: ids below "before" (0: from the top). */
+struct ticket_q {
+	int64_t before;
+	int limit;
+	int64_t client_id, assignee_id;  /* 0 any; assignee -1: unassigned */
+	int status, priority, tier;      /* -1 / -1 / 0: any */
+	bool open_only;                  /* status not resolved or closed */
+	const char *queue;               /* NULL: any */
+	const char *fts;                 /* FTS5 query (already quoted), NULL: none */
+};
+
+struct ticket_list { struct ticket *items; size_t n; int64_t next_before; };
+struct message_list { struct ticket_message *items; size_t n; };
+struct event_list { struct ticket_event *items; size_t n; };
+struct time_list { struct time_entry *items; size_t n; };
+struct rule_rows { struct rule_row *items; size_t n; };
+struct esc_rule_rows { struct esc_rule_row *items; size_t n; };
 
 struct client_list { struct client *items; size_t n; int64_t next_after; };
 struct contact_list { struct contact *items; size_t n; int64_t next_after; };
@@ -114,6 +220,13 @@ enum store_wkind {
 	W_SESSION_MFA_OK,   /* in.session.id_hash: the session passed MFA */
 	W_TOKEN_CREATE,     /* in.token -> id */
 	W_SETTING_SET,      /* in.setting */
+	W_TICKET_CREATE,    /* in.tw -> id (and tw->t.number) */
+	W_TICKET_CHANGE,    /* in.tw (t.id, if_version) */
+	W_TICKET_BULK,      /* in.bulk: every change or none */
+	W_RULE_PUT,         /* in.rule: id 0 creates */
+	W_RULE_DELETE,      /* id */
+	W_ESC_RULE_PUT,     /* in.esc: id 0 creates */
+	W_CSAT,             /* in.tw (t.id, csat_rating, csat_comment) */
 	W_KIND_COUNT
 };
 
@@ -130,6 +243,9 @@ enum {
 	F_ROLE = 1u << 8,      /* role, tier and client_id together */
 	F_PASSWORD = 1u << 9,  /* in.user.password_hash */
 	F_TOTP = 1u << 10,     /* in.user.totp_secret, totp_enabled */
+	F_PORTAL = 1u << 11,   /* clients: portal_org_visibility */
+	F_AUTOCLOSE = 1u << 12,/* clients: auto_close_days */
+	F_MATRIX = 1u << 13,   /* clients: priority_matrix */
 };
 
 struct audit_in {
@@ -161,6 +277,14 @@ struct store_write {
 		struct {
 			const char *key, *value;
 		} setting;
+		struct ticket_write *tw;
+		struct {
+			struct ticket_write *items;
+			size_t n;
+			size_t failed;      /* result: the item that failed */
+		} bulk;
+		struct rule_row rule;
+		struct esc_rule_row esc;
 	} in;
 	unsigned fields;          /* updates: F_* bits to set */
 	int64_t id;               /* updates: target; creates: the new id */
@@ -200,6 +324,11 @@ struct store_ops {
 	void (*close)(struct store *st);
 	void (*submit)(struct store *st, struct store_write *w);
 	void (*stats)(struct store *st, struct store_stats *out);
+	/* Optional grouping of one thread's reads into one snapshot: between
+	 * read_begin and read_end every read on the calling thread sees the
+	 * same state (and costs one lock, not one per statement). */
+	void (*read_begin)(struct store *st);
+	void (*read_end)(struct store *st);
 
 	enum result (*client_get)(struct store *, const struct scope *, int64_t id,
 				  struct arena *, struct client *, struct err *);
@@ -221,16 +350,48 @@ struct store_ops {
 				 struct arena *, struct user *, struct err *);
 	enum result (*user_auth_by_id)(struct store *, int64_t id,
 				       struct arena *, struct user *, struct err *);
+	/* A session or API token and the user it belongs to, in one read. */
 	enum result (*session_get)(struct store *, const unsigned char id_hash[32],
-				   struct session *, struct err *);
+				   struct arena *, struct session *, struct user *, struct err *);
 	enum result (*token_get)(struct store *, const unsigned char hash[32],
-				 struct api_token *, struct err *);
+				 struct arena *, struct api_token *, struct user *, struct err *);
 	enum result (*setting_get)(struct store *, const char *key, struct arena *,
 				   const char **value, struct err *);
 	/* Calls fn for every audit record in order; stops when fn returns
 	 * false. */
 	enum result (*audit_walk)(struct store *, bool (*fn)(const struct audit_rec *, void *),
 				  void *arg, struct err *);
+
+	/* Tickets: scoped like everything else; client users (client_user)
+	 * see only tickets they requested unless their organisation allows
+	 * all (portal_org_visibility). */
+	enum result (*ticket_get)(struct store *, const struct scope *, int64_t id,
+				  struct arena *, struct ticket *, struct err *);
+	enum result (*ticket_list)(struct store *, const struct scope *, const struct ticket_q *,
+				   struct arena *, struct ticket_list *, struct err *);
+	enum result (*ticket_messages)(struct store *, const struct scope *, int64_t ticket_id,
+				       bool with_notes, struct arena *, struct message_list *,
+				       struct err *);
+	enum result (*ticket_events)(struct store *, const struct scope *, int64_t ticket_id,
+				     bool with_internal, struct arena *, struct event_list *,
+				     struct err *);
+	enum result (*ticket_time)(struct store *, const struct scope *, int64_t ticket_id,
+				   struct arena *, struct time_list *, struct err *);
+	enum result (*rules_list)(struct store *, struct arena *, struct rule_rows *, struct err *);
+	enum result (*esc_rules_list)(struct store *, struct arena *, struct esc_rule_rows *,
+				      struct err *);
+	/* Open tickets the rule may concern now (the decision is esc_due's),
+	 * each with esc_fired_at set. */
+	enum result (*esc_candidates)(struct store *, const struct esc_rule_row *, int64_t now,
+				      struct arena *, struct ticket_list *, struct err *);
+	/* Resolved tickets past their client's auto-close delay. */
+	enum result (*autoclose_candidates)(struct store *, int64_t now, struct arena *,
+					    struct ticket_list *, struct err *);
+	enum result (*contact_by_email)(struct store *, int64_t client_id, const char *email,
+					int64_t *id, struct err *);
+	enum result (*user_by_email)(struct store *, int64_t client_id, const char *email,
+				     int64_t *id, struct err *);
+	enum result (*csat_get)(struct store *, int64_t ticket_id, int *rating, struct err *);
 };
 
 struct store {
@@ -265,8 +426,23 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_setting_get(st, ...) ((st)->ops->setting_get((st), __VA_ARGS__))
 #define store_audit_walk(st, ...) ((st)->ops->audit_walk((st), __VA_ARGS__))
 #define store_stats(st, out) ((st)->ops->stats((st), (out)))
+#define store_read_begin(st) ((st)->ops->read_begin((st)))
+#define store_read_end(st) ((st)->ops->read_end((st)))
+#define store_ticket_get(st, ...) ((st)->ops->ticket_get((st), __VA_ARGS__))
+#define store_ticket_list(st, ...) ((st)->ops->ticket_list((st), __VA_ARGS__))
+#define store_ticket_messages(st, ...) ((st)->ops->ticket_messages((st), __VA_ARGS__))
+#define store_ticket_events(st, ...) ((st)->ops->ticket_events((st), __VA_ARGS__))
+#define store_ticket_time(st, ...) ((st)->ops->ticket_time((st), __VA_ARGS__))
+#define store_rules_list(st, ...) ((st)->ops->rules_list((st), __VA_ARGS__))
+#define store_esc_rules_list(st, ...) ((st)->ops->esc_rules_list((st), __VA_ARGS__))
+#define store_esc_candidates(st, ...) ((st)->ops->esc_candidates((st), __VA_ARGS__))
+#define store_autoclose_candidates(st, ...) ((st)->ops->autoclose_candidates((st), __VA_ARGS__))
+#define store_contact_by_email(st, ...) ((st)->ops->contact_by_email((st), __VA_ARGS__))
+#define store_user_by_email(st, ...) ((st)->ops->user_by_email((st), __VA_ARGS__))
+#define store_csat_get(st, ...) ((st)->ops->csat_get((st), __VA_ARGS__))
 
 /* Setting names. */
 #define SETTING_MFA_REQUIRED "mfa_required_for_staff"
+#define SETTING_SIGNING_KEY "signing_key"   /* HMAC key for CSAT links */
 
 #endif

@@ -34,16 +34,20 @@
 #include "base/clock.h"
 #include "base/embed.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define BATCH_MAX 256
 #define LIST_MAX 500
 
 /* ---- statements --------------------------------------------------------- */
 
-#define CLIENT_COLS "id, name, timezone, email_domain, notes, active, version, created_at, updated_at"
+#define CLIENT_COLS "id, name, timezone, email_domain, notes, active, version, created_at, updated_at, " \
+	"portal_org_visibility, auto_close_days, priority_matrix"
 #define CONTACT_COLS "id, tenant_id, name, email, phone, title, version, created_at, updated_at"
 #define USER_COLS "id, email, name, role, coalesce(tier, 0), coalesce(client_id, 0), active, " \
 	"totp_enabled, version, created_at, updated_at, coalesce(last_login_at, 0)"
+#define USER_COLS_U "u.id, u.email, u.name, u.role, coalesce(u.tier, 0), coalesce(u.client_id, 0)," \
+	" u.active, u.totp_enabled, u.version, u.created_at, u.updated_at, coalesce(u.last_login_at, 0)"
 
 enum rstmt {
 	RS_CLIENT_GET,
@@ -74,10 +78,13 @@ static const char *const read_sql[RS_COUNT] = {
 			 " ORDER BY id LIMIT ?6",
 	[RS_USER_AUTH] = "SELECT " USER_COLS ", password_hash, totp_secret FROM users WHERE email = ?1",
 	[RS_USER_AUTH_ID] = "SELECT " USER_COLS ", password_hash, totp_secret FROM users WHERE id = ?1",
-	[RS_SESSION_GET] = "SELECT user_id, created_at, expires_at, mfa_ok, csrf_hash FROM sessions"
-			   " WHERE id_hash = ?1",
-	[RS_TOKEN_GET] = "SELECT id, user_id, name, created_at, coalesce(expires_at, 0)"
-			 " FROM api_tokens WHERE hash = ?1 AND revoked_at IS NULL",
+	/* Authentication: the session or token and its user in one lookup. */
+	[RS_SESSION_GET] = "SELECT " USER_COLS_U ", s.user_id, s.created_at, s.expires_at, s.mfa_ok,"
+			   " s.csrf_hash FROM sessions s JOIN users u ON u.id = s.user_id"
+			   " WHERE s.id_hash = ?1",
+	[RS_TOKEN_GET] = "SELECT " USER_COLS_U ", t.id, t.user_id, t.created_at,"
+			 " coalesce(t.expires_at, 0) FROM api_tokens t JOIN users u ON u.id = t.user_id"
+			 " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
 	[RS_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
 };
 
@@ -126,11 +133,15 @@ static const char *const write_sql[WS_COUNT] = {
 			 " object_id, outcome, addr, detail, prev_hash, hash)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[WS_CLIENT_INSERT] = "INSERT INTO clients (name, timezone, email_domain, notes, active,"
-			     " version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
+			     " version, created_at, updated_at, portal_org_visibility, auto_close_days,"
+			     " priority_matrix) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7, ?8, ?9)",
 	[WS_CLIENT_UPDATE] = "UPDATE clients SET name = iif(?2, ?3, name),"
 			     " timezone = iif(?4, ?5, timezone),"
 			     " email_domain = iif(?6, ?7, email_domain), notes = iif(?8, ?9, notes),"
-			     " active = iif(?10, ?11, active), version = version + 1, updated_at = ?12"
+			     " active = iif(?10, ?11, active), version = version + 1, updated_at = ?12,"
+			     " portal_org_visibility = iif(?16, ?17, portal_org_visibility),"
+			     " auto_close_days = iif(?18, ?19, auto_close_days),"
+			     " priority_matrix = iif(?20, ?21, priority_matrix)"
 			     " WHERE id = ?1 AND (?13 OR id = ?14) AND (?15 = 0 OR version = ?15)"
 			     " RETURNING version",
 	[WS_CLIENT_EXISTS] = "SELECT version FROM clients WHERE id = ?1 AND (?2 OR id = ?3)",
@@ -171,38 +182,63 @@ static const char *const write_sql[WS_COUNT] = {
 			   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
+_Static_assert(RS_COUNT <= RS_COUNT_MAX, "read statement table");
+_Static_assert(WS_COUNT <= WS_COUNT_MAX, "write statement table");
+
+/* ---- statement cache by SQL text ------------------------------------------ */
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+sqlite3_stmt *scache_get(struct stmt_cache *c, sqlite3 *db, const char *sql, struct err *e)
+{
+	uint64_t h = fnv1a(sql);
+	size_t i = (size_t)(h % SCACHE_SLOTS);
+	int rc;
+
+	for (size_t k = 0; k < 8; k++) {
+		size_t j = (i + k) % SCACHE_SLOTS;
+		if (!c->slot[j]) {
+			i = j;
+			break;
+		}
+		if (c->hash[j] == h && !strcmp(sqlite3_sql(c->slot[j]), sql))
+			return c->slot[j];
+		if (k == 7) {
+			/* Eight collisions: evict the home slot (statements are
+			 * never held between calls, so this is safe). */
+			sqlite3_finalize(c->slot[i]);
+			c->slot[i] = NULL;
+		}
+	}
+	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->slot[i], NULL);
+	if (rc != SQLITE_OK) {
+		sq_error(db, rc, e, "prepare");
+		sqlite3_finalize(c->slot[i]);
+		c->slot[i] = NULL;
+		return NULL;
+	}
+	c->hash[i] = h;
+	return c->slot[i];
+}
+
+void scache_clear(struct stmt_cache *c)
+{
+	for (size_t i = 0; i < SCACHE_SLOTS; i++) {
+		sqlite3_finalize(c->slot[i]);
+		c->slot[i] = NULL;
+	}
+}
+
 /* ---- the store ------------------------------------------------------------ */
 
-struct rconn {
-	sqlite3 *db;
-	sqlite3_stmt *st[RS_COUNT];
-	struct rconn *next_free, *next_all;
-};
-
-struct sq {
-	struct store base;
-	char path[512];
-
-	sqlite3 *wdb;
-	sqlite3_stmt *wst[WS_COUNT];
-	pthread_t writer;
-	bool writer_started;
-	pthread_mutex_t qmu;
-	pthread_cond_t qcv;
-	struct store_write *qhead, *qtail;
-	size_t qlen;
-	bool stopping;
-	int64_t audit_seq;
-	unsigned char audit_head[32];
-
-	pthread_mutex_t rmu;
-	struct rconn *rfree, *rall;
-
-	pthread_mutex_t smu;
-	struct store_stats stats;
-};
-
-static enum result sq_error(sqlite3 *db, int rc, struct err *e, const char *what)
+enum result sq_error(sqlite3 *db, int rc, struct err *e, const char *what)
 {
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return err_set(e, RC_BUSY, NULL, "%s: database busy", what);
@@ -295,7 +331,32 @@ static enum result migrate(sqlite3 *db, struct err *e)
 
 /* ---- reader connections -------------------------------------------------- */
 
-static enum result reader_get(struct sq *s, struct rconn **out, struct err *e)
+/* Between sq_read_begin() and sq_read_end(), the thread's first read pins a
+ * connection and opens a read transaction; every later read on the thread
+ * uses it. Requests that read nothing cost nothing. */
+static __thread struct rconn *pinned;
+static __thread struct sq *pinned_store, *pin_wanted;
+
+static enum result reader_take(struct sq *s, struct rconn **out, struct err *e);
+
+enum result reader_get(struct sq *s, struct rconn **out, struct err *e)
+{
+	enum result r;
+
+	if (pinned && pinned_store == s) {
+		*out = pinned;
+		return RC_OK;
+	}
+	r = reader_take(s, out, e);
+	if (r == RC_OK && pin_wanted == s && !pinned &&
+	    sqlite3_exec((*out)->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+		pinned = *out;
+		pinned_store = s;
+	}
+	return r;
+}
+
+static enum result reader_take(struct sq *s, struct rconn **out, struct err *e)
 {
 	struct rconn *c;
 	enum result r;
@@ -325,8 +386,10 @@ static enum result reader_get(struct sq *s, struct rconn **out, struct err *e)
 	return RC_OK;
 }
 
-static void reader_put(struct sq *s, struct rconn *c)
+void reader_put(struct sq *s, struct rconn *c)
 {
+	if (c == pinned)
+		return;
 	pthread_mutex_lock(&s->rmu);
 	c->next_free = s->rfree;
 	s->rfree = c;
@@ -345,7 +408,7 @@ static enum result rstmt(struct rconn *c, enum rstmt id, sqlite3_stmt **out, str
 	return RC_OK;
 }
 
-static void stmt_done(sqlite3_stmt *q)
+void stmt_done(sqlite3_stmt *q)
 {
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
@@ -353,7 +416,7 @@ static void stmt_done(sqlite3_stmt *q)
 
 /* ---- row readers ---------------------------------------------------------- */
 
-static const char *col_str(sqlite3_stmt *q, int i, struct arena *a)
+const char *col_str(sqlite3_stmt *q, int i, struct arena *a)
 {
 	const unsigned char *t = sqlite3_column_text(q, i);
 	return t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(q, i)) : NULL;
@@ -370,6 +433,9 @@ static void row_client(sqlite3_stmt *q, struct arena *a, struct client *c)
 	c->version = sqlite3_column_int64(q, 6);
 	c->created_at = sqlite3_column_int64(q, 7);
 	c->updated_at = sqlite3_column_int64(q, 8);
+	c->portal_org_visibility = sqlite3_column_int(q, 9) != 0;
+	c->auto_close_days = sqlite3_column_int(q, 10);
+	c->priority_matrix = col_str(q, 11, a);
 }
 
 static void row_contact(sqlite3_stmt *q, struct arena *a, struct contact *c)
@@ -401,7 +467,7 @@ static void row_user(sqlite3_stmt *q, struct arena *a, struct user *u)
 	u->last_login_at = sqlite3_column_int64(q, 11);
 }
 
-static void bind_scope(sqlite3_stmt *q, int all_idx, const struct scope *sc)
+void bind_scope(sqlite3_stmt *q, int all_idx, const struct scope *sc)
 {
 	sqlite3_bind_int(q, all_idx, sc->all_tenants ? 1 : 0);
 	sqlite3_bind_int64(q, all_idx + 1, sc->client_id);
@@ -491,17 +557,19 @@ static enum result sq_user_auth_by_id(struct store *st, int64_t id, struct arena
 }
 
 static enum result sq_session_get(struct store *st, const unsigned char id_hash[32],
-				  struct session *out, struct err *e)
+				  struct arena *a, struct session *out, struct user *u,
+				  struct err *e)
 {
 	READ_ONE(RS_SESSION_GET,
 		 { sqlite3_bind_blob(q, 1, id_hash, 32, SQLITE_STATIC); },
 		 {
-			 const void *b = sqlite3_column_blob(q, 4);
-			 out->user_id = sqlite3_column_int64(q, 0);
-			 out->created_at = sqlite3_column_int64(q, 1);
-			 out->expires_at = sqlite3_column_int64(q, 2);
-			 out->mfa_ok = sqlite3_column_int(q, 3) != 0;
-			 if (b && sqlite3_column_bytes(q, 4) == 32)
+			 const void *b = sqlite3_column_blob(q, 16);
+			 row_user(q, a, u);
+			 out->user_id = sqlite3_column_int64(q, 12);
+			 out->created_at = sqlite3_column_int64(q, 13);
+			 out->expires_at = sqlite3_column_int64(q, 14);
+			 out->mfa_ok = sqlite3_column_int(q, 15) != 0;
+			 if (b && sqlite3_column_bytes(q, 16) == 32)
 				 memcpy(out->csrf_hash, b, 32);
 			 else
 				 memset(out->csrf_hash, 0, 32);
@@ -509,16 +577,18 @@ static enum result sq_session_get(struct store *st, const unsigned char id_hash[
 }
 
 static enum result sq_token_get(struct store *st, const unsigned char hash[32],
-				struct api_token *out, struct err *e)
+				struct arena *a, struct api_token *out, struct user *u,
+				struct err *e)
 {
 	READ_ONE(RS_TOKEN_GET,
 		 { sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC); },
 		 {
-			 out->id = sqlite3_column_int64(q, 0);
-			 out->user_id = sqlite3_column_int64(q, 1);
+			 row_user(q, a, u);
+			 out->id = sqlite3_column_int64(q, 12);
+			 out->user_id = sqlite3_column_int64(q, 13);
 			 out->name = NULL;
-			 out->created_at = sqlite3_column_int64(q, 3);
-			 out->expires_at = sqlite3_column_int64(q, 4);
+			 out->created_at = sqlite3_column_int64(q, 14);
+			 out->expires_at = sqlite3_column_int64(q, 15);
 		 }, "token");
 }
 
@@ -709,7 +779,7 @@ static int wexec(struct sq *s, enum wstmt id)
 	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
-static void bind_opt_text(sqlite3_stmt *q, int i, const char *v)
+void bind_opt_text(sqlite3_stmt *q, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
@@ -719,7 +789,7 @@ static void bind_opt_text(sqlite3_stmt *q, int i, const char *v)
 
 /* Maps a failed step of a write; unique violations become RC_CONFLICT on
  * field. */
-static enum result step_error(struct sq *s, int rc, const char *field, const char *what,
+enum result step_error(struct sq *s, int rc, const char *field, const char *what,
 			      struct err *e)
 {
 	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -737,7 +807,7 @@ static int step1(sqlite3_stmt *q)
 	return sqlite3_step(q);
 }
 
-static enum result tenant_visible(struct sq *s, const struct scope *sc, int64_t client_id,
+enum result tenant_visible(struct sq *s, const struct scope *sc, int64_t client_id,
 				  struct err *e)
 {
 	sqlite3_stmt *q = NULL;
@@ -800,6 +870,9 @@ static enum result w_client_create(struct sq *s, struct store_write *w)
 	bind_opt_text(q, 4, c->notes);
 	sqlite3_bind_int(q, 5, c->active ? 1 : 0);
 	sqlite3_bind_int64(q, 6, clock_now_ms());
+	sqlite3_bind_int(q, 7, c->portal_org_visibility ? 1 : 0);
+	sqlite3_bind_int(q, 8, c->auto_close_days > 0 ? c->auto_close_days : 7);
+	bind_opt_text(q, 9, c->priority_matrix);
 	rc = step1(q);
 	stmt_done(q);
 	if (rc != SQLITE_DONE)
@@ -834,6 +907,12 @@ static enum result w_client_update(struct sq *s, struct store_write *w)
 	sqlite3_bind_int64(q, 12, clock_now_ms());
 	bind_scope(q, 13, &w->scope);
 	sqlite3_bind_int64(q, 15, w->if_version);
+	sqlite3_bind_int(q, 16, !!(w->fields & F_PORTAL));
+	sqlite3_bind_int(q, 17, c->portal_org_visibility ? 1 : 0);
+	sqlite3_bind_int(q, 18, !!(w->fields & F_AUTOCLOSE));
+	sqlite3_bind_int(q, 19, c->auto_close_days);
+	sqlite3_bind_int(q, 20, !!(w->fields & F_MATRIX));
+	bind_opt_text(q, 21, c->priority_matrix);
 	rc = step1(q);
 	if (rc == SQLITE_ROW)
 		w->version = sqlite3_column_int64(q, 0);
@@ -1126,6 +1205,13 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_SESSION_MFA_OK] = w_session_mfa_ok,
 	[W_TOKEN_CREATE] = w_token_create,
 	[W_SETTING_SET] = w_setting_set,
+	[W_TICKET_CREATE] = sqt_ticket_create,
+	[W_TICKET_CHANGE] = sqt_ticket_change,
+	[W_TICKET_BULK] = sqt_ticket_bulk,
+	[W_RULE_PUT] = sqt_rule_put,
+	[W_RULE_DELETE] = sqt_rule_delete,
+	[W_ESC_RULE_PUT] = sqt_esc_rule_put,
+	[W_CSAT] = sqt_csat_put,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1399,6 +1485,25 @@ static void sq_submit(struct store *st, struct store_write *w)
 	pthread_mutex_unlock(&s->qmu);
 }
 
+static void sq_read_begin(struct store *st)
+{
+	pin_wanted = (struct sq *)st;
+}
+
+static void sq_read_end(struct store *st)
+{
+	struct sq *s = (struct sq *)st;
+	struct rconn *c = pinned;
+
+	pin_wanted = NULL;
+	if (!c || pinned_store != s)
+		return;
+	pinned = NULL;
+	pinned_store = NULL;
+	sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	reader_put(s, c);
+}
+
 static void sq_stats(struct store *st, struct store_stats *out)
 {
 	struct sq *s = (struct sq *)st;
@@ -1425,11 +1530,13 @@ static void sq_close(struct store *st)
 	}
 	for (size_t i = 0; i < WS_COUNT; i++)
 		sqlite3_finalize(s->wst[i]);
+	scache_clear(&s->wcache);
 	c = s->rall;
 	while (c) {
 		struct rconn *next = c->next_all;
 		for (size_t i = 0; i < RS_COUNT; i++)
 			sqlite3_finalize(c->st[i]);
+		scache_clear(&c->cache);
 		sqlite3_close(c->db);
 		free(c);
 		c = next;
@@ -1447,8 +1554,17 @@ static void sq_close(struct store *st)
 
 const struct store_ops store_sqlite_ops;
 
+static void sqlite_global_init(void)
+{
+	/* No global memory statistics: they take a process-wide mutex on every
+	 * allocation, which readers on several threads would fight over. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
 static enum result sq_open(struct store **out, const char *path, bool create, struct err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct sq *s;
 	struct stat stbuf;
 	enum result r;
@@ -1460,6 +1576,7 @@ static enum result sq_open(struct store **out, const char *path, bool create, st
 		return err_set(e, RC_CONFLICT, "db", "%s already exists", path);
 	if (strlen(path) >= sizeof(s->path))
 		return err_set(e, RC_INVALID, "db", "database path too long");
+	pthread_once(&once, sqlite_global_init);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
@@ -1495,6 +1612,8 @@ const struct store_ops store_sqlite_ops = {
 	.close = sq_close,
 	.submit = sq_submit,
 	.stats = sq_stats,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.client_get = sq_client_get,
 	.client_list = sq_client_list,
 	.contact_get = sq_contact_get,
@@ -1507,4 +1626,16 @@ const struct store_ops store_sqlite_ops = {
 	.token_get = sq_token_get,
 	.setting_get = sq_setting_get,
 	.audit_walk = sq_audit_walk,
+	.ticket_get = sqt_ticket_get,
+	.ticket_list = sqt_ticket_list,
+	.ticket_messages = sqt_ticket_messages,
+	.ticket_events = sqt_ticket_events,
+	.ticket_time = sqt_ticket_time,
+	.rules_list = sqt_rules_list,
+	.esc_rules_list = sqt_esc_rules_list,
+	.esc_candidates = sqt_esc_candidates,
+	.autoclose_candidates = sqt_autoclose_candidates,
+	.contact_by_email = sqt_contact_by_email,
+	.user_by_email = sqt_user_by_email,
+	.csat_get = sqt_csat_get,
 };

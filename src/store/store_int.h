@@ -1,0 +1,104 @@
+/*
+ * store_int.h: what the SQLite backend's files share (store_sqlite.c, the
+ * core and the writer; store_sqlite_ticket.c, tickets). Not for use above
+ * the store.
+ */
+#ifndef ITSUP_STORE_INT_H
+#define ITSUP_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define RS_COUNT_MAX 16
+#define WS_COUNT_MAX 32
+#define SCACHE_SLOTS 256
+
+/* Prepared statements by SQL text, for statements outside the fixed
+ * tables (the ticket queries, whose text depends on the filters used). */
+struct stmt_cache {
+	sqlite3_stmt *slot[SCACHE_SLOTS];
+	uint64_t hash[SCACHE_SLOTS];
+};
+
+struct rconn {
+	sqlite3 *db;
+	sqlite3_stmt *st[RS_COUNT_MAX];
+	struct stmt_cache cache;
+	struct rconn *next_free, *next_all;
+};
+
+struct sq {
+	struct store base;
+	char path[512];
+
+	sqlite3 *wdb;
+	sqlite3_stmt *wst[WS_COUNT_MAX];
+	struct stmt_cache wcache;
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct store_write *qhead, *qtail;
+	size_t qlen;
+	bool stopping;
+	int64_t audit_seq;
+	unsigned char audit_head[32];
+
+	pthread_mutex_t rmu;
+	struct rconn *rfree, *rall;
+
+	pthread_mutex_t smu;
+	struct store_stats stats;
+};
+
+enum result sq_error(sqlite3 *db, int rc, struct err *e, const char *what);
+enum result reader_get(struct sq *s, struct rconn **out, struct err *e);
+void reader_put(struct sq *s, struct rconn *c);
+void stmt_done(sqlite3_stmt *q);
+const char *col_str(sqlite3_stmt *q, int i, struct arena *a);
+void bind_scope(sqlite3_stmt *q, int all_idx, const struct scope *sc);
+void bind_opt_text(sqlite3_stmt *q, int i, const char *v);
+enum result step_error(struct sq *s, int rc, const char *field, const char *what,
+		       struct err *e);
+enum result tenant_visible(struct sq *s, const struct scope *sc, int64_t client_id,
+			   struct err *e);
+
+/* The cached statement for sql (prepared on first use); NULL with e set
+ * on failure. Reset it with stmt_done() after use. */
+sqlite3_stmt *scache_get(struct stmt_cache *c, sqlite3 *db, const char *sql, struct err *e);
+void scache_clear(struct stmt_cache *c);
+
+/* Ticket writes and reads (store_sqlite_ticket.c). */
+enum result sqt_ticket_create(struct sq *s, struct store_write *w);
+enum result sqt_ticket_change(struct sq *s, struct store_write *w);
+enum result sqt_ticket_bulk(struct sq *s, struct store_write *w);
+enum result sqt_rule_put(struct sq *s, struct store_write *w);
+enum result sqt_rule_delete(struct sq *s, struct store_write *w);
+enum result sqt_esc_rule_put(struct sq *s, struct store_write *w);
+enum result sqt_csat_put(struct sq *s, struct store_write *w);
+enum result sqt_ticket_get(struct store *, const struct scope *, int64_t, struct arena *,
+			   struct ticket *, struct err *);
+enum result sqt_ticket_list(struct store *, const struct scope *, const struct ticket_q *,
+			    struct arena *, struct ticket_list *, struct err *);
+enum result sqt_ticket_messages(struct store *, const struct scope *, int64_t, bool,
+				struct arena *, struct message_list *, struct err *);
+enum result sqt_ticket_events(struct store *, const struct scope *, int64_t, bool,
+			      struct arena *, struct event_list *, struct err *);
+enum result sqt_ticket_time(struct store *, const struct scope *, int64_t,
+			    struct arena *, struct time_list *, struct err *);
+enum result sqt_rules_list(struct store *, struct arena *, struct rule_rows *, struct err *);
+enum result sqt_esc_rules_list(struct store *, struct arena *, struct esc_rule_rows *,
+			       struct err *);
+enum result sqt_esc_candidates(struct store *, const struct esc_rule_row *, int64_t now,
+			       struct arena *, struct ticket_list *, struct err *);
+enum result sqt_autoclose_candidates(struct store *, int64_t now, struct arena *,
+				     struct ticket_list *, struct err *);
+enum result sqt_contact_by_email(struct store *, int64_t client_id, const char *email,
+				 int64_t *id, struct err *);
+enum result sqt_user_by_email(struct store *, int64_t client_id, const char *email,
+			      int64_t *id, struct err *);
+enum result sqt_csat_get(struct store *, int64_t ticket_id, int *rating, struct err *);
+
+#endif
