@@ -538,7 +538,8 @@ static int cmd_serve(int argc, char **argv)
 		return fail("serve", &e);
 	if (store_open(&srv.store, srv.cfg.pg[0] ? srv.cfg.pg : srv.cfg.db, false, &e) != RC_OK)
 		return fail("serve", &e);
-	if (server_start(&srv, &e) != RC_OK) {
+	if (server_start(&srv, &e) != RC_OK || jobs_start(&srv, &e) != RC_OK) {
+		server_stop(&srv);
 		store_close(srv.store);
 		return fail("serve", &e);
 	}
@@ -547,6 +548,7 @@ static int cmd_serve(int argc, char **argv)
 			    srv.cfg.threads, "test_clock", srv.cfg.test_clock));
 	sigwait(&sigs, &sig);
 	log_msg(LOG_INFO, "stopping", "signal %d", sig);
+	jobs_stop(&srv);
 	server_stop(&srv);
 	store_close(srv.store);
 	auth_done();

@@ -51,6 +51,7 @@ struct route {
 	enum perm perm;
 	bool json_body;        /* expects a JSON object body */
 	bool idempotent;       /* accepts Idempotency-Key */
+	bool test_only;        /* exists only with --test-clock */
 };
 
 #define REQ_MAX_PARAMS 4
@@ -199,6 +200,42 @@ void h_user_patch(struct req *r);
 
 /* The MFA policy for provider staff (settings; on unless turned off). */
 bool settings_mfa_required(struct req *r);
+
+void h_ticket_create(struct req *r);
+void h_ticket_list(struct req *r);
+void h_ticket_bulk(struct req *r);
+void h_ticket_get(struct req *r);
+void h_ticket_patch(struct req *r);
+void h_message_create(struct req *r);
+void h_message_list(struct req *r);
+void h_ticket_escalate(struct req *r);
+void h_time_create(struct req *r);
+void h_time_list(struct req *r);
+void h_timeline(struct req *r);
+void h_csat_get(struct req *r);
+void h_csat_post(struct req *r);
+
+void h_rule_create(struct req *r);
+void h_rule_list(struct req *r);
+void h_rule_get(struct req *r);
+void h_rule_patch(struct req *r);
+void h_rule_delete(struct req *r);
+void h_rule_dry_run(struct req *r);
+void h_esc_rule_create(struct req *r);
+void h_esc_rule_list(struct req *r);
+void h_esc_rule_patch(struct req *r);
+void h_esc_rule_delete(struct req *r);
+void h_test_clock(struct req *r);
+
+/* The triage rule set changed: the next ticket recompiles it. */
+void tickets_rules_changed(void);
+
+/* Runs every due timer (escalation rules, auto-close) at now; returns how
+ * many tickets changed (jobs.c). */
+struct jobs_result { int escalated, closed; };
+struct jobs_result jobs_run_once(struct server *s, int64_t now);
+enum result jobs_start(struct server *s, struct err *e);
+void jobs_stop(struct server *s);
 
 /* Renderers shared by handlers. */
 json_t *user_json(const struct user *u);

@@ -418,6 +418,8 @@ static void dispatch(struct req *r)
 
 	for (size_t i = 0; i < routes_count; i++) {
 		int64_t params[REQ_MAX_PARAMS];
+		if (routes[i].test_only && !r->srv->cfg.test_clock)
+			continue;
 		if (route_match(routes[i].pattern, path, params, REQ_MAX_PARAMS) < 0)
 			continue;
 		path_matched = true;

@@ -193,4 +193,52 @@ struct esc_facts {
  * the rule's minutes and it has not fired since the ticket last changed. */
 bool esc_due(const struct esc_rule *r, const struct esc_facts *t, int64_t now);
 
+/* ---- changes: what a status move, a reply or an escalation does -------------------------
+ * These work on the few fields they need (struct ticket_state), so they
+ * stay pure and testable; the handlers copy them to and from the stored
+ * ticket. */
+
+struct ticket_state {
+	enum tstatus status;
+	int tier;
+	int64_t assignee_id;
+	int64_t first_response_at, resolved_at, closed_at;
+	int64_t first_handler_id, resolved_by;
+	int resolved_tier, escalations, tier_changes, reopens, early_reopens;
+	int fcr;                   /* -1 undecided, 0, 1 */
+	const char *fcr_reason;
+	const char *vendor;
+};
+
+struct status_effects {
+	bool resolved, reopened, closed, fcr_decided;
+};
+
+/* Moves s to status "to" at now, by actor (0: the system). Fills fx. */
+enum result ticket_set_status(struct ticket_state *s, enum tstatus to, int64_t actor,
+			      int64_t now, struct status_effects *fx, struct err *e);
+
+/* A staff member handled the ticket (assigned, replied): the first one is
+ * remembered for the FCR rule. */
+void ticket_handled_by(struct ticket_state *s, int64_t staff_id);
+
+enum reply_outcome {
+	REPLY_ADDED,       /* added to the ticket */
+	REPLY_NEW_TICKET,  /* the ticket is closed: open a new, linked one */
+};
+
+/* A public reply by staff (staff=true) or by the client side at now.
+ * Staff: sets first_response_at once, new -> open. Client: waiting on the
+ * customer -> open; resolved -> reopened; closed -> REPLY_NEW_TICKET. */
+enum reply_outcome ticket_on_reply(struct ticket_state *s, bool staff, int64_t actor,
+				   int64_t now, struct status_effects *fx);
+
+/* Escalation to a tier (to_tier 1..3, vendor NULL) or to a vendor
+ * (to_tier 0). A higher tier or a vendor counts as an escalation, a lower
+ * tier as a de-escalation; both count as tier changes; a tier move clears
+ * the assignee. RC_CONFLICT when nothing would change or the status does
+ * not allow it. */
+enum result ticket_escalate(struct ticket_state *s, int to_tier, const char *vendor,
+			    int64_t now, bool *deescalation, struct err *e);
+
 #endif
