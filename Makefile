@@ -64,6 +64,7 @@ check: unit api
 
 bench: build
 	@bash bench/run
+	@bash bench/tickets
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -123,6 +123,41 @@ bool totp_check(const char *secret_b32, const char *code, int64_t now_ms)
 	return rc >= 0;
 }
 
+#define TOTP_USED_SLOTS 4096
+
+static struct { int64_t user_id, step; } totp_used[TOTP_USED_SLOTS];
+static pthread_mutex_t totp_mu = PTHREAD_MUTEX_INITIALIZER;
+
+bool totp_check_once(int64_t user_id, const char *secret_b32, const char *code, int64_t now_ms)
+{
+	char *raw;
+	size_t len;
+	int rc, pos = 0;
+	int64_t step;
+	size_t slot = (size_t)((uint64_t)user_id % TOTP_USED_SLOTS);
+	bool ok;
+
+	if (!code || strlen(code) != 6 || strspn(code, "0123456789") != 6)
+		return false;
+	if (!secret_decode(secret_b32, &raw, &len))
+		return false;
+	rc = oath_totp_validate2(raw, len, (time_t)(now_ms / 1000), OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
+				 0, 1, &pos, code);
+	sodium_memzero(raw, len);
+	free(raw);
+	if (rc < 0)
+		return false;
+	step = now_ms / 1000 / OATH_TOTP_DEFAULT_TIME_STEP_SIZE + pos;
+	pthread_mutex_lock(&totp_mu);
+	ok = totp_used[slot].user_id != user_id || step > totp_used[slot].step;
+	if (ok) {
+		totp_used[slot].user_id = user_id;
+		totp_used[slot].step = step;
+	}
+	pthread_mutex_unlock(&totp_mu);
+	return ok;
+}
+
 bool totp_code(const char *secret_b32, int64_t now_ms, char out[8])
 {
 	char *raw;

@@ -46,6 +46,10 @@ bool hash_equal(const unsigned char a[32], const unsigned char b[32]);
 void totp_secret_new(char out[TOTP_SECRET_MAX]);
 /* True when code is valid for secret at now_ms, within one 30 s step. */
 bool totp_check(const char *secret_b32, const char *code, int64_t now_ms);
+/* totp_check, and each code (time step) is accepted once per user
+ * (RFC 6238 section 5.2): a code seen on the wire cannot be replayed. The
+ * memory of used steps is per process. */
+bool totp_check_once(int64_t user_id, const char *secret_b32, const char *code, int64_t now_ms);
 /* The code for secret at now_ms (tests and the demo). */
 bool totp_code(const char *secret_b32, int64_t now_ms, char out[8]);
 /* otpauth://totp/ URI for authenticator apps. */

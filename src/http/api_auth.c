@@ -156,7 +156,7 @@ void h_login(struct req *r)
 				    "this account uses an authenticator: send its 6-digit code as totp");
 			return;
 		}
-		if (!totp_check(c->user.totp_secret, in.totp, now)) {
+		if (!totp_check_once(c->user.id, c->user.totp_secret, in.totp, now)) {
 			login_failed(r, account, "wrong TOTP code", c->user.id);
 			return;
 		}
@@ -394,7 +394,7 @@ void h_totp_confirm(struct req *r)
 					   : "start with POST /api/v1/me/totp");
 		return;
 	}
-	if (!totp_check(u.totp_secret, in.code, clock_now_ms())) {
+	if (!totp_check_once(u.id, u.totp_secret, in.code, clock_now_ms())) {
 		jschema_error(errs, "code", "is not the current code of the authenticator");
 		req_invalid(r, errs);
 		return;

@@ -204,6 +204,34 @@ void h_rule_dry_run(struct req *r)
 	struct err e;
 	int v;
 
+	{
+		static const char *const top[] = { "ticket", "on", "rule", NULL };
+		static const char *const tkeys[] = { "client_id", "requester_contact_id", "device_id",
+			"subject", "description", "category", "channel", "type", "priority", "impact",
+			"urgency", NULL };
+		const char *key;
+		json_t *member;
+		json_object_foreach(r->json, key, member)
+			if (name_index(top, key) < 0)
+				jschema_error(errs, key, "unknown field");
+		if (json_is_object(tk))
+			json_object_foreach(tk, key, member) {
+				char field[80];
+				snprintf(field, sizeof(field), "ticket.%.60s", key);
+				if (name_index(tkeys, key) < 0)
+					jschema_error(errs, field, "unknown field");
+			}
+		if (json_object_get(tk, "channel") && name_index(channel_names, json_string_value(json_object_get(tk, "channel"))) < 0)
+			jschema_error(errs, "ticket.channel", "is not a channel");
+		if (json_object_get(tk, "type") && name_index(ttype_names, json_string_value(json_object_get(tk, "type"))) < 0)
+			jschema_error(errs, "ticket.type", "is not a ticket type");
+		if (json_object_get(tk, "priority") && name_index(prio_names, json_string_value(json_object_get(tk, "priority"))) < 0)
+			jschema_error(errs, "ticket.priority", "must be P1, P2, P3 or P4");
+		if (json_object_get(tk, "impact") && name_index(level_names, json_string_value(json_object_get(tk, "impact"))) < 0)
+			jschema_error(errs, "ticket.impact", "must be low, medium or high");
+		if (json_object_get(tk, "urgency") && name_index(level_names, json_string_value(json_object_get(tk, "urgency"))) < 0)
+			jschema_error(errs, "ticket.urgency", "must be low, medium or high");
+	}
 	if (!json_is_object(tk))
 		jschema_error(errs, "ticket", "must be an object with the ticket's fields");
 	if (on && strcmp(on, "create") && strcmp(on, "update"))
@@ -226,7 +254,10 @@ void h_rule_dry_run(struct req *r)
 	if (v < 0) {
 		int im = name_index(level_names, json_string_value(json_object_get(tk, "impact")));
 		int ur = name_index(level_names, json_string_value(json_object_get(tk, "urgency")));
-		v = (int)priority_of(NULL, im < 0 ? LV_MEDIUM : (enum level)im, ur < 0 ? LV_MEDIUM : (enum level)ur);
+		struct prio_matrix m = prio_matrix_default;
+		if (in.client_id)
+			tickets_matrix_of(r, in.client_id, &m);
+		v = (int)priority_of(&m, im < 0 ? LV_MEDIUM : (enum level)im, ur < 0 ? LV_MEDIUM : (enum level)ur);
 	}
 	in.priority = (enum prio)v;
 

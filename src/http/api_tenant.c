@@ -12,6 +12,7 @@
 
 #include "base/jschema.h"
 #include "http/http.h"
+#include "ticket/ticket.h"
 
 /* ---- rendering ------------------------------------------------------------------ */
 
@@ -25,6 +26,12 @@ static json_t *client_json(const struct client *c)
 	json_object_set_new(o, "email_domain", json_str_or_null(c->email_domain));
 	json_object_set_new(o, "notes", json_str_or_null(c->notes));
 	json_object_set_new(o, "active", json_boolean(c->active));
+	json_object_set_new(o, "portal_org_visibility", json_boolean(c->portal_org_visibility));
+	json_object_set_new(o, "auto_close_days", json_integer(c->auto_close_days));
+	{
+		json_t *m = c->priority_matrix ? json_loads(c->priority_matrix, 0, NULL) : NULL;
+		json_object_set_new(o, "priority_matrix", m ? m : json_null());
+	}
 	json_object_set_new(o, "created_at", json_instant(c->created_at));
 	json_object_set_new(o, "updated_at", json_instant(c->updated_at));
 	return o;
@@ -59,27 +66,55 @@ static bool domain_ok(const char *d)
 
 /* ---- clients ------------------------------------------------------------------------ */
 
+/* The body as parsed: a client plus the int the table writes as int64. */
+struct client_in {
+	struct client c;
+	int64_t auto_close_days;
+};
+
 static const struct jfield client_fields[] = {
 	{ "name", JT_STRING, 0, offsetof(struct client, name), 1, 200, NULL },
 	{ "timezone", JT_TZ, 0, offsetof(struct client, timezone), 1, 64, NULL },
 	{ "email_domain", JT_STRING, JF_NULLABLE, offsetof(struct client, email_domain), 0, 253, NULL },
 	{ "notes", JT_TEXT, JF_NULLABLE, offsetof(struct client, notes), 0, 10000, NULL },
 	{ "active", JT_BOOL, 0, offsetof(struct client, active), 0, 0, NULL },
+	{ "portal_org_visibility", JT_BOOL, 0, offsetof(struct client, portal_org_visibility), 0, 0, NULL },
+	{ "auto_close_days", JT_INT, 0, offsetof(struct client_in, auto_close_days), 1, 365, NULL },
 };
 
-static const unsigned client_bits[] = { F_NAME, F_TIMEZONE, F_EMAIL_DOMAIN, F_NOTES, F_ACTIVE };
+static const unsigned client_bits[] = { F_NAME, F_TIMEZONE, F_EMAIL_DOMAIN, F_NOTES, F_ACTIVE,
+					F_PORTAL, F_AUTOCLOSE };
 
-/* Validates a client body; create requires name. Fills fields bits. */
+/* Validates a client body; create requires name. Fills fields bits.
+ * priority_matrix is an object (impact x urgency -> P1..P4), checked by
+ * prio_matrix_parse and stored in its canonical form; null removes it. */
 static bool client_parse(struct req *r, struct client *c, unsigned *fields, bool create)
 {
 	struct jseen seen;
-	json_t *errs = json_array();
+	json_t *errs = json_array(), *rest = json_copy(r->json);
+	json_t *matrix = json_object_get(r->json, "priority_matrix");
+	struct client_in in = { *c, c->auto_close_days };
 
-	jschema_parse(r->json, client_fields, ARRAY_SIZE(client_fields), c, &seen, errs);
+	json_object_del(rest, "priority_matrix");
+	jschema_parse(rest, client_fields, ARRAY_SIZE(client_fields), &in, &seen, errs);
+	json_decref(rest);
+	*c = in.c;
+	c->auto_close_days = (int)in.auto_close_days;
 	if (create && !(seen.present & 1))
 		jschema_error(errs, "name", "is required");
 	if (c->email_domain && !domain_ok(c->email_domain))
 		jschema_error(errs, "email_domain", "must be a lower-case domain name such as example.com");
+	if (matrix && !json_is_null(matrix)) {
+		struct prio_matrix m;
+		char field[64], *text = json_dumps(matrix, JSON_COMPACT), canon[256];
+		if (!text || !prio_matrix_parse(text, &m, field, sizeof(field)))
+			jschema_error(errs, field, "must map impact high/medium/low to urgency high/medium/low to P1..P4");
+		else {
+			prio_matrix_format(&m, canon, sizeof(canon));
+			c->priority_matrix = arena_strdup(r->a, canon);
+		}
+		free(text);
+	}
 	if (json_array_size(errs)) {
 		req_invalid(r, errs);
 		return false;
@@ -89,7 +124,9 @@ static bool client_parse(struct req *r, struct client *c, unsigned *fields, bool
 	for (size_t i = 0; i < ARRAY_SIZE(client_bits); i++)
 		if (seen.present & (1ull << i))
 			*fields |= client_bits[i];
-	if (!seen.present && !create) {
+	if (matrix)
+		*fields |= F_MATRIX;
+	if (!*fields && !create) {
 		errs = json_array();
 		jschema_error(errs, "", "nothing to change");
 		req_invalid(r, errs);
@@ -132,6 +169,7 @@ void h_client_create(struct req *r)
 
 	req_write_init(r, W_CLIENT_CREATE, "client.create", "client");
 	w->in.client.active = true;
+	w->in.client.auto_close_days = 7;
 	w->in.client.timezone = "UTC";
 	if (!client_parse(r, &w->in.client, &fields, true))
 		return;

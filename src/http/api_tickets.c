@@ -12,8 +12,9 @@
  * What client roles may do: create tickets for their organisation (a
  * client_user for themselves), read what the store lets them see, reply
  * (never an internal note), and rate a resolved ticket. Fields only staff
- * set (priority, status, queue, tier, assignee, tags, channel) are 403
- * with the field named.
+ * set (priority, status, queue, tier, assignee, channel, device, and in a
+ * PATCH type, impact and urgency) are 403 with the fields named. Tags are
+ * set by triage rules.
  */
 #include "base/common.h"
 
@@ -27,7 +28,7 @@
 #include "http/http.h"
 #include "ticket/ticket.h"
 
-#define MAX_RETRIES 3
+#define MAX_RETRIES 32 /* each round, at least one of the racing writers wins */
 #define CSAT_DAYS 14
 
 static bool staff(const struct req *r)
@@ -44,6 +45,7 @@ static json_t *tags_json(const char *tags)
 }
 
 static const char *csat_url(struct req *r, const struct ticket *t);
+static bool assignee_ok(struct req *r, int64_t id, json_t *errs);
 
 static json_t *ticket_json(struct req *r, const struct ticket *t)
 {
@@ -399,8 +401,16 @@ static void run_rules(struct req *r, struct ticket_write *tw, bool creating)
 		t->priority = (enum prio)act.priority;
 		t->priority_reason = "set by a triage rule";
 	}
-	if (act.assignee_id)
-		t->assignee_id = act.assignee_id;
+	if (act.assignee_id) {
+		/* A rule naming someone who left is skipped, and says so. */
+		json_t *errs = json_array();
+		if (assignee_ok(r, act.assignee_id, errs))
+			t->assignee_id = act.assignee_id;
+		else
+			ev_add(r, tw, "rule_skipped", true, json_pack("{s:I,s:s}", "assignee_id",
+				(json_int_t)act.assignee_id, "why", "not an active staff user"));
+		json_decref(errs);
+	}
 	if (act.ntags) {
 		json_t *tags = tags_json(t->tags);
 		for (int i = 0; i < act.ntags; i++) {
@@ -427,7 +437,6 @@ struct ticket_in {
 	int64_t client_id, requester_contact_id, assignee_id, device_id, tier;
 	const char *subject, *description, *type, *category, *impact, *urgency, *priority;
 	const char *priority_reason, *channel, *queue;
-	json_t *tags_unused;
 };
 
 static const char *const lv_choices[] = { "low", "medium", "high", NULL };
@@ -486,7 +495,7 @@ static bool client_fields_ok(struct req *r, const struct jseen *seen, const int 
 }
 
 /* The client's priority matrix (its override, else the default). */
-static void matrix_of(struct req *r, int64_t client_id, struct prio_matrix *m)
+void tickets_matrix_of(struct req *r, int64_t client_id, struct prio_matrix *m)
 {
 	struct client c;
 	struct err e;
@@ -606,11 +615,13 @@ void h_ticket_create(struct req *r)
 	}
 	json_decref(errs);
 
-	if (!staff(r)) {
+	/* A client role opening a ticket without naming a contact opens it
+	 * for themselves; naming a colleague's contact (client admins and
+	 * client IT) makes that colleague the requester, as for staff. */
+	if (!staff(r) && !in.requester_contact_id) {
 		struct user me;
 		t->requester_user_id = r->scope.user_id;
-		if (!in.requester_contact_id &&
-		    store_user_get(r->srv->store, &r->scope, r->scope.user_id, r->a, &me, &e) == RC_OK)
+		if (store_user_get(r->srv->store, &r->scope, r->scope.user_id, r->a, &me, &e) == RC_OK)
 			store_contact_by_email(r->srv->store, in.client_id, me.email, &in.requester_contact_id, &e);
 	}
 	t->client_id = in.client_id;
@@ -621,7 +632,7 @@ void h_ticket_create(struct req *r)
 	t->category = in.category;
 	t->impact = in.impact ? (enum level)name_index(level_names, in.impact) : LV_MEDIUM;
 	t->urgency = in.urgency ? (enum level)name_index(level_names, in.urgency) : LV_MEDIUM;
-	matrix_of(r, t->client_id, &m);
+	tickets_matrix_of(r, t->client_id, &m);
 	t->priority = priority_of(&m, t->impact, t->urgency);
 	t->channel = in.channel ? (enum channel)name_index(channel_names, in.channel)
 		     : r->via_cookie ? CH_PORTAL : CH_API;
@@ -862,7 +873,6 @@ struct patch_in {
 	const char *subject, *description, *type, *category, *impact, *urgency, *priority;
 	const char *priority_reason, *status, *queue, *reason;
 	int64_t assignee_id, requester_contact_id, device_id;
-	json_t *tags;
 };
 
 enum { PF_SUBJECT, PF_DESC, PF_TYPE, PF_CATEGORY, PF_IMPACT, PF_URGENCY, PF_PRIORITY,
@@ -941,7 +951,7 @@ static bool apply_patch(struct req *r, const struct ticket *old, struct ticket_w
 	}
 	if (impact_urgency && !HAS(*seen, PF_PRIORITY)) {
 		struct prio_matrix m;
-		matrix_of(r, t->client_id, &m);
+		tickets_matrix_of(r, t->client_id, &m);
 		t->priority = priority_of(&m, t->impact, t->urgency);
 		t->priority_reason = NULL;
 	}
@@ -992,7 +1002,7 @@ static bool apply_patch(struct req *r, const struct ticket *old, struct ticket_w
 	field_event(r, tw, "impact", true, level_names[old->impact], level_names[t->impact]);
 	field_event(r, tw, "urgency", true, level_names[old->urgency], level_names[t->urgency]);
 	if (old->priority != t->priority)
-		ev_add(r, tw, "priority", false, json_pack("{s:s,s:s,s:s?}", "from", prio_names[old->priority],
+		ev_add(r, tw, "priority", true, json_pack("{s:s,s:s,s:s?}", "from", prio_names[old->priority],
 							   "to", prio_names[t->priority], "reason", t->priority_reason));
 	field_event(r, tw, "queue", true, old->queue, t->queue);
 	field_event(r, tw, "assignee_id", true, id_text(r, old->assignee_id), id_text(r, t->assignee_id));

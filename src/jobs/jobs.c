@@ -8,8 +8,10 @@
  * Each timer reads its candidates, lets a pure function decide (esc_due,
  * ticket_set_status), and writes the change guarded by the version read,
  * so a ticket a person changed in the meantime is simply left for the next
- * tick. Changes are made by the system (actor 0) and leave
- * last_activity_at alone, so an escalation does not count as an update.
+ * tick. Changes are made by the system (actor 0). A notification leaves
+ * last_activity_at alone; a move to another tier restarts it, so the new
+ * tier's timers count from the move (and the rule that moved it does not
+ * fire again until the ticket changes).
  */
 #include "base/common.h"
 
@@ -85,6 +87,9 @@ static int run_escalations(struct server *s, struct arena *a, int64_t now)
 			why = arena_printf(a, "rule \"%s\": %s for %" PRId64 " minutes", rr->name,
 					   rule.kind == EK_NO_UPDATE ? "no update" : "unassigned", rr->minutes);
 			if (rule.raise_to_tier > t->tier) {
+				/* A move to another tier is activity: the next tier's
+				 * clocks (no update, unassigned) start now. */
+				tw->t.last_activity_at = now;
 				tw->t.tier = rule.raise_to_tier;
 				tw->t.escalations++;
 				tw->t.tier_changes++;

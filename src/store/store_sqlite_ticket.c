@@ -228,6 +228,8 @@ enum result sqt_ticket_list(struct store *st, const struct scope *sc, const stru
 	if (!items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
 	/* Constant fragments only; every value is a bound parameter. */
+	/* open_only is spelled exactly as the partial indexes' WHERE, so the
+	 * planner can use them (migrations/0002). */
 	buf_appends(&b, "SELECT " TICKET_COLS " FROM tickets t WHERE 1");
 	buf_appends(&b, vis_sql(sc));
 	if (tq->before)

@@ -312,8 +312,13 @@ describe('with an init database (MFA required for staff)', () => {
     assertProblem(await c.login(srv.adminEmail, 'wrong-password!', totp(secret)), 401, { slug: 'invalid-credentials' });
   });
 
-  test('login with the right code is 200 and unrestricted', async () => {
-    const r = await c.login(srv.adminEmail, srv.password, totp(secret));
+  test('a code is accepted once: the one used to confirm cannot log in (RFC 6238 5.2)', async () => {
+    assertProblem(await c.login(srv.adminEmail, srv.password, totp(secret)), 401, { slug: 'invalid-credentials' });
+  });
+
+  test('login with the right (next) code is 200 and unrestricted', async () => {
+    // The server accepts one step of drift; the next step's code is unused.
+    const r = await c.login(srv.adminEmail, srv.password, totp(secret, Date.now() + 30000));
     assertStatus(r, 200);
     assert.equal(r.body.mfa_enrollment_required, false);
     assert.equal(r.body.user.mfa_enabled, true);

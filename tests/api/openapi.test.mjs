@@ -12,8 +12,11 @@ const routesC = readFileSync(new URL('../../src/http/routes.c', import.meta.url)
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-// { "GET", "/healthz", h_healthz, P_PUBLIC, false, false },
-const ROUTE_RE = /\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*(P_\w+)\s*,\s*(true|false)\s*,\s*(true|false)\s*\}/g;
+// { "GET", "/healthz", h_healthz, P_PUBLIC, false, false, false },
+// method, pattern, handler, permission, JSON body, Idempotency-Key, test-only
+// (the route exists only with `itsup serve --test-clock`; the 7th field may
+// be left out, meaning false).
+const ROUTE_RE = /\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*(P_\w+)\s*,\s*(true|false)\s*,\s*(true|false)\s*(?:,\s*(true|false)\s*)?\}/g;
 const routes = [...routesC.matchAll(ROUTE_RE)].map((m) => ({
   method: m[1].toLowerCase(),
   path: m[2],
@@ -21,7 +24,12 @@ const routes = [...routesC.matchAll(ROUTE_RE)].map((m) => ({
   perm: m[4],
   jsonBody: m[5] === 'true',
   idempotent: m[6] === 'true',
+  testOnly: m[7] === 'true',
 }));
+// Every row of the table, parsed or not: a row the pattern above misses
+// must fail the tests instead of silently dropping out of them.
+const ROW_RE = /^\s*\{\s*"[A-Z]+"\s*,\s*"\//gm;
+const rowCount = [...routesC.matchAll(ROW_RE)].length;
 const key = (method, path) => `${method.toUpperCase()} ${path}`;
 
 const operations = [];
@@ -61,6 +69,7 @@ const isPublic = ({ op }) => Array.isArray(op.security) && op.security.length ==
 
 test('the route table parses', () => {
   assert.ok(routes.length >= 20, `only ${routes.length} routes found in routes.c`);
+  assert.equal(routes.length, rowCount, 'some rows of the route table in routes.c did not parse');
   const seen = new Set();
   for (const r of routes) {
     assert.ok(!seen.has(key(r.method, r.path)), `${key(r.method, r.path)} twice in routes.c`);
@@ -171,5 +180,20 @@ test('request body schemas refuse unknown members', () => {
     const schema = deref(deref(o.op.requestBody)?.content?.['application/json']?.schema);
     if (!schema) continue;
     assert.equal(schema.additionalProperties, false, `${key(o.method, o.path)} request body must be closed`);
+  }
+});
+
+test('test-only routes are marked and say how to get them', () => {
+  const byKey = new Map(operations.map((o) => [key(o.method, o.path), o]));
+  for (const r of routes) {
+    const o = byKey.get(key(r.method, r.path));
+    if (!o) continue;
+    const k = key(r.method, r.path);
+    assert.equal(o.op['x-itsup-test-only'] === true, r.testOnly,
+      `${k}: x-itsup-test-only must be ${r.testOnly} (routes.c test-only field)`);
+    if (r.testOnly) {
+      assert.match(o.op.description ?? '', /--test-clock/, `${k} must say it exists only with itsup serve --test-clock`);
+      assert.ok(o.op.responses?.['404'], `${k} must declare 404 (without --test-clock)`);
+    }
   }
 });

@@ -76,6 +76,21 @@ static void test_totp_vectors(void **state)
 	assert_false(totp_check(NULL, "081804", 1111111109 * 1000LL));
 }
 
+static void test_totp_replay(void **state)
+{
+	static const char *secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+	UNUSED(state);
+	assert_true(totp_check_once(42, secret, "081804", 1111111109 * 1000LL));
+	/* The same code again, even a few seconds later: refused. */
+	assert_false(totp_check_once(42, secret, "081804", 1111111112 * 1000LL));
+	/* Another user's use of their code is theirs alone. */
+	assert_true(totp_check_once(43, secret, "081804", 1111111109 * 1000LL));
+	/* The next step's code is fine; going back is not. */
+	assert_true(totp_check_once(42, secret, "050471", 1111111111 * 1000LL + 30000));
+	assert_false(totp_check_once(42, secret, "081804", 1111111109 * 1000LL));
+}
+
 static void test_totp_new(void **state)
 {
 	char s[TOTP_SECRET_MAX], uri[512], code[8];
@@ -189,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_password),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_totp_vectors),
+		cmocka_unit_test(test_totp_replay),
 		cmocka_unit_test(test_totp_new),
 		cmocka_unit_test(test_throttle_pure),
 		cmocka_unit_test(test_throttle_table),

@@ -58,6 +58,13 @@ CREATE INDEX tickets_queue ON tickets(queue, status, id);
 CREATE INDEX tickets_assignee ON tickets(assignee_id, status, id);
 CREATE INDEX tickets_requester ON tickets(requester_user_id, id);
 CREATE INDEX tickets_activity ON tickets(status, last_activity_at);
+-- The working set: open tickets, newest first, by the filters the desk uses
+-- most (queue, assignee or unassigned, client). Partial indexes: history
+-- does not slow them down.
+CREATE INDEX tickets_open ON tickets(id) WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX tickets_open_queue ON tickets(queue, id) WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX tickets_open_assignee ON tickets(assignee_id, id) WHERE status NOT IN ('resolved', 'closed');
+CREATE INDEX tickets_open_tenant ON tickets(tenant_id, id) WHERE status NOT IN ('resolved', 'closed');
 CREATE INDEX tickets_resolved ON tickets(status, resolved_at);
 
 CREATE TABLE ticket_messages (

@@ -4,6 +4,7 @@
 //
 //   const srv = await startServer();            // demo DB, MFA policy off
 //   const srv = await startServer({ kind: 'init' }); // one admin, MFA on
+//   const srv = await startServer({ testClock: true }); // itsup serve --test-clock
 //   const c = srv.client;                        // HTTP helpers bound to srv.url
 //   await srv.stop();                            // SIGTERM, wait, checks, rm -rf
 //
@@ -92,10 +93,15 @@ export async function createDb({ kind = 'demo' } = {}) {
   return { dir, db, password, adminEmail };
 }
 
-/* Starts `itsup serve` on db; resolves once it logs "listening". */
-export function serve(db, { env } = {}) {
+/* Starts `itsup serve` on db; resolves once it logs "listening".
+ * testClock: pass --test-clock (the clock moves only by POST
+ * /api/v1/test/clock). */
+export function serve(db, { env, testClock = false } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
+    const args = ['serve', '--db', db, '--listen', '127.0.0.1:0'];
+    if (testClock)
+      args.push('--test-clock');
+    const child = spawn(BIN, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -198,11 +204,11 @@ function withTimeout(p, ms, msg, onTimeout) {
 
 /* A database and a server on it: {url, db, dir, password, adminEmail,
  * client, server, stop(), restart()}. stop() also removes the temp dir. */
-export async function startServer({ kind = 'demo', env } = {}) {
+export async function startServer({ kind = 'demo', env, testClock = false } = {}) {
   const d = await createDb({ kind });
   const srv = { ...d, server: null, client: null };
   try {
-    srv.server = await serve(d.db, { env });
+    srv.server = await serve(d.db, { env, testClock });
   } catch (e) {
     await rm(d.dir, { recursive: true, force: true });
     throw e;
