@@ -255,6 +255,7 @@ static enum result open_conn(const char *path, bool create, bool reader,
 	int rc;
 	const char *pragmas = reader
 		? "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA query_only = 1;"
+		  " PRAGMA mmap_size = 268435456;"
 		: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 		  " PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 4000;";
 
