@@ -65,6 +65,8 @@ check: unit api
 bench: build
 	@bash bench/run
 	@bash bench/tickets
+	@echo "== SLA arithmetic"
+	@$(BUILD)/sla-bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

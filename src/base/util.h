@@ -19,6 +19,10 @@ void time_format(int64_t ms, char out[32]);
 /* Parses an RFC 3339 instant with Z or an offset; false when malformed. */
 bool time_parse(const char *s, int64_t *ms);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
