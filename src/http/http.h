@@ -227,6 +227,12 @@ void h_esc_rule_patch(struct req *r);
 void h_esc_rule_delete(struct req *r);
 void h_test_clock(struct req *r);
 
+void h_calendar_create(struct req *r);
+void h_calendar_list(struct req *r);
+void h_calendar_get(struct req *r);
+void h_calendar_business_time(struct req *r);
+void h_calendar_add(struct req *r);
+
 /* A client's impact x urgency matrix (its own, else the default). */
 struct prio_matrix;
 void tickets_matrix_of(struct req *r, int64_t client_id, struct prio_matrix *m);

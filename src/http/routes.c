@@ -62,6 +62,12 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/escalation-rules", h_esc_rule_list, P_STAFF, false, false, false },
 	{ "PATCH", "/api/v1/escalation-rules/{id}", h_esc_rule_patch, P_DISPATCH, true, false, false },
 	{ "DELETE", "/api/v1/escalation-rules/{id}", h_esc_rule_delete, P_DISPATCH, false, false, false },
+	/* business-hours calendars */
+	{ "POST", "/api/v1/calendars", h_calendar_create, P_DISPATCH, true, false, false },
+	{ "GET", "/api/v1/calendars", h_calendar_list, P_STAFF, false, false, false },
+	{ "GET", "/api/v1/calendars/{id}", h_calendar_get, P_STAFF, false, false, false },
+	{ "GET", "/api/v1/calendars/{id}/business-time", h_calendar_business_time, P_STAFF, false, false, false },
+	{ "GET", "/api/v1/calendars/{id}/add", h_calendar_add, P_STAFF, false, false, false },
 	/* the test clock: only with itsup serve --test-clock */
 	{ "POST", "/api/v1/test/clock", h_test_clock, P_ADMIN, true, false, true },
 };

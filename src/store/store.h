@@ -158,6 +158,12 @@ struct ticket_write {
 	int64_t time_entry_id;          /* result */
 };
 
+struct calendar_row {
+	int64_t id, version, created_at, updated_at;
+	const char *name, *timezone, *hours, *holidays; /* hours, holidays: JSON */
+	bool always;
+};
+
 struct rule_row {
 	int64_t id, version, created_at, updated_at;
 	const char *name, *conditions, *actions;  /* JSON texts */
@@ -227,6 +233,7 @@ enum store_wkind {
 	W_RULE_DELETE,      /* id */
 	W_ESC_RULE_PUT,     /* in.esc: id 0 creates */
 	W_CSAT,             /* in.tw (t.id, csat_rating, csat_comment) */
+	W_CALENDAR_PUT,     /* in.cal: id 0 creates */
 	W_KIND_COUNT
 };
 
@@ -285,6 +292,7 @@ struct store_write {
 		} bulk;
 		struct rule_row rule;
 		struct esc_rule_row esc;
+		struct calendar_row cal;
 	} in;
 	unsigned fields;          /* updates: F_* bits to set */
 	int64_t id;               /* updates: target; creates: the new id */
@@ -392,6 +400,11 @@ struct store_ops {
 	enum result (*user_by_email)(struct store *, int64_t client_id, const char *email,
 				     int64_t *id, struct err *);
 	enum result (*csat_get)(struct store *, int64_t ticket_id, int *rating, struct err *);
+	/* Calendars are provider-wide (every scope may read them). */
+	enum result (*calendar_get)(struct store *, int64_t id, struct arena *,
+				    struct calendar_row *, struct err *);
+	enum result (*calendar_list)(struct store *, struct arena *, struct calendar_row **items,
+				     size_t *n, struct err *);
 };
 
 struct store {
@@ -440,6 +453,8 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_contact_by_email(st, ...) ((st)->ops->contact_by_email((st), __VA_ARGS__))
 #define store_user_by_email(st, ...) ((st)->ops->user_by_email((st), __VA_ARGS__))
 #define store_csat_get(st, ...) ((st)->ops->csat_get((st), __VA_ARGS__))
+#define store_calendar_get(st, ...) ((st)->ops->calendar_get((st), __VA_ARGS__))
+#define store_calendar_list(st, ...) ((st)->ops->calendar_list((st), __VA_ARGS__))
 
 /* Setting names. */
 #define SETTING_MFA_REQUIRED "mfa_required_for_staff"

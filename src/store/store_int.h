@@ -99,6 +99,11 @@ enum result sqt_contact_by_email(struct store *, int64_t client_id, const char *
 				 int64_t *id, struct err *);
 enum result sqt_user_by_email(struct store *, int64_t client_id, const char *email,
 			      int64_t *id, struct err *);
+enum result sqt_calendar_put(struct sq *s, struct store_write *w);
+enum result sqt_calendar_get(struct store *, int64_t, struct arena *, struct calendar_row *,
+			     struct err *);
+enum result sqt_calendar_list(struct store *, struct arena *, struct calendar_row **, size_t *,
+			      struct err *);
 enum result sqt_csat_get(struct store *, int64_t ticket_id, int *rating, struct err *);
 
 #endif

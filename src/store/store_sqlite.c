@@ -1213,6 +1213,7 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_RULE_DELETE] = sqt_rule_delete,
 	[W_ESC_RULE_PUT] = sqt_esc_rule_put,
 	[W_CSAT] = sqt_csat_put,
+	[W_CALENDAR_PUT] = sqt_calendar_put,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1639,4 +1640,6 @@ const struct store_ops store_sqlite_ops = {
 	.contact_by_email = sqt_contact_by_email,
 	.user_by_email = sqt_user_by_email,
 	.csat_get = sqt_csat_get,
+	.calendar_get = sqt_calendar_get,
+	.calendar_list = sqt_calendar_list,
 };

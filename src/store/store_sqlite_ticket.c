@@ -1070,3 +1070,89 @@ enum result sqt_esc_rule_put(struct sq *s, struct store_write *w)
 	w->id = er->id;
 	return RC_OK;
 }
+
+/* ---- calendars (provider-wide; they share this file's helpers) -------------------------- */
+
+static void row_calendar_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	struct calendar_row *c = (struct calendar_row *)items + i;
+
+	c->id = sqlite3_column_int64(q, 0);
+	c->name = col_str(q, 1, a);
+	c->timezone = col_str(q, 2, a);
+	c->always = sqlite3_column_int(q, 3) != 0;
+	c->hours = col_str(q, 4, a);
+	c->holidays = col_str(q, 5, a);
+	c->version = sqlite3_column_int64(q, 6);
+	c->created_at = sqlite3_column_int64(q, 7);
+	c->updated_at = sqlite3_column_int64(q, 8);
+}
+
+#define CAL_COLS "id, name, timezone, always, hours, holidays, version, created_at, updated_at"
+#define CALENDARS_MAX 1000
+
+enum result sqt_calendar_get(struct store *st, int64_t id, struct arena *a,
+			     struct calendar_row *out, struct err *e)
+{
+	size_t n = 0;
+	enum result r = read_rows(st, "SELECT " CAL_COLS " FROM calendars WHERE id = :id", NULL,
+				  bind_id, &id, row_calendar_at, a, out, 1, &n, e);
+
+	if (r == RC_OK && n == 0)
+		r = err_set(e, RC_NOTFOUND, NULL, "calendar not found");
+	return r;
+}
+
+enum result sqt_calendar_list(struct store *st, struct arena *a, struct calendar_row **items,
+			      size_t *n, struct err *e)
+{
+	*items = arena_alloc(a, sizeof(struct calendar_row) * CALENDARS_MAX);
+	if (!*items)
+		return err_set(e, RC_NOMEM, NULL, "out of memory");
+	return read_rows(st, "SELECT " CAL_COLS " FROM calendars ORDER BY id", NULL, bind_none, NULL,
+			 row_calendar_at, a, *items, CALENDARS_MAX, n, e);
+}
+
+enum result sqt_calendar_put(struct sq *s, struct store_write *w)
+{
+	const struct calendar_row *c = &w->in.cal;
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!w->scope.all_tenants)
+		return err_set(&w->err, RC_DENIED, NULL, "only provider staff manage calendars");
+	q = wq(s, c->id ? "UPDATE calendars SET name = :name, timezone = :tz, always = :always,"
+			  " hours = :hours, holidays = :holidays, version = version + 1, updated_at = :now"
+			  " WHERE id = :id AND (:version = 0 OR version = :version) RETURNING version"
+			: "INSERT INTO calendars (name, timezone, always, hours, holidays, version,"
+			  " created_at, updated_at) VALUES (:name, :tz, :always, :hours, :holidays, 1, :now, :now)",
+	       &w->err);
+	if (!q)
+		return RC_IO;
+	bind_i64(q, ":id", c->id);
+	bind_i64(q, ":version", w->if_version);
+	bind_txt(q, ":name", c->name);
+	bind_txt(q, ":tz", c->timezone);
+	bind_i64(q, ":always", c->always);
+	bind_txt(q, ":hours", c->hours);
+	bind_txt(q, ":holidays", c->holidays);
+	bind_i64(q, ":now", clock_now_ms());
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		w->version = sqlite3_column_int64(q, 0);
+	stmt_done(q);
+	if (!c->id) {
+		if (rc != SQLITE_DONE)
+			return step_error(s, rc, "name", "calendar", &w->err);
+		w->id = sqlite3_last_insert_rowid(s->wdb);
+		w->version = 1;
+		return RC_OK;
+	}
+	if (rc == SQLITE_DONE)
+		return err_set(&w->err, w->if_version ? RC_STALE : RC_NOTFOUND, NULL,
+			       "calendar not found or changed by someone else");
+	if (rc != SQLITE_ROW)
+		return step_error(s, rc, "name", "calendar", &w->err);
+	w->id = c->id;
+	return RC_OK;
+}
