@@ -80,8 +80,8 @@ void h_calendar_create(struct req *r)
 		return;
 	}
 	json_decref(errs);
-	ht = json_dumps(hours ? hours : json_object(), JSON_COMPACT);
-	hot = json_dumps(hol ? hol : json_array(), JSON_COMPACT);
+	ht = hours ? json_dumps(hours, JSON_COMPACT) : NULL;
+	hot = hol ? json_dumps(hol, JSON_COMPACT) : NULL;
 	req_write_init(r, W_CALENDAR_PUT, "calendar.create", "calendar");
 	r->w.in.cal.name = in.name;
 	r->w.in.cal.timezone = in.timezone;
