@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "jobs/sla_track.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -550,6 +551,7 @@ static int cmd_serve(int argc, char **argv)
 	log_msg(LOG_INFO, "stopping", "signal %d", sig);
 	jobs_stop(&srv);
 	server_stop(&srv);
+	sla_shutdown();
 	store_close(srv.store);
 	auth_done();
 	log_msg(LOG_INFO, "stopped", "clean shutdown");

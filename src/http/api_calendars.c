@@ -10,7 +10,10 @@
 #include "http/http.h"
 #include "sla/calendar.h"
 #include "sla/calendar_json.h"
+#include "sla/ics.h"
 #include "sla/tz.h"
+#include "base/clock.h"
+#include "jobs/sla_track.h"
 
 static json_t *calendar_json(const struct calendar_row *c)
 {
@@ -51,12 +54,14 @@ static void cal_created(struct req *r)
 	req_json(r, 201, calendar_json(&c));
 }
 
-void h_calendar_create(struct req *r)
+/* Checks a whole calendar document (a body, or a row merged with a
+ * patch) into row; answers 400 and returns false when it is not valid. */
+static bool cal_check(struct req *r, json_t *doc, struct calendar_row *row)
 {
 	struct cal_in in = { 0 };
 	struct jseen seen;
-	json_t *rest = json_copy(r->json), *errs = json_array();
-	json_t *hours = json_object_get(r->json, "hours"), *hol = json_object_get(r->json, "holidays");
+	json_t *rest = json_copy(doc), *errs = json_array();
+	json_t *hours = json_object_get(doc, "hours"), *hol = json_object_get(doc, "holidays");
 	struct holiday *hs = arena_alloc(r->a, sizeof(*hs) * CAL_MAX_HOLIDAYS);
 	struct calendar cal = { 0 };
 	struct err e;
@@ -66,7 +71,9 @@ void h_calendar_create(struct req *r)
 	json_object_del(rest, "holidays");
 	jschema_parse(rest, cal_fields, ARRAY_SIZE(cal_fields), &in, &seen, errs);
 	json_decref(rest);
-	if (!hs || calendar_from_json(hours, hol, &cal, hs, CAL_MAX_HOLIDAYS, &e) != RC_OK)
+	if (!hs)
+		jschema_error(errs, "holidays", "out of memory");
+	else if (calendar_from_json(hours, hol, &cal, hs, CAL_MAX_HOLIDAYS, &e) != RC_OK)
 		jschema_error(errs, e.field, e.msg);
 	if (!in.always && !json_array_size(errs)) {
 		bool open = false;
@@ -77,20 +84,217 @@ void h_calendar_create(struct req *r)
 	}
 	if (json_array_size(errs)) {
 		req_invalid(r, errs);
+		return false;
+	}
+	json_decref(errs);
+	ht = hours && !json_is_null(hours) ? json_dumps(hours, JSON_COMPACT) : NULL;
+	hot = hol && !json_is_null(hol) ? json_dumps(hol, JSON_COMPACT) : NULL;
+	row->name = in.name;
+	row->timezone = in.timezone;
+	row->always = in.always;
+	row->hours = arena_strdup(r->a, ht ? ht : "{}");
+	row->holidays = arena_strdup(r->a, hot ? hot : "[]");
+	free(ht);
+	free(hot);
+	return true;
+}
+
+void h_calendar_create(struct req *r)
+{
+	struct calendar_row row = { 0 };
+
+	if (!cal_check(r, r->json, &row))
+		return;
+	req_write_init(r, W_CALENDAR_PUT, "calendar.create", "calendar");
+	r->w.in.cal = row;
+	req_write(r, cal_created);
+}
+
+static void world_put_v(void *w)
+{
+	sla_world_put(w);
+}
+
+static void cal_updated(struct req *r)
+{
+	struct calendar_row c;
+	struct err e;
+
+	if (r->w.rc != RC_OK) {
+		req_fail(r, r->w.rc, &r->w.err);
+		return;
+	}
+	sla_config_changed();
+	if (store_calendar_get(r->srv->store, r->w.id, r->a, &c, &e) != RC_OK) {
+		req_fail(r, e.code, &e);
+		return;
+	}
+	req_etag(r, c.version);
+	if (r->w.recompute)
+		req_header(r, "SLA-Recomputed", arena_printf(r->a, "%zu", r->w.recompute->changed));
+	if (r->ctx) {
+		json_t *o = r->ctx;
+		json_object_set_new(o, "calendar", calendar_json(&c));
+		r->ctx = NULL;
+		req_json(r, 200, json_incref(o));
+		return;
+	}
+	req_json(r, 200, calendar_json(&c));
+}
+
+/* Writes row (an edit of calendar {id}) with the recompute of every open
+ * ticket whose SLA uses it, in one transaction. */
+static void cal_write_edit(struct req *r, struct calendar_row *row, int64_t version)
+{
+	struct sla_world *w;
+	struct sla_recompute *rc = arena_alloc(r->a, sizeof(*rc));
+	struct err e;
+
+	if (!rc) {
+		req_fail(r, RC_NOMEM, NULL);
+		return;
+	}
+	if (sla_world_build(r->srv->store, row, NULL, &w, &e) != RC_OK) {
+		req_fail(r, e.code == RC_INVALID ? RC_IO : e.code, &e);
+		return;
+	}
+	arena_defer(r->a, world_put_v, w);
+	rc->fn = sla_recompute_fn;
+	rc->arg = w;
+	req_write_init(r, W_CALENDAR_PUT, "calendar.update", "calendar");
+	r->w.in.cal = *row;
+	r->w.id = row->id;
+	r->w.if_version = version;
+	r->w.recompute = rc;
+	req_write(r, cal_updated);
+}
+
+/* The stored row as a document a patch applies to. */
+static json_t *cal_doc(const struct calendar_row *c)
+{
+	json_t *doc = calendar_json(c);
+
+	json_object_del(doc, "id");
+	json_object_del(doc, "created_at");
+	json_object_del(doc, "updated_at");
+	return doc;
+}
+
+void h_calendar_patch(struct req *r)
+{
+	struct calendar_row old, row = { 0 };
+	struct err e;
+	int64_t version = 0;
+	const char *key;
+	json_t *doc, *v;
+
+	if (!req_if_match(r, &version))
+		return;
+	if (store_calendar_get(r->srv->store, r->params[0], r->a, &old, &e) != RC_OK) {
+		req_fail(r, e.code, &e);
+		return;
+	}
+	doc = cal_doc(&old);
+	arena_defer(r->a, (void (*)(void *))json_decref, doc);
+	json_object_foreach(r->json, key, v)
+		json_object_set(doc, key, v);
+	if (!cal_check(r, doc, &row))
+		return;
+	row.id = old.id;
+	cal_write_edit(r, &row, version);
+}
+
+/* POST /calendars/{id}/holidays/import: an iCalendar file (the body, as
+ * text/calendar) adds its all-day events as closed days, within
+ * ?from=YYYY-MM-DD&to=YYYY-MM-DD (default: this year and the next). Days
+ * the calendar already lists keep their entry. */
+void h_calendar_import(struct req *r)
+{
+	struct calendar_row old, row = { 0 };
+	struct ics_day *days = arena_alloc(r->a, sizeof(*days) * CAL_MAX_HOLIDAYS);
+	const char *ct = req_header_in(r, "Content-Type");
+	const char *qf = req_query(r, "from"), *qt = req_query(r, "to");
+	int64_t y, from_day, to_day, ms;
+	unsigned mo, d;
+	size_t n = 0, skipped = 0, added = 0, kept = 0;
+	json_t *doc, *hol, *errs = json_array(), *summary;
+	struct err e;
+	char iso[32];
+
+	civil_from_days(clock_now_ms() / 86400000, &y, &mo, &d);
+	from_day = days_from_civil(y, 1, 1);
+	to_day = days_from_civil(y + 1, 12, 31);
+	if (!ct || (strncasecmp(ct, "text/calendar", 13) && strncasecmp(ct, "application/octet-stream", 24)))
+		jschema_error(errs, "Content-Type", "send the .ics file as Content-Type: text/calendar");
+	if (qf) {
+		snprintf(iso, sizeof(iso), "%.10sT00:00:00Z", qf);
+		if (strlen(qf) != 10 || !time_parse(iso, &ms))
+			jschema_error(errs, "from", "must be a date such as 2026-01-01");
+		else
+			from_day = ms / 86400000;
+	}
+	if (qt) {
+		snprintf(iso, sizeof(iso), "%.10sT00:00:00Z", qt);
+		if (strlen(qt) != 10 || !time_parse(iso, &ms))
+			jschema_error(errs, "to", "must be a date such as 2027-12-31");
+		else
+			to_day = ms / 86400000;
+	}
+	if (!json_array_size(errs) && (to_day < from_day || to_day - from_day > 3660))
+		jschema_error(errs, "to", "must be after from, within 10 years");
+	if (!json_array_size(errs) && days &&
+	    ics_holidays(r->body.data, r->body.len, from_day, to_day, days, CAL_MAX_HOLIDAYS, &n,
+			 &skipped, &e) != RC_OK)
+		jschema_error(errs, e.field, e.msg);
+	if (json_array_size(errs)) {
+		req_invalid(r, errs);
 		return;
 	}
 	json_decref(errs);
-	ht = hours ? json_dumps(hours, JSON_COMPACT) : NULL;
-	hot = hol ? json_dumps(hol, JSON_COMPACT) : NULL;
-	req_write_init(r, W_CALENDAR_PUT, "calendar.create", "calendar");
-	r->w.in.cal.name = in.name;
-	r->w.in.cal.timezone = in.timezone;
-	r->w.in.cal.always = in.always;
-	r->w.in.cal.hours = arena_strdup(r->a, ht ? ht : "{}");
-	r->w.in.cal.holidays = arena_strdup(r->a, hot ? hot : "[]");
-	free(ht);
-	free(hot);
-	req_write(r, cal_created);
+	if (!days) {
+		req_fail(r, RC_NOMEM, NULL);
+		return;
+	}
+	if (store_calendar_get(r->srv->store, r->params[0], r->a, &old, &e) != RC_OK) {
+		req_fail(r, e.code, &e);
+		return;
+	}
+	doc = cal_doc(&old);
+	arena_defer(r->a, (void (*)(void *))json_decref, doc);
+	hol = json_object_get(doc, "holidays");
+	for (size_t i = 0; i < n; i++) {
+		char date[16];
+		size_t k;
+		json_t *h;
+		bool have = false;
+		civil_from_days(days[i].day, &y, &mo, &d);
+		snprintf(date, sizeof(date), "%04" PRId64 "-%02u-%02u", y, mo, d);
+		json_array_foreach(hol, k, h) {
+			const char *hd = json_string_value(json_object_get(h, "date"));
+			have = have || (hd && !strcmp(hd, date));
+		}
+		if (have) {
+			kept++;
+			continue;
+		}
+		json_array_append_new(hol, days[i].name[0] ? json_pack("{s:s,s:s}", "date", date, "name", days[i].name)
+							   : json_pack("{s:s}", "date", date));
+		added++;
+	}
+	if (json_array_size(hol) > CAL_MAX_HOLIDAYS) {
+		errs = json_array();
+		jschema_error(errs, "ics", "the calendar would have more than 400 holidays; import a narrower window (from, to)");
+		req_invalid(r, errs);
+		return;
+	}
+	if (!cal_check(r, doc, &row))
+		return;
+	row.id = old.id;
+	summary = json_pack("{s:I,s:I,s:I}", "added", (json_int_t)added, "already_listed", (json_int_t)kept,
+			    "skipped_timed_events", (json_int_t)skipped);
+	r->ctx = summary;
+	arena_defer(r->a, (void (*)(void *))json_decref, summary);
+	cal_write_edit(r, &row, 0);
 }
 
 void h_calendar_list(struct req *r)

@@ -26,6 +26,8 @@
 #include "base/jschema.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "base/log.h"
+#include "jobs/sla_track.h"
 #include "ticket/ticket.h"
 
 #define MAX_RETRIES 32 /* each round, at least one of the racing writers wins */
@@ -79,8 +81,7 @@ static json_t *ticket_json(struct req *r, const struct ticket *t)
 	json_object_set_new(o, "closed_at", json_instant(t->closed_at));
 	json_object_set_new(o, "fcr", t->fcr < 0 ? json_null() : json_boolean(t->fcr));
 	json_object_set_new(o, "reopens", json_integer(t->reopens));
-	/* The SLA engine fills this in (its own issue); null until then. */
-	json_object_set_new(o, "sla", json_null());
+	json_object_set_new(o, "sla", sla_json(t, st));
 	if (st) {
 		json_object_set_new(o, "priority_reason", json_str_or_null(t->priority_reason));
 		json_object_set_new(o, "vendor_ref", json_str_or_null(t->vendor_ref));
@@ -177,6 +178,31 @@ static void state_to(const struct ticket_state *s, struct ticket *t)
 	t->fcr = s->fcr;
 	t->fcr_reason = s->fcr_reason;
 	t->vendor = s->vendor;
+}
+
+/* The SLA clocks of a ticket write (jobs/sla_track.h): a new ticket takes
+ * the policy of its client's active contract, or the default policy. */
+static void track_sla(struct req *r, const struct ticket *old, struct ticket_write *tw, int64_t now)
+{
+	struct sla_world *w;
+	struct err e;
+	int64_t pid = 0;
+
+	if (sla_world_get(r->srv->store, &w, &e) != RC_OK) {
+		log_event(LOG_ERROR, "sla", json_pack("{s:s}", "error", e.msg));
+		return;
+	}
+	if (!old || !tw->t.id) {
+		int64_t y;
+		unsigned m, d;
+		char day[16];
+		civil_from_days(now / 86400000, &y, &m, &d);
+		snprintf(day, sizeof(day), "%04" PRId64 "-%02u-%02u", y, m, d);
+		if (store_sla_policy_for(r->srv->store, tw->t.client_id, day, &pid, &e) != RC_OK)
+			pid = 0;
+	}
+	sla_track(w, old, tw, pid, now, NULL, r->a);
+	sla_world_put(w);
 }
 
 /* The effects of a status move: timeline and outbox. */
@@ -662,6 +688,7 @@ void h_ticket_create(struct req *r)
 	}
 	ob_add(r, tw, "ticket.created", json_pack("{s:s,s:s}", "subject", t->subject, "priority",
 						  prio_names[t->priority]));
+	track_sla(r, NULL, tw, now);
 	req_write_init(r, W_TICKET_CREATE, NULL, "ticket");
 	r->w.in.tw = tw;
 	req_write(r, created_then);
@@ -842,6 +869,7 @@ static void change_run(struct req *r)
 	if (!c->decide(r, &old, tw))
 		return;
 	tw->t.last_activity_at = clock_now_ms();
+	track_sla(r, &old, tw, tw->t.last_activity_at);
 	/* A decision may turn into a new ticket (a reply to a closed one). */
 	req_write_init(r, tw->t.id ? W_TICKET_CHANGE : W_TICKET_CREATE, NULL, "ticket");
 	r->w.in.tw = tw;
@@ -1401,13 +1429,16 @@ void h_timeline(struct req *r)
 	struct err e;
 	enum result rc = store_ticket_events(r->srv->store, &r->scope, r->params[0], staff(r),
 					     r->a, &l, &e);
-	json_t *items;
+	json_t *items, *segs = NULL;
+	struct ticket t;
 
 	if (rc != RC_OK) {
 		req_fail(r, rc, &e);
 		return;
 	}
 	items = json_array();
+	if (store_ticket_get(r->srv->store, &r->scope, r->params[0], r->a, &t, &e) == RC_OK)
+		segs = sla_segments_json(r, &t, clock_now_ms());
 	for (size_t i = 0; i < l.n; i++) {
 		json_t *d = json_loads(l.items[i].data, 0, NULL);
 		json_array_append_new(items, json_pack("{s:I,s:o,s:s,s:o,s:b,s:o}", "id",
@@ -1417,7 +1448,7 @@ void h_timeline(struct req *r)
 						       "internal", l.items[i].internal,
 						       "data", d ? d : json_object()));
 	}
-	req_json(r, 200, json_pack("{s:o}", "items", items));
+	req_json(r, 200, json_pack("{s:o,s:o}", "items", items, "sla_segments", segs ? segs : json_array()));
 }
 
 /* ---- bulk: PATCH /tickets {ids, set}: every ticket or none ---------------------------------- */
@@ -1498,6 +1529,7 @@ static void bulk_run(struct req *r)
 			return;
 		}
 		items[i].t.last_activity_at = clock_now_ms();
+		track_sla(r, &old, &items[i], items[i].t.last_activity_at);
 	}
 	json_decref(errs);
 	req_write_init(r, W_TICKET_BULK, NULL, "ticket");

@@ -232,6 +232,21 @@ void h_calendar_list(struct req *r);
 void h_calendar_get(struct req *r);
 void h_calendar_business_time(struct req *r);
 void h_calendar_add(struct req *r);
+void h_calendar_patch(struct req *r);
+void h_calendar_import(struct req *r);
+void h_policy_create(struct req *r);
+void h_policy_list(struct req *r);
+void h_policy_get(struct req *r);
+void h_policy_patch(struct req *r);
+void h_policy_simulate(struct req *r);
+void h_contract_create(struct req *r);
+void h_contract_list(struct req *r);
+void h_contract_get(struct req *r);
+void h_contract_patch(struct req *r);
+/* A ticket's "sla" object (null without a policy); staff see tier clocks. */
+json_t *sla_json(const struct ticket *t, bool staff);
+/* The clock segments of a ticket's SLA up to now (api_sla.c). */
+json_t *sla_segments_json(struct req *r, const struct ticket *t, int64_t now);
 
 /* A client's impact x urgency matrix (its own, else the default). */
 struct prio_matrix;
@@ -242,7 +257,7 @@ void tickets_rules_changed(void);
 
 /* Runs every due timer (escalation rules, auto-close) at now; returns how
  * many tickets changed (jobs.c). */
-struct jobs_result { int escalated, closed; };
+struct jobs_result { int escalated, closed, sla; };
 struct jobs_result jobs_run_once(struct server *s, int64_t now);
 enum result jobs_start(struct server *s, struct err *e);
 void jobs_stop(struct server *s);

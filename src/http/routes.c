@@ -68,6 +68,18 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/calendars/{id}", h_calendar_get, P_STAFF, false, false, false },
 	{ "GET", "/api/v1/calendars/{id}/business-time", h_calendar_business_time, P_STAFF, false, false, false },
 	{ "GET", "/api/v1/calendars/{id}/add", h_calendar_add, P_STAFF, false, false, false },
+	{ "PATCH", "/api/v1/calendars/{id}", h_calendar_patch, P_DISPATCH, true, false, false },
+	{ "POST", "/api/v1/calendars/{id}/holidays/import", h_calendar_import, P_DISPATCH, false, false, false },
+	/* SLA policies and contracts */
+	{ "POST", "/api/v1/sla-policies", h_policy_create, P_DISPATCH, true, false, false },
+	{ "GET", "/api/v1/sla-policies", h_policy_list, P_STAFF, false, false, false },
+	{ "GET", "/api/v1/sla-policies/{id}", h_policy_get, P_STAFF, false, false, false },
+	{ "PATCH", "/api/v1/sla-policies/{id}", h_policy_patch, P_DISPATCH, true, false, false },
+	{ "POST", "/api/v1/sla-policies/{id}/simulate", h_policy_simulate, P_STAFF, true, false, false },
+	{ "POST", "/api/v1/contracts", h_contract_create, P_ADMIN, true, false, false },
+	{ "GET", "/api/v1/contracts", h_contract_list, P_USER, false, false, false },
+	{ "GET", "/api/v1/contracts/{id}", h_contract_get, P_USER, false, false, false },
+	{ "PATCH", "/api/v1/contracts/{id}", h_contract_patch, P_ADMIN, true, false, false },
 	/* the test clock: only with itsup serve --test-clock */
 	{ "POST", "/api/v1/test/clock", h_test_clock, P_ADMIN, true, false, true },
 };

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "http/http.h"
+#include "jobs/sla_track.h"
 #include "ticket/ticket.h"
 
 #define JOBS_TICK_MS 2000
@@ -42,14 +43,25 @@ static const char *json_text(struct arena *a, json_t *v)
 	return out;
 }
 
-static bool write_change(struct server *s, struct ticket_write *tw)
+/* Writes tw, the change of old, with its SLA clocks kept current. */
+static bool write_change(struct server *s, const struct ticket *old, struct ticket_write *tw)
 {
 	struct scope sys = scope_system();
 	struct store_write w;
+	struct sla_world *world;
+	struct err e;
+	struct arena *a = arena_new(4u << 20);
+	bool ok;
 
+	if (a && sla_world_get(s->store, &world, &e) == RC_OK) {
+		sla_track(world, old, tw, 0, clock_now_ms(), NULL, a);
+		sla_world_put(world);
+	}
 	store_write_init(&w, W_TICKET_CHANGE, &sys);
 	w.in.tw = tw;
-	return store_write_sync(s->store, &w) == RC_OK;
+	ok = store_write_sync(s->store, &w) == RC_OK;
+	arena_free(a);
+	return ok;
 }
 
 static int run_escalations(struct server *s, struct arena *a, int64_t now)
@@ -109,7 +121,7 @@ static int run_escalations(struct server *s, struct arena *a, int64_t now)
 				tw->ob[tw->nob++].payload = json_text(a, json_pack("{s:I,s:s,s:i}", "ticket_id",
 					(json_int_t)t->id, "reason", why, "tier", tw->t.tier));
 			}
-			if (write_change(s, tw))
+			if (write_change(s, t, tw))
 				changed++;
 		}
 	}
@@ -142,7 +154,7 @@ static int run_autoclose(struct server *s, struct arena *a, int64_t now)
 		tw->ev[0].kind = "status";
 		tw->ev[0].data = "{\"from\":\"resolved\",\"to\":\"closed\",\"reason\":\"auto-close\"}";
 		tw->nev = 1;
-		if (write_change(s, tw))
+		if (write_change(s, &l.items[k], tw))
 			changed++;
 	}
 	return changed;
@@ -150,19 +162,25 @@ static int run_autoclose(struct server *s, struct arena *a, int64_t now)
 
 struct jobs_result jobs_run_once(struct server *s, int64_t now)
 {
-	struct jobs_result jr = { 0, 0 };
+	struct jobs_result jr = { 0, 0, 0 };
 	struct arena *a = arena_new(64u << 20);
 
 	if (!a)
 		return jr;
 	pthread_mutex_lock(&run_mu);
+	for (int pass = 0; pass < 4; pass++) {
+		int n = sla_run_timers(s, a, now);
+		jr.sla += n;
+		if (!n)
+			break;
+	}
 	jr.escalated = run_escalations(s, a, now);
 	jr.closed = run_autoclose(s, a, now);
 	pthread_mutex_unlock(&run_mu);
 	arena_free(a);
-	if (jr.escalated || jr.closed)
-		log_event(LOG_INFO, "jobs", json_pack("{s:i,s:i}", "escalated", jr.escalated,
-						      "closed", jr.closed));
+	if (jr.escalated || jr.closed || jr.sla)
+		log_event(LOG_INFO, "jobs", json_pack("{s:i,s:i,s:i}", "escalated", jr.escalated,
+						      "closed", jr.closed, "sla", jr.sla));
 	return jr;
 }
 

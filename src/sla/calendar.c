@@ -122,6 +122,43 @@ int64_t cal_business_ms(const struct calendar *c, int64_t from, int64_t to)
 	return s.total;
 }
 
+struct clip {
+	int64_t from, to;
+	bool (*fn)(int64_t u0, int64_t u1, void *arg);
+	void *arg;
+	bool stop;
+};
+
+static bool clip_call(int64_t u0, int64_t u1, void *arg)
+{
+	struct clip *c = arg;
+
+	if (u0 < c->from)
+		u0 = c->from;
+	if (u1 > c->to)
+		u1 = c->to;
+	if (u0 < u1 && !c->fn(u0, u1, c->arg)) {
+		c->stop = true;
+		return false;
+	}
+	return true;
+}
+
+void cal_open_intervals(const struct calendar *c, int64_t from, int64_t to,
+			bool (*fn)(int64_t u0, int64_t u1, void *arg), void *arg)
+{
+	struct clip k = { from, to, fn, arg, false };
+
+	if (to <= from)
+		return;
+	if (c->always) {
+		fn(from, to, arg);
+		return;
+	}
+	for (int64_t d = local_day(c, from) - 1, last = local_day(c, to) + 1; d <= last && !k.stop; d++)
+		cal_day_intervals(c, d, clip_call, &k);
+}
+
 struct walk {
 	int64_t from, left, at;
 	bool found;

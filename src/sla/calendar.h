@@ -59,6 +59,11 @@ int64_t cal_add(const struct calendar *c, int64_t from, int64_t amount);
 bool cal_day_intervals(const struct calendar *c, int64_t day,
 		       bool (*fn)(int64_t u0, int64_t u1, void *arg), void *arg);
 
+/* Calls fn for each open UTC interval within [from, to), clipped to it,
+ * in time order. */
+void cal_open_intervals(const struct calendar *c, int64_t from, int64_t to,
+			bool (*fn)(int64_t u0, int64_t u1, void *arg), void *arg);
+
 /* Checks spans: sorted, disjoint, within the day. */
 bool day_spans_valid(const struct day_spans *d);
 

@@ -88,6 +88,21 @@ struct audit_rec {
 	unsigned char prev_hash[32], hash[32];
 };
 
+/* A ticket's SLA clocks as last replayed (src/sla/clock.h explains them).
+ * Instants and durations in ms; 0 is "none". */
+struct ticket_sla {
+	bool present;                   /* the ticket has SLA tracking (a row) */
+	int64_t policy_id;              /* 0: no policy applies */
+	const char *log;                /* the clock log, stored form */
+	int64_t response_due, resolution_due;
+	bool response_breached, resolution_breached, paused;
+	int64_t response_ms, resolution_ms, tier_ms[3];
+	unsigned ola_breached;          /* bit k-1: tier k's OLA was breached */
+	int64_t as_of;                  /* the instant these were computed for */
+	unsigned fired;                 /* timers announced (SLA_BIT_*) */
+	int64_t next_at;                /* the next timer, 0: none */
+};
+
 /* A ticket as stored (see ticket/ticket.h for the rules it follows). */
 struct ticket {
 	int64_t id, client_id, number;
@@ -109,6 +124,7 @@ struct ticket {
 	int early_reopens;      /* reopens within FCR_REOPEN_DAYS of resolution */
 	int64_t version;
 	int64_t esc_fired_at;   /* esc_candidates only: when the rule last fired */
+	struct ticket_sla sla;
 };
 
 struct ticket_event {
@@ -134,7 +150,7 @@ struct outbox_msg {
 };
 
 #define TW_MAX_EVENTS 16
-#define TW_MAX_OUTBOX 4
+#define TW_MAX_OUTBOX 16
 
 /* One ticket's change, written atomically: the whole new row (guarded by
  * if_version), its timeline events, at most one message and one time
@@ -152,6 +168,7 @@ struct ticket_write {
 	int nob;
 	bool fts;                       /* subject or description changed */
 	int64_t esc_rule_id;            /* scheduler: record that this rule fired */
+	bool sla_set;                   /* write t.sla too */
 	int csat_rating;                /* W_CSAT: 1..5 */
 	const char *csat_comment;
 	int64_t message_id;             /* result: the new message's id */
@@ -162,6 +179,29 @@ struct calendar_row {
 	int64_t id, version, created_at, updated_at;
 	const char *name, *timezone, *hours, *holidays; /* hours, holidays: JSON */
 	bool always;
+};
+
+struct sla_policy_row {
+	int64_t id, calendar_id, version, created_at, updated_at;
+	const char *name;
+	const char *calendars, *targets, *pause_statuses, *warn_at, *tier_targets, *actions; /* JSON */
+	bool is_default;
+};
+
+/* A client's contract. The billing terms come with billing; the model is
+ * kept so far. Dates are local dates "YYYY-MM-DD"; ends_on NULL: open. */
+struct contract_row {
+	int64_t id, client_id, sla_policy_id, version, created_at, updated_at;
+	const char *name, *model, *starts_on, *ends_on, *notes;
+};
+
+/* Recomputing the SLA of open tickets in the same transaction as a
+ * calendar or policy edit: the store hands fn each open ticket's SLA row
+ * (with policy_id and log) and writes back the ones fn says changed. */
+struct sla_recompute {
+	bool (*fn)(void *arg, int64_t now, struct ticket_sla *sla);
+	void *arg;
+	size_t seen, changed;           /* results */
 };
 
 struct rule_row {
@@ -234,6 +274,8 @@ enum store_wkind {
 	W_ESC_RULE_PUT,     /* in.esc: id 0 creates */
 	W_CSAT,             /* in.tw (t.id, csat_rating, csat_comment) */
 	W_CALENDAR_PUT,     /* in.cal: id 0 creates */
+	W_SLA_POLICY_PUT,   /* in.policy: id 0 creates; is_default moves the default here */
+	W_CONTRACT_PUT,     /* in.contract: id 0 creates */
 	W_KIND_COUNT
 };
 
@@ -293,7 +335,10 @@ struct store_write {
 		struct rule_row rule;
 		struct esc_rule_row esc;
 		struct calendar_row cal;
+		struct sla_policy_row policy;
+		struct contract_row contract;
 	} in;
+	struct sla_recompute *recompute; /* after the write, same transaction */
 	unsigned fields;          /* updates: F_* bits to set */
 	int64_t id;               /* updates: target; creates: the new id */
 	int64_t if_version;       /* updates: 0 = any version */
@@ -405,6 +450,22 @@ struct store_ops {
 				    struct calendar_row *, struct err *);
 	enum result (*calendar_list)(struct store *, struct arena *, struct calendar_row **items,
 				     size_t *n, struct err *);
+	enum result (*sla_policy_get)(struct store *, int64_t id, struct arena *,
+				      struct sla_policy_row *, struct err *);
+	enum result (*sla_policy_list)(struct store *, struct arena *, struct sla_policy_row **items,
+				       size_t *n, struct err *);
+	enum result (*contract_get)(struct store *, const struct scope *, int64_t id, struct arena *,
+				    struct contract_row *, struct err *);
+	enum result (*contract_list)(struct store *, const struct scope *, const struct list_q *,
+				     struct arena *, struct contract_row **items, size_t *n,
+				     int64_t *next_after, struct err *);
+	/* The SLA policy of the client's contract active on day (YYYY-MM-DD;
+	 * the latest started), else the default policy; 0 when neither. */
+	enum result (*sla_policy_for)(struct store *, int64_t client_id, const char *day,
+				      int64_t *policy_id, struct err *);
+	/* Tickets whose next SLA timer is due by now (at most max). */
+	enum result (*sla_due)(struct store *, int64_t now, size_t max, struct arena *,
+			       struct ticket_list *, struct err *);
 };
 
 struct store {
@@ -455,6 +516,12 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_csat_get(st, ...) ((st)->ops->csat_get((st), __VA_ARGS__))
 #define store_calendar_get(st, ...) ((st)->ops->calendar_get((st), __VA_ARGS__))
 #define store_calendar_list(st, ...) ((st)->ops->calendar_list((st), __VA_ARGS__))
+#define store_sla_policy_get(st, ...) ((st)->ops->sla_policy_get((st), __VA_ARGS__))
+#define store_sla_policy_list(st, ...) ((st)->ops->sla_policy_list((st), __VA_ARGS__))
+#define store_contract_get(st, ...) ((st)->ops->contract_get((st), __VA_ARGS__))
+#define store_contract_list(st, ...) ((st)->ops->contract_list((st), __VA_ARGS__))
+#define store_sla_policy_for(st, ...) ((st)->ops->sla_policy_for((st), __VA_ARGS__))
+#define store_sla_due(st, ...) ((st)->ops->sla_due((st), __VA_ARGS__))
 
 /* Setting names. */
 #define SETTING_MFA_REQUIRED "mfa_required_for_staff"

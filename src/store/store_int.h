@@ -70,6 +70,25 @@ enum result tenant_visible(struct sq *s, const struct scope *sc, int64_t client_
 sqlite3_stmt *scache_get(struct stmt_cache *c, sqlite3 *db, const char *sql, struct err *e);
 void scache_clear(struct stmt_cache *c);
 
+/* Helpers of the store's SQL files (store_sqlite_ticket.c). Parameters
+ * are bound by name; a name the statement lacks is skipped. */
+void bind_i64(sqlite3_stmt *q, const char *name, int64_t v);
+void bind_txt(sqlite3_stmt *q, const char *name, const char *v);
+void bind_ref(sqlite3_stmt *q, const char *name, int64_t v);   /* 0 binds NULL */
+void bind_vis(sqlite3_stmt *q, const struct scope *sc);
+void bind_id(sqlite3_stmt *q, const void *arg);                 /* arg: int64_t *, as :id */
+void bind_none(sqlite3_stmt *q, const void *arg);
+/* Runs sql on a reader connection (cached statement), binding the scope
+ * (when sc) and then bind(arg), calling row() for up to max rows. */
+enum result read_rows(struct store *st, const char *sql, const struct scope *sc,
+		      void (*bind)(sqlite3_stmt *, const void *), const void *arg,
+		      void (*row)(sqlite3_stmt *, struct arena *, void *, size_t),
+		      struct arena *a, void *items, size_t max, size_t *n, struct err *e);
+/* The writer's cached statement for sql, and one step of it (reset). */
+sqlite3_stmt *wq(struct sq *s, const char *sql, struct err *e);
+enum result wstep(struct sq *s, sqlite3_stmt *q, const char *field, const char *what,
+		  struct err *e);
+
 /* Ticket writes and reads (store_sqlite_ticket.c). */
 enum result sqt_ticket_create(struct sq *s, struct store_write *w);
 enum result sqt_ticket_change(struct sq *s, struct store_write *w);
@@ -104,6 +123,26 @@ enum result sqt_calendar_get(struct store *, int64_t, struct arena *, struct cal
 			     struct err *);
 enum result sqt_calendar_list(struct store *, struct arena *, struct calendar_row **, size_t *,
 			      struct err *);
+/* SLA policies, contracts, tickets' SLA rows (store_sqlite_sla.c). */
+enum result sqt_sla_put(struct sq *s, const struct ticket *t, int64_t now, struct err *e);
+enum result sqt_sla_recompute(struct sq *s, struct sla_recompute *rc, struct err *e);
+enum result sqt_sla_policy_put(struct sq *s, struct store_write *w);
+enum result sqt_contract_put(struct sq *s, struct store_write *w);
+enum result sqt_sla_policy_get(struct store *, int64_t, struct arena *, struct sla_policy_row *,
+			       struct err *);
+enum result sqt_sla_policy_list(struct store *, struct arena *, struct sla_policy_row **,
+				size_t *, struct err *);
+enum result sqt_contract_get(struct store *, const struct scope *, int64_t, struct arena *,
+			     struct contract_row *, struct err *);
+enum result sqt_contract_list(struct store *, const struct scope *, const struct list_q *,
+			      struct arena *, struct contract_row **, size_t *, int64_t *,
+			      struct err *);
+enum result sqt_sla_policy_for(struct store *, int64_t, const char *, int64_t *, struct err *);
+enum result sqt_sla_due(struct store *, int64_t, size_t, struct arena *, struct ticket_list *,
+			struct err *);
+/* Ticket rows (store_sqlite_ticket.c): the columns, FROM clause and row reader. */
+const char *sqt_ticket_select(void);
+void sqt_row_ticket_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i);
 enum result sqt_csat_get(struct store *, int64_t ticket_id, int *rating, struct err *);
 
 #endif

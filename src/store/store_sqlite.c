@@ -1214,6 +1214,8 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_ESC_RULE_PUT] = sqt_esc_rule_put,
 	[W_CSAT] = sqt_csat_put,
 	[W_CALENDAR_PUT] = sqt_calendar_put,
+	[W_SLA_POLICY_PUT] = sqt_sla_policy_put,
+	[W_CONTRACT_PUT] = sqt_contract_put,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1331,6 +1333,8 @@ static void run_one(struct sq *s, struct store_write *w, int64_t *seq, unsigned 
 		r = (w->kind < W_KIND_COUNT && write_ops[w->kind])
 			? write_ops[w->kind](s, w)
 			: err_set(&w->err, RC_INVALID, NULL, "unknown write");
+		if (r == RC_OK && w->recompute)
+			r = sqt_sla_recompute(s, w->recompute, &w->err);
 		if (r == RC_OK && w->idem_key)
 			r = idem_put(s, w);
 		if (r == RC_OK && w->audit.action)
@@ -1642,4 +1646,10 @@ const struct store_ops store_sqlite_ops = {
 	.csat_get = sqt_csat_get,
 	.calendar_get = sqt_calendar_get,
 	.calendar_list = sqt_calendar_list,
+	.sla_policy_get = sqt_sla_policy_get,
+	.sla_policy_list = sqt_sla_policy_list,
+	.contract_get = sqt_contract_get,
+	.contract_list = sqt_contract_list,
+	.sla_policy_for = sqt_sla_policy_for,
+	.sla_due = sqt_sla_due,
 };

@@ -30,22 +30,29 @@
 	" coalesce(t.resolved_at, 0), coalesce(t.closed_at, 0), coalesce(t.fcr, -1),"     \
 	" t.fcr_reason, coalesce(t.first_handler_id, 0), coalesce(t.resolved_by, 0),"     \
 	" coalesce(t.resolved_tier, 0), t.escalations, t.tier_changes, t.reopens, t.version,"      \
-	" t.early_reopens"
-#define TICKET_NCOLS 39
+	" t.early_reopens, s.ticket_id IS NOT NULL, coalesce(s.policy_id, 0), s.log,"        \
+	" coalesce(s.response_due, 0), coalesce(s.resolution_due, 0),"                    \
+	" coalesce(s.response_breached, 0), coalesce(s.resolution_breached, 0),"          \
+	" coalesce(s.paused, 0), coalesce(s.response_ms, 0), coalesce(s.resolution_ms, 0)," \
+	" coalesce(s.t1_ms, 0), coalesce(s.t2_ms, 0), coalesce(s.t3_ms, 0),"              \
+	" coalesce(s.ola_breached, 0), coalesce(s.as_of, 0), coalesce(s.fired, 0),"       \
+	" coalesce(s.next_at, 0)"
+#define TICKET_NCOLS 56
+#define TICKET_FROM " FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id"
 
 #define MSG_BASE (INT64_C(1) << 40) /* FTS rowids of messages */
 #define LIST_MAX 500
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static void bind_i64(sqlite3_stmt *q, const char *name, int64_t v)
+void bind_i64(sqlite3_stmt *q, const char *name, int64_t v)
 {
 	int i = sqlite3_bind_parameter_index(q, name);
 	if (i)
 		sqlite3_bind_int64(q, i, v);
 }
 
-static void bind_txt(sqlite3_stmt *q, const char *name, const char *v)
+void bind_txt(sqlite3_stmt *q, const char *name, const char *v)
 {
 	int i = sqlite3_bind_parameter_index(q, name);
 	if (!i)
@@ -57,7 +64,7 @@ static void bind_txt(sqlite3_stmt *q, const char *name, const char *v)
 }
 
 /* NULL for 0: optional references are NULL in the table. */
-static void bind_ref(sqlite3_stmt *q, const char *name, int64_t v)
+void bind_ref(sqlite3_stmt *q, const char *name, int64_t v)
 {
 	int i = sqlite3_bind_parameter_index(q, name);
 	if (!i)
@@ -116,6 +123,27 @@ static void row_ticket(sqlite3_stmt *q, struct arena *a, struct ticket *t)
 	t->version = sqlite3_column_int64(q, 37);
 	t->early_reopens = sqlite3_column_int(q, 38);
 	t->esc_fired_at = 0;
+	t->sla.present = sqlite3_column_int(q, 39) != 0;
+	t->sla.policy_id = sqlite3_column_int64(q, 40);
+	t->sla.log = col_str(q, 41, a);
+	t->sla.response_due = sqlite3_column_int64(q, 42);
+	t->sla.resolution_due = sqlite3_column_int64(q, 43);
+	t->sla.response_breached = sqlite3_column_int(q, 44) != 0;
+	t->sla.resolution_breached = sqlite3_column_int(q, 45) != 0;
+	t->sla.paused = sqlite3_column_int(q, 46) != 0;
+	t->sla.response_ms = sqlite3_column_int64(q, 47);
+	t->sla.resolution_ms = sqlite3_column_int64(q, 48);
+	for (int k = 0; k < 3; k++)
+		t->sla.tier_ms[k] = sqlite3_column_int64(q, 49 + k);
+	t->sla.ola_breached = (unsigned)sqlite3_column_int(q, 52);
+	t->sla.as_of = sqlite3_column_int64(q, 53);
+	t->sla.fired = (unsigned)sqlite3_column_int64(q, 54);
+	t->sla.next_at = sqlite3_column_int64(q, 55);
+}
+
+const char *sqt_ticket_select(void)
+{
+	return "SELECT " TICKET_COLS TICKET_FROM;
 }
 
 /* The visibility predicate for sc, appended to a WHERE clause. */
@@ -129,7 +157,7 @@ static const char *vis_sql(const struct scope *sc)
 	return " AND t.tenant_id = :cid";
 }
 
-static void bind_vis(sqlite3_stmt *q, const struct scope *sc)
+void bind_vis(sqlite3_stmt *q, const struct scope *sc)
 {
 	bind_i64(q, ":cid", sc->client_id);
 	bind_i64(q, ":uid", sc->user_id);
@@ -137,7 +165,7 @@ static void bind_vis(sqlite3_stmt *q, const struct scope *sc)
 
 /* Runs a query built in b on a reader connection, calling row() for each
  * row. */
-static enum result read_rows(struct store *st, const char *sql, const struct scope *sc,
+enum result read_rows(struct store *st, const char *sql, const struct scope *sc,
 			     void (*bind)(sqlite3_stmt *, const void *), const void *arg,
 			     void (*row)(sqlite3_stmt *, struct arena *, void *, size_t),
 			     struct arena *a, void *items, size_t max, size_t *n,
@@ -176,7 +204,12 @@ static void row_ticket_at(sqlite3_stmt *q, struct arena *a, void *items, size_t 
 	row_ticket(q, a, (struct ticket *)items + i);
 }
 
-static void bind_id(sqlite3_stmt *q, const void *arg)
+void sqt_row_ticket_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	row_ticket(q, a, (struct ticket *)items + i);
+}
+
+void bind_id(sqlite3_stmt *q, const void *arg)
 {
 	bind_i64(q, ":id", *(const int64_t *)arg);
 }
@@ -184,11 +217,11 @@ static void bind_id(sqlite3_stmt *q, const void *arg)
 enum result sqt_ticket_get(struct store *st, const struct scope *sc, int64_t id,
 			   struct arena *a, struct ticket *out, struct err *e)
 {
-	char sql[1024];
+	char sql[4096];
 	size_t n;
 	enum result r;
 
-	snprintf(sql, sizeof(sql), "SELECT " TICKET_COLS " FROM tickets t WHERE t.id = :id%s",
+	snprintf(sql, sizeof(sql), "SELECT " TICKET_COLS TICKET_FROM " WHERE t.id = :id%s",
 		 vis_sql(sc));
 	r = read_rows(st, sql, sc, bind_id, &id, row_ticket_at, a, out, 1, &n, e);
 	if (r == RC_OK && n == 0)
@@ -230,7 +263,7 @@ enum result sqt_ticket_list(struct store *st, const struct scope *sc, const stru
 	/* Constant fragments only; every value is a bound parameter. */
 	/* open_only is spelled exactly as the partial indexes' WHERE, so the
 	 * planner can use them (migrations/0002). */
-	buf_appends(&b, "SELECT " TICKET_COLS " FROM tickets t WHERE 1");
+	buf_appends(&b, "SELECT " TICKET_COLS TICKET_FROM " WHERE 1");
 	buf_appends(&b, vis_sql(sc));
 	if (tq->before)
 		buf_appends(&b, " AND t.id < :before");
@@ -303,7 +336,7 @@ static enum result sub_list(struct store *st, const struct scope *sc, const char
 			    void (*row)(sqlite3_stmt *, struct arena *, void *, size_t),
 			    struct arena *a, size_t size, void **items, size_t *n, struct err *e)
 {
-	char sql[2048];
+	char sql[4096];
 	size_t max = 10000;
 	struct ticket t;
 	enum result r = sqt_ticket_get(st, sc, sq->ticket_id, a, &t, e);
@@ -395,7 +428,7 @@ enum result sqt_ticket_time(struct store *st, const struct scope *sc, int64_t ti
 	return r;
 }
 
-static void bind_none(sqlite3_stmt *q, const void *arg)
+void bind_none(sqlite3_stmt *q, const void *arg)
 {
 	UNUSED(q);
 	UNUSED(arg);
@@ -489,7 +522,7 @@ static void row_ticket_fired_at(sqlite3_stmt *q, struct arena *a, void *items, s
 enum result sqt_esc_candidates(struct store *st, const struct esc_rule_row *rule, int64_t now,
 			       struct arena *a, struct ticket_list *out, struct err *e)
 {
-	char sql[2048];
+	char sql[4096];
 	struct esc_q eq = { rule, now - rule->minutes * 60 * 1000 };
 
 	out->next_before = 0;
@@ -497,7 +530,7 @@ enum result sqt_esc_candidates(struct store *st, const struct esc_rule_row *rule
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
 	snprintf(sql, sizeof(sql),
-		 "SELECT " TICKET_COLS ", coalesce(f.fired_at, 0) FROM tickets t"
+		 "SELECT " TICKET_COLS ", coalesce(f.fired_at, 0)" TICKET_FROM
 		 " LEFT JOIN escalation_fired f ON f.ticket_id = t.id AND f.rule_id = :rule"
 		 " WHERE t.status IN ('new', 'open') AND t.last_activity_at <= :cutoff%s%s"
 		 " AND (f.fired_at IS NULL OR f.fired_at < t.last_activity_at)"
@@ -520,7 +553,7 @@ enum result sqt_autoclose_candidates(struct store *st, int64_t now, struct arena
 	out->items = arena_alloc(a, sizeof(struct ticket) * CANDIDATES_MAX);
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT " TICKET_COLS " FROM tickets t JOIN clients c ON c.id = t.tenant_id"
+	return read_rows(st, "SELECT " TICKET_COLS TICKET_FROM " JOIN clients c ON c.id = t.tenant_id"
 			 " WHERE t.status = 'resolved' AND t.resolved_at <= :now - 86400000"
 			 " AND t.resolved_at <= :now - c.auto_close_days * 86400000"
 			 " ORDER BY t.resolved_at LIMIT 1000", NULL, bind_now, &now, row_ticket_at, a,
@@ -600,13 +633,13 @@ enum result sqt_csat_get(struct store *st, int64_t ticket_id, int *rating, struc
 
 /* ---- writes ----------------------------------------------------------------------------- */
 
-static sqlite3_stmt *wq(struct sq *s, const char *sql, struct err *e)
+sqlite3_stmt *wq(struct sq *s, const char *sql, struct err *e)
 {
 	return scache_get(&s->wcache, s->wdb, sql, e);
 }
 
 /* Steps a write statement to completion; RC_OK or the mapped error. */
-static enum result wstep(struct sq *s, sqlite3_stmt *q, const char *field, const char *what,
+enum result wstep(struct sq *s, sqlite3_stmt *q, const char *field, const char *what,
 			 struct err *e)
 {
 	int rc = sqlite3_step(q);
@@ -703,6 +736,8 @@ static enum result put_extras(struct sq *s, struct store_write *w, struct ticket
 	enum result r = RC_OK;
 	char data[160];
 
+	if (tw->sla_set)
+		r = sqt_sla_put(s, t, now, e);
 	for (int i = 0; r == RC_OK && i < tw->nev; i++)
 		r = put_event(s, t, &w->scope, tw->ev[i].kind, tw->ev[i].internal, tw->ev[i].data,
 			      now, e);
@@ -840,7 +875,7 @@ static enum result change_one(struct sq *s, struct store_write *w, struct ticket
 {
 	struct ticket *t = &tw->t;
 	int64_t now = clock_now_ms();
-	char sql[2048];
+	char sql[4096];
 	sqlite3_stmt *q;
 	enum result r;
 	int rc;
