@@ -43,12 +43,24 @@ void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+static char *put_digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* Formats by hand (it runs for every instant of every JSON answer);
+ * years outside 0..9999 fall back to snprintf. */
 void time_format(int64_t ms, char out[32])
 {
 	char tmp[64];
 	int64_t days = ms / 86400000, rem = ms % 86400000, y;
 	unsigned m, d;
 	int msec;
+	char *p = out;
 
 	if (rem < 0) {
 		rem += 86400000;
@@ -57,13 +69,29 @@ void time_format(int64_t ms, char out[32])
 	civil_from_days(days, &y, &m, &d);
 	msec = (int)(rem % 1000);
 	rem /= 1000;
-	if (msec)
+	if (y < 0 || y > 9999) {
 		snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
 			 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msec);
-	else
-		snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
-			 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
-	snprintf(out, 32, "%.31s", tmp);
+		snprintf(out, 32, "%.31s", tmp);
+		return;
+	}
+	p = put_digits(p, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(rem / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(rem / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(rem % 60), 2);
+	if (msec) {
+		*p++ = '.';
+		p = put_digits(p, (unsigned)msec, 3);
+	}
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 static bool digits(const char *s, int n, int *out)

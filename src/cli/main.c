@@ -605,6 +605,81 @@ static enum result demo_contact(struct store *st, int64_t client, const char *na
 	return RC_OK;
 }
 
+/* One demo write as the system, audited; *id gets the new id. */
+static enum result demo_put(struct store *st, struct store_write *w, const char *action,
+			    const char *type, int64_t *id, struct err *e)
+{
+	w->audit.action = action;
+	w->audit.object_type = type;
+	w->audit.addr = "cli";
+	if (store_write_sync(st, w) != RC_OK) {
+		*e = w->err;
+		return w->rc;
+	}
+	*id = w->id;
+	return RC_OK;
+}
+
+/* The demo's SLAs: office calendars in each client's zone, a 24x7 one for
+ * P1, a default policy and a stricter one, and a contract per client. */
+static enum result demo_sla(struct store *st, const int64_t clients[3], struct err *e)
+{
+	static const char weekdays[] = "{\"mon\":[[\"08:00\",\"17:00\"]],\"tue\":[[\"08:00\",\"17:00\"]],"
+		"\"wed\":[[\"08:00\",\"17:00\"]],\"thu\":[[\"08:00\",\"17:00\"]],\"fri\":[[\"08:00\",\"17:00\"]]}";
+	struct scope sys = scope_system();
+	struct store_write w;
+	int64_t ny = 0, berlin = 0, noc = 0, standard = 0, premium = 0, id = 0;
+	char cals[64];
+	enum result r;
+
+	store_write_init(&w, W_CALENDAR_PUT, &sys);
+	w.in.cal = (struct calendar_row){ .name = "New York office", .timezone = "America/New_York",
+		.hours = weekdays, .holidays = "[{\"date\":\"2026-11-26\",\"name\":\"Thanksgiving\"},"
+		"{\"date\":\"2026-12-24\",\"hours\":[[\"08:00\",\"12:00\"]],\"name\":\"Christmas Eve\"},"
+		"{\"date\":\"2026-12-25\",\"name\":\"Christmas Day\"}]" };
+	if ((r = demo_put(st, &w, "calendar.create", "calendar", &ny, e)) != RC_OK)
+		return r;
+	store_write_init(&w, W_CALENDAR_PUT, &sys);
+	w.in.cal = (struct calendar_row){ .name = "Berlin office", .timezone = "Europe/Berlin",
+		.hours = weekdays, .holidays = "[{\"date\":\"2026-12-24\",\"name\":\"Heiligabend\"},"
+		"{\"date\":\"2026-12-25\",\"name\":\"1. Weihnachtstag\"},{\"date\":\"2026-12-26\",\"name\":\"2. Weihnachtstag\"}]" };
+	if ((r = demo_put(st, &w, "calendar.create", "calendar", &berlin, e)) != RC_OK)
+		return r;
+	store_write_init(&w, W_CALENDAR_PUT, &sys);
+	w.in.cal = (struct calendar_row){ .name = "NOC 24x7", .timezone = "UTC", .always = true,
+		.hours = "{}", .holidays = "[]" };
+	if ((r = demo_put(st, &w, "calendar.create", "calendar", &noc, e)) != RC_OK)
+		return r;
+	snprintf(cals, sizeof(cals), "{\"P1\":%" PRId64 "}", noc);
+	store_write_init(&w, W_SLA_POLICY_PUT, &sys);
+	w.in.policy = (struct sla_policy_row){ .name = "Standard", .calendar_id = ny, .calendars = cals,
+		.targets = "{\"P1\":{\"response\":900,\"resolution\":14400},\"P2\":{\"response\":3600,\"resolution\":28800},"
+			   "\"P3\":{\"response\":14400,\"resolution\":86400},\"P4\":{\"response\":28800,\"resolution\":144000}}",
+		.pause_statuses = "[\"pending_customer\",\"pending_vendor\"]", .warn_at = "[0.75,0.9]",
+		.tier_targets = "{}", .actions = "[{\"on\":\"resolution_breached\",\"do\":\"notify_dispatcher\"}]",
+		.is_default = true };
+	if ((r = demo_put(st, &w, "sla_policy.create", "sla_policy", &standard, e)) != RC_OK)
+		return r;
+	store_write_init(&w, W_SLA_POLICY_PUT, &sys);
+	w.in.policy = (struct sla_policy_row){ .name = "Premium (Berlin)", .calendar_id = berlin, .calendars = cals,
+		.targets = "{\"P1\":{\"response\":600,\"resolution\":7200},\"P2\":{\"response\":1800,\"resolution\":14400},"
+			   "\"P3\":{\"response\":7200,\"resolution\":57600},\"P4\":{\"response\":14400,\"resolution\":115200}}",
+		.pause_statuses = "[\"pending_customer\",\"pending_vendor\"]", .warn_at = "[0.75,0.9]",
+		.tier_targets = "{\"1\":3600,\"2\":14400}",
+		.actions = "[{\"on\":\"response_warning\",\"at\":0.9,\"do\":\"notify_dispatcher\"}]" };
+	if ((r = demo_put(st, &w, "sla_policy.create", "sla_policy", &premium, e)) != RC_OK)
+		return r;
+	store_write_init(&w, W_CONTRACT_PUT, &sys);
+	w.in.contract = (struct contract_row){ .client_id = clients[1], .name = "Managed IT, per seat",
+		.sla_policy_id = standard, .model = "per_seat", .starts_on = "2026-01-01" };
+	if ((r = demo_put(st, &w, "contract.create", "contract", &id, e)) != RC_OK)
+		return r;
+	store_write_init(&w, W_CONTRACT_PUT, &sys);
+	w.in.contract = (struct contract_row){ .client_id = clients[2], .name = "Premium flat fee",
+		.sla_policy_id = premium, .model = "flat_fee", .starts_on = "2026-01-01" };
+	return demo_put(st, &w, "contract.create", "contract", &id, e);
+}
+
 static int cmd_demo(int argc, char **argv)
 {
 	static const struct {
@@ -655,7 +730,8 @@ static int cmd_demo(int argc, char **argv)
 	    demo_contact(st, clients[1], "Dr. Alice Molar", "alice@acme-dental.example", "+1 212 555 0101", "Practice owner", &e) != RC_OK ||
 	    demo_contact(st, clients[1], "Bob Reception", "frontdesk@acme-dental.example", "+1 212 555 0102", "Reception", &e) != RC_OK ||
 	    demo_contact(st, clients[2], "Britta Nord", "britta@borealis.example", "+49 30 5550 1001", "Operations", &e) != RC_OK ||
-	    demo_contact(st, clients[2], "Jonas Lager", "jonas@borealis.example", "+49 30 5550 1002", "Warehouse lead", &e) != RC_OK)
+	    demo_contact(st, clients[2], "Jonas Lager", "jonas@borealis.example", "+49 30 5550 1002", "Warehouse lead", &e) != RC_OK ||
+	    demo_sla(st, clients, &e) != RC_OK)
 		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(people); i++)
 		if (add_user(st, people[i].email, people[i].name, people[i].role, people[i].tier,

@@ -34,20 +34,21 @@ json_t *sla_json(const struct ticket *t, bool staff)
 
 	if (!x->present || !x->policy_id)
 		return json_null();
-	o = json_pack("{s:I,s:o,s:o,s:b,s:b,s:b,s:o,s:o,s:I,s:I,s:o}",
-		      "policy_id", (json_int_t)x->policy_id,
-		      "response_due_at", json_instant(x->response_due),
-		      "resolution_due_at", json_instant(x->resolution_due),
-		      "response_breached", x->response_breached,
-		      "resolution_breached", x->resolution_breached,
-		      "paused", x->paused,
-		      "business_seconds_to_response",
-		      t->first_response_at ? json_integer(x->response_ms / 1000) : json_null(),
-		      "business_seconds_to_resolution",
-		      t->resolved_at ? json_integer(x->resolution_ms / 1000) : json_null(),
-		      "response_business_seconds", (json_int_t)(x->response_ms / 1000),
-		      "resolution_business_seconds", (json_int_t)(x->resolution_ms / 1000),
-		      "as_of", json_instant(x->as_of));
+	/* Set member by member: this runs for every ticket of every list. */
+	o = json_object();
+	json_object_set_new(o, "policy_id", json_integer(x->policy_id));
+	json_object_set_new(o, "response_due_at", json_instant(x->response_due));
+	json_object_set_new(o, "resolution_due_at", json_instant(x->resolution_due));
+	json_object_set_new(o, "response_breached", json_boolean(x->response_breached));
+	json_object_set_new(o, "resolution_breached", json_boolean(x->resolution_breached));
+	json_object_set_new(o, "paused", json_boolean(x->paused));
+	json_object_set_new(o, "business_seconds_to_response",
+			    t->first_response_at ? json_integer(x->response_ms / 1000) : json_null());
+	json_object_set_new(o, "business_seconds_to_resolution",
+			    t->resolved_at ? json_integer(x->resolution_ms / 1000) : json_null());
+	json_object_set_new(o, "response_business_seconds", json_integer(x->response_ms / 1000));
+	json_object_set_new(o, "resolution_business_seconds", json_integer(x->resolution_ms / 1000));
+	json_object_set_new(o, "as_of", json_instant(x->as_of));
 	if (staff) {
 		json_t *tiers = json_object(), *ola = json_array();
 		static const char *const names[3] = { "1", "2", "3" };

@@ -42,6 +42,10 @@ before(async () => {
   const dow = (new Date(day * 24 * H).getUTCDay() + 6) % 7; // 0 = Monday
   base = (day + ((7 - dow) % 7)) * 24 * H;
   await clockTo(at(0, 8));
+  // The demo's contracts name its own policies: take them off, so the
+  // default policy made below serves every client.
+  for (const k of assertStatus(await c.get('/api/v1/contracts', { token: T.admin }), 200).items)
+    assertStatus(await c.patch(`/api/v1/contracts/${k.id}`, { sla_policy_id: null }, { token: T.admin }), 200);
   const weekdays = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '17:00']]]));
   office = assertStatus(await c.post('/api/v1/calendars', { name: uniq('office'), timezone: 'UTC', hours: weekdays }, { token: T.admin }), 201);
   noc = assertStatus(await c.post('/api/v1/calendars', { name: uniq('noc'), timezone: 'UTC', '24x7': true }, { token: T.admin }), 201);

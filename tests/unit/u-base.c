@@ -105,6 +105,12 @@ static void test_time(void **state)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_false(time_parse(bad[i], &ms));
+	/* The hand formatter round-trips across years 1..9999. */
+	for (int64_t t = -62135596800000 + 1, step = 99991234567; t < 253402300799999; t += step) {
+		time_format(t, out);
+		assert_true(time_parse(out, &ms));
+		assert_int_equal(ms, t);
+	}
 }
 
 static void test_email_tz_text(void **state)
