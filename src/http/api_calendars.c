@@ -115,37 +115,50 @@ static void world_put_v(void *w)
 	sla_world_put(w);
 }
 
+/* An edit of calendar {id}: prepared again when its recompute world went
+ * stale before it committed. */
+struct cal_edit {
+	struct calendar_row row;
+	int64_t version;
+	int tries;
+	json_t *summary;        /* import: what was imported */
+};
+
+static void cal_submit(struct req *r);
+
 static void cal_updated(struct req *r)
 {
+	struct cal_edit *ce = r->ctx;
 	struct calendar_row c;
 	struct err e;
 
+	if (sla_gen_stale(&r->w) && ++ce->tries < SLA_GEN_RETRIES) {
+		cal_submit(r);
+		return;
+	}
 	if (r->w.rc != RC_OK) {
 		req_fail(r, r->w.rc, &r->w.err);
 		return;
 	}
-	sla_config_changed();
 	if (store_calendar_get(r->srv->store, r->w.id, r->a, &c, &e) != RC_OK) {
 		req_fail(r, e.code, &e);
 		return;
 	}
 	req_etag(r, c.version);
-	if (r->w.recompute)
-		req_header(r, "SLA-Recomputed", arena_printf(r->a, "%zu", r->w.recompute->changed));
-	if (r->ctx) {
-		json_t *o = r->ctx;
-		json_object_set_new(o, "calendar", calendar_json(&c));
-		r->ctx = NULL;
-		req_json(r, 200, json_incref(o));
+	req_header(r, "SLA-Recomputed", arena_printf(r->a, "%zu", r->w.recompute->changed));
+	if (ce->summary) {
+		json_object_set_new(ce->summary, "calendar", calendar_json(&c));
+		req_json(r, 200, json_incref(ce->summary));
 		return;
 	}
 	req_json(r, 200, calendar_json(&c));
 }
 
-/* Writes row (an edit of calendar {id}) with the recompute of every open
- * ticket whose SLA uses it, in one transaction. */
-static void cal_write_edit(struct req *r, struct calendar_row *row, int64_t version)
+/* Writes the edit with the recompute of every open ticket's SLA, in one
+ * transaction, under a world built with the edited row. */
+static void cal_submit(struct req *r)
 {
+	struct cal_edit *ce = r->ctx;
 	struct sla_world *w;
 	struct sla_recompute *rc = arena_alloc(r->a, sizeof(*rc));
 	struct err e;
@@ -154,7 +167,7 @@ static void cal_write_edit(struct req *r, struct calendar_row *row, int64_t vers
 		req_fail(r, RC_NOMEM, NULL);
 		return;
 	}
-	if (sla_world_build(r->srv->store, row, NULL, &w, &e) != RC_OK) {
+	if (sla_world_build(r->srv->store, &ce->row, NULL, &w, &e) != RC_OK) {
 		req_fail(r, e.code == RC_INVALID ? RC_IO : e.code, &e);
 		return;
 	}
@@ -162,11 +175,30 @@ static void cal_write_edit(struct req *r, struct calendar_row *row, int64_t vers
 	rc->fn = sla_recompute_fn;
 	rc->arg = w;
 	req_write_init(r, W_CALENDAR_PUT, "calendar.update", "calendar");
-	r->w.in.cal = *row;
-	r->w.id = row->id;
-	r->w.if_version = version;
+	r->w.in.cal = ce->row;
+	r->w.id = ce->row.id;
+	r->w.if_version = ce->version;
 	r->w.recompute = rc;
+	r->w.sla_gen = sla_world_generation(w);
 	req_write(r, cal_updated);
+}
+
+static void cal_write_edit(struct req *r, struct calendar_row *row, int64_t version, json_t *summary)
+{
+	struct cal_edit *ce = arena_alloc(r->a, sizeof(*ce));
+
+	if (!ce) {
+		json_decref(summary);
+		req_fail(r, RC_NOMEM, NULL);
+		return;
+	}
+	ce->row = *row;
+	ce->version = version;
+	ce->summary = summary;
+	if (summary)
+		arena_defer(r->a, (void (*)(void *))json_decref, summary);
+	r->ctx = ce;
+	cal_submit(r);
 }
 
 /* The stored row as a document a patch applies to. */
@@ -201,7 +233,7 @@ void h_calendar_patch(struct req *r)
 	if (!cal_check(r, doc, &row))
 		return;
 	row.id = old.id;
-	cal_write_edit(r, &row, version);
+	cal_write_edit(r, &row, version, NULL);
 }
 
 /* POST /calendars/{id}/holidays/import: an iCalendar file (the body, as
@@ -292,9 +324,9 @@ void h_calendar_import(struct req *r)
 	row.id = old.id;
 	summary = json_pack("{s:I,s:I,s:I}", "added", (json_int_t)added, "already_listed", (json_int_t)kept,
 			    "skipped_timed_events", (json_int_t)skipped);
-	r->ctx = summary;
-	arena_defer(r->a, (void (*)(void *))json_decref, summary);
-	cal_write_edit(r, &row, 0);
+	/* Guarded by the version read: a PATCH committed meanwhile is 412,
+	 * not overwritten. */
+	cal_write_edit(r, &row, old.version, summary);
 }
 
 void h_calendar_list(struct req *r)

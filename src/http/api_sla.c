@@ -25,6 +25,11 @@ static void world_put_v(void *w)
 	sla_world_put(w);
 }
 
+bool sla_gen_stale(const struct store_write *w)
+{
+	return w->rc == RC_STALE && !strcmp(w->err.field, "sla_generation");
+}
+
 /* ---- a ticket's SLA ------------------------------------------------------------------------ */
 
 json_t *sla_json(const struct ticket *t, bool staff)
@@ -36,19 +41,19 @@ json_t *sla_json(const struct ticket *t, bool staff)
 		return json_null();
 	/* Set member by member: this runs for every ticket of every list. */
 	o = json_object();
-	json_object_set_new(o, "policy_id", json_integer(x->policy_id));
-	json_object_set_new(o, "response_due_at", json_instant(x->response_due));
-	json_object_set_new(o, "resolution_due_at", json_instant(x->resolution_due));
-	json_object_set_new(o, "response_breached", json_boolean(x->response_breached));
-	json_object_set_new(o, "resolution_breached", json_boolean(x->resolution_breached));
-	json_object_set_new(o, "paused", json_boolean(x->paused));
-	json_object_set_new(o, "business_seconds_to_response",
+	json_object_set_new_nocheck(o, "policy_id", json_integer(x->policy_id));
+	json_object_set_new_nocheck(o, "response_due_at", json_instant(x->response_due));
+	json_object_set_new_nocheck(o, "resolution_due_at", json_instant(x->resolution_due));
+	json_object_set_new_nocheck(o, "response_breached", json_boolean(x->response_breached));
+	json_object_set_new_nocheck(o, "resolution_breached", json_boolean(x->resolution_breached));
+	json_object_set_new_nocheck(o, "paused", json_boolean(x->paused));
+	json_object_set_new_nocheck(o, "business_seconds_to_response",
 			    t->first_response_at ? json_integer(x->response_ms / 1000) : json_null());
-	json_object_set_new(o, "business_seconds_to_resolution",
+	json_object_set_new_nocheck(o, "business_seconds_to_resolution",
 			    t->resolved_at ? json_integer(x->resolution_ms / 1000) : json_null());
-	json_object_set_new(o, "response_business_seconds", json_integer(x->response_ms / 1000));
-	json_object_set_new(o, "resolution_business_seconds", json_integer(x->resolution_ms / 1000));
-	json_object_set_new(o, "as_of", json_instant(x->as_of));
+	json_object_set_new_nocheck(o, "response_business_seconds", json_integer(x->response_ms / 1000));
+	json_object_set_new_nocheck(o, "resolution_business_seconds", json_integer(x->resolution_ms / 1000));
+	json_object_set_new_nocheck(o, "as_of", json_instant(x->as_of));
 	if (staff) {
 		json_t *tiers = json_object(), *ola = json_array();
 		static const char *const names[3] = { "1", "2", "3" };
@@ -57,8 +62,8 @@ json_t *sla_json(const struct ticket *t, bool staff)
 			if (x->ola_breached & (1u << k))
 				json_array_append_new(ola, json_integer(k + 1));
 		}
-		json_object_set_new(o, "tier_business_seconds", tiers);
-		json_object_set_new(o, "ola_breached_tiers", ola);
+		json_object_set_new_nocheck(o, "tier_business_seconds", tiers);
+		json_object_set_new_nocheck(o, "ola_breached_tiers", ola);
 	}
 	return o;
 }
@@ -217,6 +222,7 @@ static bool policy_world(struct req *r, struct sla_policy_row *row)
 		}
 		return false;
 	}
+	r->w.sla_gen = sla_world_generation(w);
 	if (row->id) {
 		struct sla_recompute *rc2 = arena_alloc(r->a, sizeof(*rc2));
 		if (!rc2) {
@@ -247,39 +253,72 @@ static void policy_answer(struct req *r, int64_t id, int status)
 	req_json(r, status, policy_json(&p));
 }
 
+/* An edit whose recompute world went stale is prepared again. */
+struct policy_edit {
+	struct sla_policy_row row;
+	int64_t version;
+	int tries;
+};
+
+static void policy_submit(struct req *r);
+
 static void policy_written(struct req *r)
 {
+	struct policy_edit *pe = r->ctx;
+
+	if (sla_gen_stale(&r->w) && pe && ++pe->tries < SLA_GEN_RETRIES) {
+		policy_submit(r);
+		return;
+	}
 	if (r->w.rc != RC_OK) {
 		req_fail(r, r->w.rc, &r->w.err);
 		return;
 	}
-	sla_config_changed();
 	policy_answer(r, r->w.id, r->w.in.policy.id ? 200 : 201);
+}
+
+static void policy_submit(struct req *r)
+{
+	struct policy_edit *pe = r->ctx;
+
+	req_write_init(r, W_SLA_POLICY_PUT, pe->row.id ? "sla_policy.update" : "sla_policy.create",
+		       "sla_policy");
+	if (!policy_world(r, &pe->row))
+		return;
+	r->w.in.policy = pe->row;
+	r->w.id = pe->row.id;
+	r->w.if_version = pe->version;
+	req_write(r, policy_written);
 }
 
 void h_policy_create(struct req *r)
 {
-	struct sla_policy_row row = { 0 };
+	struct policy_edit *pe = arena_alloc(r->a, sizeof(*pe));
 
-	if (!policy_check(r, r->json, &row))
+	if (!pe) {
+		req_fail(r, RC_NOMEM, NULL);
 		return;
-	req_write_init(r, W_SLA_POLICY_PUT, "sla_policy.create", "sla_policy");
-	if (!policy_world(r, &row))
+	}
+	if (!policy_check(r, r->json, &pe->row))
 		return;
-	r->w.in.policy = row;
-	req_write(r, policy_written);
+	r->ctx = pe;
+	policy_submit(r);
 }
 
 void h_policy_patch(struct req *r)
 {
-	struct sla_policy_row old, row = { 0 };
+	struct policy_edit *pe = arena_alloc(r->a, sizeof(*pe));
+	struct sla_policy_row old;
 	struct err e;
 	json_t *doc;
-	int64_t version = 0;
 	const char *key;
 	json_t *v;
 
-	if (!req_if_match(r, &version))
+	if (!pe) {
+		req_fail(r, RC_NOMEM, NULL);
+		return;
+	}
+	if (!req_if_match(r, &pe->version))
 		return;
 	if (store_sla_policy_get(r->srv->store, r->params[0], r->a, &old, &e) != RC_OK) {
 		req_fail(r, e.code, &e);
@@ -292,16 +331,11 @@ void h_policy_patch(struct req *r)
 	json_object_foreach(r->json, key, v)
 		json_object_set(doc, key, v);
 	arena_defer(r->a, (void (*)(void *))json_decref, doc);
-	if (!policy_check(r, doc, &row))
+	if (!policy_check(r, doc, &pe->row))
 		return;
-	row.id = old.id;
-	req_write_init(r, W_SLA_POLICY_PUT, "sla_policy.update", "sla_policy");
-	if (!policy_world(r, &row))
-		return;
-	r->w.in.policy = row;
-	r->w.id = row.id;
-	r->w.if_version = version;
-	req_write(r, policy_written);
+	pe->row.id = old.id;
+	r->ctx = pe;
+	policy_submit(r);
 }
 
 void h_policy_list(struct req *r)

@@ -243,6 +243,11 @@ void h_contract_create(struct req *r);
 void h_contract_list(struct req *r);
 void h_contract_get(struct req *r);
 void h_contract_patch(struct req *r);
+/* Whether a write failed only because calendars or SLA policies changed
+ * while it was being prepared (the store's "sla_generation" check): the
+ * caller prepares it again. */
+bool sla_gen_stale(const struct store_write *w);
+#define SLA_GEN_RETRIES 16
 /* A ticket's "sla" object (null without a policy); staff see tier clocks. */
 json_t *sla_json(const struct ticket *t, bool staff);
 /* The clock segments of a ticket's SLA up to now (api_sla.c). */

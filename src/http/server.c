@@ -326,7 +326,7 @@ json_t *json_instant(int64_t ms)
 	if (!ms)
 		return json_null();
 	time_format(ms, t);
-	return json_string(t);
+	return json_string_nocheck(t);   /* ASCII by construction */
 }
 
 json_t *json_str_or_null(const char *s)

@@ -53,7 +53,9 @@ static bool write_change(struct server *s, const struct ticket *old, struct tick
 	struct arena *a = arena_new(4u << 20);
 	bool ok;
 
-	if (a && sla_world_get(s->store, &world, &e) == RC_OK) {
+	if (a) {
+		if (sla_world_get(s->store, &world, &e) != RC_OK)
+			world = NULL;   /* the log still gets the events */
 		sla_track(world, old, tw, 0, clock_now_ms(), NULL, a);
 		sla_world_put(world);
 	}

@@ -77,7 +77,7 @@ struct wpol {
 
 struct sla_world {
 	int refs;              /* under world_mu */
-	uint64_t gen;
+	int64_t gen;           /* the store's SLA configuration generation it reflects */
 	size_t ncal, npol;
 	struct wcal *cal;      /* sorted by id */
 	struct wpol *pol;      /* sorted by id */
@@ -85,7 +85,6 @@ struct sla_world {
 
 static pthread_mutex_t world_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct sla_world *world_cur;
-static uint64_t world_gen = 1;
 
 static void world_free(struct sla_world *w)
 {
@@ -111,11 +110,9 @@ void sla_world_put(struct sla_world *w)
 		world_free(w);
 }
 
-void sla_config_changed(void)
+int64_t sla_world_generation(const struct sla_world *w)
 {
-	pthread_mutex_lock(&world_mu);
-	world_gen++;
-	pthread_mutex_unlock(&world_mu);
+	return w ? w->gen : -1;
 }
 
 void sla_shutdown(void)
@@ -214,6 +211,11 @@ static enum result pol_compile(const struct sla_world *w, const struct sla_polic
 	return RC_OK;
 }
 
+/* Builds from the current committed state (a fresh snapshot of its own,
+ * never the calling request's older one). A stored calendar or policy
+ * that no longer compiles (a zone gone from tzdata) is left out and
+ * logged, so one bad row does not stop SLA tracking for everyone; the
+ * override rows (an edit being checked) must compile. */
 enum result sla_world_build(struct store *st, const struct calendar_row *ocal,
 			    const struct sla_policy_row *opol, struct sla_world **out,
 			    struct err *e)
@@ -226,10 +228,14 @@ enum result sla_world_build(struct store *st, const struct calendar_row *ocal,
 	enum result r = a && w ? RC_OK : err_set(e, RC_NOMEM, NULL, "out of memory");
 
 	*out = NULL;
+	store_read_fresh_begin(st);
+	if (r == RC_OK)
+		r = store_sla_generation(st, &w->gen, e);
 	if (r == RC_OK)
 		r = store_calendar_list(st, a, &cals, &nc, e);
 	if (r == RC_OK)
 		r = store_sla_policy_list(st, a, &pols, &np, e);
+	store_read_fresh_end(st);
 	if (r == RC_OK) {
 		w->cal = calloc(nc + 1, sizeof(*w->cal));
 		w->pol = calloc(np + 1, sizeof(*w->pol));
@@ -237,14 +243,33 @@ enum result sla_world_build(struct store *st, const struct calendar_row *ocal,
 			r = err_set(e, RC_NOMEM, NULL, "out of memory");
 	}
 	for (size_t i = 0; r == RC_OK && i < nc; i++) {
-		const struct calendar_row *row = ocal && ocal->id == cals[i].id ? ocal : &cals[i];
-		r = cal_compile(row, &w->cal[w->ncal++], e);
+		bool over = ocal && ocal->id == cals[i].id;
+		struct err ce;
+		if (cal_compile(over ? ocal : &cals[i], &w->cal[w->ncal], &ce) == RC_OK) {
+			w->ncal++;
+		} else if (over) {
+			*e = ce;
+			r = ce.code;
+		} else {
+			free(w->cal[w->ncal].hol);
+			memset(&w->cal[w->ncal], 0, sizeof(w->cal[w->ncal]));
+			log_event(LOG_ERROR, "sla", json_pack("{s:s,s:I,s:s}", "what", "calendar left out",
+					"calendar_id", (json_int_t)cals[i].id, "error", ce.msg));
+		}
 	}
 	for (size_t i = 0; r == RC_OK && i < np; i++) {
-		const struct sla_policy_row *row = opol && opol->id == pols[i].id ? opol : &pols[i];
-		w->pol[w->npol].id = row->id;
-		r = pol_compile(w, row, &w->pol[w->npol].p, e);
-		w->npol++;
+		bool over = opol && opol->id == pols[i].id;
+		struct err pe;
+		w->pol[w->npol].id = pols[i].id;
+		if (pol_compile(w, over ? opol : &pols[i], &w->pol[w->npol].p, &pe) == RC_OK) {
+			w->npol++;
+		} else if (over) {
+			*e = pe;
+			r = pe.code;
+		} else {
+			log_event(LOG_ERROR, "sla", json_pack("{s:s,s:I,s:s}", "what", "policy left out",
+					"policy_id", (json_int_t)pols[i].id, "error", pe.msg));
+		}
 	}
 	arena_free(a);
 	if (r != RC_OK) {
@@ -256,14 +281,21 @@ enum result sla_world_build(struct store *st, const struct calendar_row *ocal,
 	return RC_OK;
 }
 
+/* The cache is keyed by the store's generation, read fresh each time, so
+ * an edit committed by anyone (another request, the CLI, another server
+ * on the same database) is seen by the next write. */
 enum result sla_world_get(struct store *st, struct sla_world **out, struct err *e)
 {
-	struct sla_world *w;
-	uint64_t gen;
+	struct sla_world *w, *old = NULL;
+	int64_t gen;
 	enum result r;
 
+	store_read_fresh_begin(st);
+	r = store_sla_generation(st, &gen, e);
+	store_read_fresh_end(st);
+	if (r != RC_OK)
+		return r;
 	pthread_mutex_lock(&world_mu);
-	gen = world_gen;
 	if (world_cur && world_cur->gen == gen) {
 		world_cur->refs++;
 		*out = world_cur;
@@ -274,20 +306,16 @@ enum result sla_world_get(struct store *st, struct sla_world **out, struct err *
 	r = sla_world_build(st, NULL, NULL, &w, e);
 	if (r != RC_OK)
 		return r;
-	w->gen = gen;
 	pthread_mutex_lock(&world_mu);
-	if (gen == world_gen) {
-		struct sla_world *old = world_cur;
+	if (!world_cur || w->gen > world_cur->gen) {
+		old = world_cur;
 		w->refs++;              /* the cache's reference */
 		world_cur = w;
-		if (old && --old->refs == 0) {
-			pthread_mutex_unlock(&world_mu);
-			world_free(old);
-			*out = w;
-			return RC_OK;
-		}
+		if (old && --old->refs > 0)
+			old = NULL;
 	}
 	pthread_mutex_unlock(&world_mu);
+	world_free(old);
 	*out = w;
 	return RC_OK;
 }
@@ -304,7 +332,7 @@ int sla_log_load(const char *log, struct arena *a, struct sla_ev **out)
 		return -1;
 	*out = arena_alloc(a, sizeof(struct sla_ev) * (n + 8));
 	if (!*out)
-		return -1;
+		return -2;
 	return sla_log_parse(log, *out, (int)n + 8);
 }
 
@@ -332,21 +360,30 @@ static bool sla_apply(const struct sla_policy *p, const struct sla_ev *ev, int n
 	x->resolution_ms = r.clk[SLA_RESOLUTION].used;
 	for (int k = 0; k < 3; k++) {
 		x->tier_ms[k] = r.tier_used[k];
-		if (r.ola_at[k] && r.ola_at[k] <= now)
+		if (r.ola_at[k] && r.ola_at[k] < now)
 			x->ola_breached |= 1u << k;
 	}
 	x->as_of = now;
+	/* A priority change re-arms the warnings of the new targets that are
+	 * still ahead; those already passed are not announced late (and an
+	 * action that raises the priority cannot cascade through them). */
 	if (prio_changed)
 		for (int c = 0; c < SLA_NCLOCKS; c++)
-			for (int i = 0; i < SLA_MAX_WARN; i++)
-				x->fired &= ~SLA_BIT_WARN(c, i);
+			for (int i = 0; i < SLA_MAX_WARN; i++) {
+				int64_t at = r.clk[c].warn_at[i];
+				if (at && at < now)
+					x->fired |= SLA_BIT_WARN(c, i);
+				else
+					x->fired &= ~SLA_BIT_WARN(c, i);
+			}
 	nd = sla_due_timers(&r, x->fired, now, due, (int)ARRAY_SIZE(due), &next);
 	x->next_at = nd ? now : next;
+	/* What an edit's recompute reports as changed: what people see and
+	 * what the scheduler acts on (not the business time that simply
+	 * went on accumulating). */
 	return before.response_due != x->response_due || before.resolution_due != x->resolution_due ||
 	       before.response_breached != x->response_breached ||
 	       before.resolution_breached != x->resolution_breached || before.paused != x->paused ||
-	       before.response_ms != x->response_ms || before.resolution_ms != x->resolution_ms ||
-	       memcmp(before.tier_ms, x->tier_ms, sizeof(x->tier_ms)) != 0 ||
 	       before.ola_breached != x->ola_breached || before.fired != x->fired ||
 	       before.next_at != x->next_at;
 }
@@ -418,11 +455,18 @@ void sla_track(const struct sla_world *w, const struct ticket *old, struct ticke
 		return;
 	snprintf(log, len, "%s", x->log ? x->log : "");
 	n = sla_log_load(log, a, &ev);
-	for (int i = 0; i < nadd && n >= 0 && n < SLA_MAX_LOG; i++)
+	/* The log stays in time order whatever the clocks did: an event is
+	 * never logged before the last one (instants read at slightly
+	 * different moments, a clock stepped back). */
+	for (int i = 0; i < nadd && n >= 0 && n < SLA_MAX_LOG; i++) {
+		if (n > 0 && add[i].at < ev[n - 1].at)
+			add[i].at = ev[n - 1].at;
 		if (sla_log_append(log, len, &add[i]))
-			n++;
+			ev[n++] = add[i];
+	}
 	x->log = log;
 	tw->sla_set = true;
+	tw->sla_gen = sla_world_generation(w);
 	p = sla_world_policy(w, x->policy_id);
 	if (!p)
 		return;
@@ -603,19 +647,29 @@ int sla_run_timers(struct server *s, struct arena *a, int64_t now)
 		tw->t = *t;
 		tw->if_version = t->version;
 		n = sla_log_load(t->sla.log, a, &ev);
+		if (n == -2 || (n < 0 && !t->sla.log))
+			break;                      /* out of memory: the next run */
 		if (!p || n <= 0 || sla_eval(p, ev, n, now, &r, &e) != RC_OK) {
 			tw->t.sla.next_at = 0;     /* nothing to time */
 			tw->sla_set = true;
+			tw->sla_gen = -1;
 			changed += write_change(s, tw);
 			continue;
 		}
 		nd = sla_due_timers(&r, t->sla.fired, now, due, (int)ARRAY_SIZE(due), &next);
 		for (int i = 0; i < nd; i++) {
 			const char *kind;
-			json_t *d = timer_json(p, &due[i], &kind);
+			json_t *d;
+			/* Only what fits in one write (each timer: its event and
+			 * outbox row, and its actions'; then the sla event); the
+			 * rest stay due for the next pass. */
+			if (tw->nev + 2 + p->nact + 1 > TW_MAX_EVENTS || tw->nob + 1 + p->nact > TW_MAX_OUTBOX)
+				break;
+			d = timer_json(p, &due[i], &kind);
 			tw->t.sla.fired |= due[i].bit;
 			tw_outbox(a, tw, kind, json_deep_copy(d));
-			tw_event(a, tw, kind, false, d);
+			/* Tier clocks are the provider's business (staff only). */
+			tw_event(a, tw, kind, due[i].clock < 0, d);
 			run_actions(p, &due[i], tw, now, a);
 		}
 		/* Replays with what the actions changed (their tier and priority

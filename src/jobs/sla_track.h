@@ -3,9 +3,14 @@
  * (sla/clock.h). Three jobs:
  *
  *  1. The world: every calendar (compiled, zones loaded once per process)
- *     and every policy, built from the store and cached until a calendar
- *     or policy changes (sla_config_changed()). Readers hold a reference,
- *     so an edit never pulls a world from under a request.
+ *     and every policy, built from the store and cached by the store's
+ *     SLA configuration generation (bumped by every calendar or policy
+ *     write). Readers hold a reference, so an edit never pulls a world
+ *     from under a request. A ticket write carries the generation its
+ *     clocks were computed under; the store refuses it (RC_STALE, field
+ *     "sla_generation") when an edit committed meanwhile, and the caller
+ *     computes again: an edit's recompute is never overwritten by clocks
+ *     computed under the old configuration.
  *  2. Tracking: sla_track() is called with every ticket write that may
  *     move a clock (create, status, priority, tier, reply, escalation,
  *     auto-close). It appends the clock events the change implies to the
@@ -39,7 +44,8 @@ enum result sla_world_build(struct store *st, const struct calendar_row *overrid
 			    const struct sla_policy_row *override_policy,
 			    struct sla_world **out, struct err *e);
 void sla_world_put(struct sla_world *w);
-void sla_config_changed(void);
+/* The store's SLA configuration generation w reflects (-1 for NULL). */
+int64_t sla_world_generation(const struct sla_world *w);
 /* Frees the cached world and zones (at exit, for leak checks). */
 void sla_shutdown(void);
 
@@ -49,7 +55,9 @@ const struct calendar *sla_world_calendar(const struct sla_world *w, int64_t id)
 /* The SLA of a ticket write: old is the ticket as read (NULL when
  * creating; then policy_id is the policy to apply, 0 none). Updates
  * tw->t.sla (and sets tw->sla_set), and adds the "sla" timeline event.
- * reason (may be NULL) is said in that event. */
+ * reason (may be NULL) is said in that event. w may be NULL (the world
+ * could not be built): the clock events are still logged, the replay is
+ * left to the next change, timer or recompute. */
 void sla_track(const struct sla_world *w, const struct ticket *old, struct ticket_write *tw,
 	       int64_t policy_id, int64_t now, const char *reason, struct arena *a);
 

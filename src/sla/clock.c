@@ -299,13 +299,17 @@ enum result sla_eval(const struct sla_policy *p, const struct sla_ev *ev, int n,
 		else if (ck->stopped_at && t->next <= last)
 			project(t, p->cal[st.prio], ck->stopped_at, ck->used, t->n);
 		ck->due = t->at[last];
-		ck->breached = t->next > last && (!ck->stopped_at || t->at[last] < ck->stopped_at);
+		/* Reached strictly before the stop (or now): a response at the
+		 * due instant, or a clock exactly at it, is on time. */
+		ck->breached = t->next > last && t->at[last] < (ck->stopped_at ? ck->stopped_at : now);
 		for (int w = 0; w < last && w < SLA_MAX_WARN; w++)
 			ck->warn_at[w] = ck->stopped_at && w >= t->next ? 0 : t->at[w];
 	}
 	for (int k = 0; k < 3; k++) {
 		if (!ola[k].n)
 			continue;
+		/* (ola_at is when the target is reached; callers count it
+		 * breached once now is past it, like the clocks.) */
 		if (ola[k].next == 0 && working(p, &st) && st.tier == k + 1)
 			project(&ola[k], p->cal[st.prio], a, out->tier_used[k], 1);
 		out->ola_at[k] = ola[k].at[0];
@@ -320,6 +324,8 @@ int sla_due_timers(const struct sla_result *r, unsigned fired, int64_t now,
 	int na = 0, n = 0;
 
 	*next = 0;
+	if (r->paused)
+		return 0;          /* a paused ticket fires nothing */
 	for (int k = 0; k < SLA_NCLOCKS; k++) {
 		const struct sla_clock *c = &r->clk[k];
 		if (!c->target)
@@ -336,9 +342,10 @@ int sla_due_timers(const struct sla_result *r, unsigned fired, int64_t now,
 	for (int i = 0; i < na; i++) {
 		if (fired & all[i].bit)
 			continue;
-		if (all[i].at > now) {
-			if (!*next || all[i].at < *next)
-				*next = all[i].at;
+		/* A timer fires once now is past its instant (at + 1 ms). */
+		if (all[i].at >= now) {
+			if (!*next || all[i].at + 1 < *next)
+				*next = all[i].at + 1;
 			continue;
 		}
 		if (n < max) {

@@ -25,8 +25,9 @@
  *     (a breach), cal_add(now, target - used) when still running, and for
  *     a stopped clock cal_add(stop, target - used) (the due instant that
  *     applied when it stopped). While paused there is no due instant (0).
- *  4. Breached: the target was reached while the clock ran (before the
- *     stopping event, or by now). Callers keep a breach once seen, so a
+ *  4. Breached: the target was reached while the clock ran, strictly
+ *     before the stopping event (or before now): reaching it exactly at
+ *     the reply, or being exactly at it now, is on time. Callers keep a breach once seen, so a
  *     later priority change cannot take it back (sla.h keeps it).
  *  5. Tier clocks (OLA): the business time the ticket spent at each tier
  *     while its resolution clock ran; the policy may give each tier a
@@ -150,10 +151,11 @@ struct sla_timer {
 	int64_t at;       /* when it is/was reached */
 };
 
-/* The timers not yet announced (bits not in fired) that are due by now,
- * earliest first, into out (at most max); *next is the instant of the
- * earliest one still in the future (0: none). Warnings of a stopped clock
- * are not announced; breaches always are. */
+/* The timers not yet announced (bits not in fired) whose instant now is
+ * past, earliest first, into out (at most max); *next is the first
+ * instant at which another one becomes due (its instant + 1 ms; 0: none).
+ * Warnings of a stopped clock are not announced; a paused ticket has no
+ * timers at all. */
 int sla_due_timers(const struct sla_result *r, unsigned fired, int64_t now,
 		   struct sla_timer *out, int max, int64_t *next);
 

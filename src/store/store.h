@@ -169,6 +169,11 @@ struct ticket_write {
 	bool fts;                       /* subject or description changed */
 	int64_t esc_rule_id;            /* scheduler: record that this rule fired */
 	bool sla_set;                   /* write t.sla too */
+	int64_t sla_gen;                /* with sla_set: the SLA configuration
+					 * generation the clocks were computed
+					 * under (-1: not computed); another
+					 * generation in the store is RC_STALE
+					 * with field "sla_generation" */
 	int csat_rating;                /* W_CSAT: 1..5 */
 	const char *csat_comment;
 	int64_t message_id;             /* result: the new message's id */
@@ -339,6 +344,10 @@ struct store_write {
 		struct contract_row contract;
 	} in;
 	struct sla_recompute *recompute; /* after the write, same transaction */
+	int64_t sla_gen;          /* W_CALENDAR_PUT, W_SLA_POLICY_PUT with a
+				   * recompute: the generation its world was
+				   * built from (else RC_STALE "sla_generation").
+				   * Both kinds bump the generation. */
 	unsigned fields;          /* updates: F_* bits to set */
 	int64_t id;               /* updates: target; creates: the new id */
 	int64_t if_version;       /* updates: 0 = any version */
@@ -382,6 +391,14 @@ struct store_ops {
 	 * same state (and costs one lock, not one per statement). */
 	void (*read_begin)(struct store *st);
 	void (*read_end)(struct store *st);
+	/* Reads between these see a new snapshot of their own, whatever the
+	 * thread's pinned one (for caches that must not be built from a
+	 * request's older snapshot). Not nested. */
+	void (*read_fresh_begin)(struct store *st);
+	void (*read_fresh_end)(struct store *st);
+	/* The SLA configuration generation (bumped by every calendar and
+	 * policy write). */
+	enum result (*sla_generation)(struct store *, int64_t *gen, struct err *);
 
 	enum result (*client_get)(struct store *, const struct scope *, int64_t id,
 				  struct arena *, struct client *, struct err *);
@@ -502,6 +519,9 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_stats(st, out) ((st)->ops->stats((st), (out)))
 #define store_read_begin(st) ((st)->ops->read_begin((st)))
 #define store_read_end(st) ((st)->ops->read_end((st)))
+#define store_read_fresh_begin(st) ((st)->ops->read_fresh_begin((st)))
+#define store_read_fresh_end(st) ((st)->ops->read_fresh_end((st)))
+#define store_sla_generation(st, ...) ((st)->ops->sla_generation((st), __VA_ARGS__))
 #define store_ticket_get(st, ...) ((st)->ops->ticket_get((st), __VA_ARGS__))
 #define store_ticket_list(st, ...) ((st)->ops->ticket_list((st), __VA_ARGS__))
 #define store_ticket_messages(st, ...) ((st)->ops->ticket_messages((st), __VA_ARGS__))

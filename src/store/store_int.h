@@ -125,6 +125,11 @@ enum result sqt_calendar_list(struct store *, struct arena *, struct calendar_ro
 			      struct err *);
 /* SLA policies, contracts, tickets' SLA rows (store_sqlite_sla.c). */
 enum result sqt_sla_put(struct sq *s, const struct ticket *t, int64_t now, struct err *e);
+/* The writer's view: RC_STALE (field "sla_generation") unless gen is the
+ * store's SLA configuration generation; gen < 0 passes. */
+enum result sqt_sla_gen_check(struct sq *s, int64_t gen, struct err *e);
+enum result sqt_sla_gen_bump(struct sq *s, struct err *e);
+enum result sqt_sla_generation(struct store *, int64_t *gen, struct err *);
 enum result sqt_sla_recompute(struct sq *s, struct sla_recompute *rc, struct err *e);
 enum result sqt_sla_policy_put(struct sq *s, struct store_write *w);
 enum result sqt_contract_put(struct sq *s, struct store_write *w);

@@ -1510,6 +1510,29 @@ static void sq_read_end(struct store *st)
 	reader_put(s, c);
 }
 
+static __thread struct rconn *saved_pinned;
+static __thread struct sq *saved_store, *saved_wanted;
+
+static void sq_read_fresh_begin(struct store *st)
+{
+	saved_pinned = pinned;
+	saved_store = pinned_store;
+	saved_wanted = pin_wanted;
+	pinned = NULL;
+	pinned_store = NULL;
+	pin_wanted = (struct sq *)st;
+}
+
+static void sq_read_fresh_end(struct store *st)
+{
+	sq_read_end(st);
+	pinned = saved_pinned;
+	pinned_store = saved_store;
+	pin_wanted = saved_wanted;
+	saved_pinned = NULL;
+	saved_store = saved_wanted = NULL;
+}
+
 static void sq_stats(struct store *st, struct store_stats *out)
 {
 	struct sq *s = (struct sq *)st;
@@ -1620,6 +1643,9 @@ const struct store_ops store_sqlite_ops = {
 	.stats = sq_stats,
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
+	.read_fresh_begin = sq_read_fresh_begin,
+	.read_fresh_end = sq_read_fresh_end,
+	.sla_generation = sqt_sla_generation,
 	.client_get = sq_client_get,
 	.client_list = sq_client_list,
 	.contact_get = sq_contact_get,

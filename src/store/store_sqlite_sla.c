@@ -23,6 +23,64 @@
 #define POLICIES_MAX 1000
 #define CONTRACTS_MAX 500
 
+/* ---- the SLA configuration generation ----------------------------------------------------- */
+
+#define GEN_SQL "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM settings" \
+	" WHERE key = 'sla_generation'), 0)"
+
+static enum result gen_read(sqlite3 *db, sqlite3_stmt *q, int64_t *gen, struct err *e)
+{
+	int rc = sqlite3_step(q);
+
+	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	stmt_done(q);
+	return rc == SQLITE_ROW ? RC_OK : sq_error(db, rc, e, "settings");
+}
+
+enum result sqt_sla_gen_check(struct sq *s, int64_t gen, struct err *e)
+{
+	sqlite3_stmt *q;
+	int64_t cur;
+	enum result r;
+
+	if (gen < 0)
+		return RC_OK;
+	q = wq(s, GEN_SQL, e);
+	if (!q)
+		return RC_IO;
+	r = gen_read(s->wdb, q, &cur, e);
+	if (r == RC_OK && cur != gen)
+		r = err_set(e, RC_STALE, "sla_generation",
+			    "calendars or SLA policies changed meanwhile; computed again");
+	return r;
+}
+
+enum result sqt_sla_gen_bump(struct sq *s, struct err *e)
+{
+	sqlite3_stmt *q = wq(s, "INSERT INTO settings (key, value) VALUES ('sla_generation', '1')"
+			     " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", e);
+
+	if (!q)
+		return RC_IO;
+	return wstep(s, q, NULL, "settings", e);
+}
+
+enum result sqt_sla_generation(struct store *st, int64_t *gen, struct err *e)
+{
+	struct sq *s = (struct sq *)st;
+	struct rconn *c;
+	sqlite3_stmt *q;
+	enum result r = reader_get(s, &c, e);
+
+	*gen = 0;
+	if (r != RC_OK)
+		return r;
+	q = scache_get(&c->cache, c->db, GEN_SQL, e);
+	r = q ? gen_read(c->db, q, gen, e) : RC_IO;
+	reader_put(s, c);
+	return r;
+}
+
 /* ---- tickets' SLA rows ------------------------------------------------------------------ */
 
 static void bind_sla(sqlite3_stmt *q, const struct ticket_sla *x)
@@ -126,6 +184,11 @@ enum result sqt_sla_recompute(struct sq *s, struct sla_recompute *rc, struct err
 		while (n < PAGE && (st = sqlite3_step(q)) == SQLITE_ROW) {
 			ids[n] = sqlite3_column_int64(q, 0);
 			sla_row(q, 1, &rows[n], a);
+			if (!rows[n].log) {
+				stmt_done(q);
+				arena_free(a);
+				return err_set(e, RC_NOMEM, NULL, "out of memory");
+			}
 			n++;
 		}
 		st = n < PAGE ? sqlite3_errcode(s->wdb) : SQLITE_OK;
@@ -229,6 +292,10 @@ enum result sqt_sla_policy_put(struct sq *s, struct store_write *w)
 
 	if (!w->scope.all_tenants)
 		return err_set(&w->err, RC_DENIED, NULL, "only provider staff manage SLA policies");
+	if (w->recompute && (r = sqt_sla_gen_check(s, w->sla_gen, &w->err)) != RC_OK)
+		return r;
+	if ((r = sqt_sla_gen_bump(s, &w->err)) != RC_OK)
+		return r;
 	q = wq(s, "SELECT 1 FROM calendars WHERE id = :id", &w->err);
 	if (!q)
 		return RC_IO;

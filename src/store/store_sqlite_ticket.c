@@ -736,8 +736,11 @@ static enum result put_extras(struct sq *s, struct store_write *w, struct ticket
 	enum result r = RC_OK;
 	char data[160];
 
-	if (tw->sla_set)
-		r = sqt_sla_put(s, t, now, e);
+	if (tw->sla_set) {
+		r = sqt_sla_gen_check(s, tw->sla_gen, e);
+		if (r == RC_OK)
+			r = sqt_sla_put(s, t, now, e);
+	}
 	for (int i = 0; r == RC_OK && i < tw->nev; i++)
 		r = put_event(s, t, &w->scope, tw->ev[i].kind, tw->ev[i].internal, tw->ev[i].data,
 			      now, e);
@@ -1152,10 +1155,15 @@ enum result sqt_calendar_put(struct sq *s, struct store_write *w)
 {
 	const struct calendar_row *c = &w->in.cal;
 	sqlite3_stmt *q;
+	enum result r;
 	int rc;
 
 	if (!w->scope.all_tenants)
 		return err_set(&w->err, RC_DENIED, NULL, "only provider staff manage calendars");
+	if (w->recompute && (r = sqt_sla_gen_check(s, w->sla_gen, &w->err)) != RC_OK)
+		return r;
+	if ((r = sqt_sla_gen_bump(s, &w->err)) != RC_OK)
+		return r;
 	q = wq(s, c->id ? "UPDATE calendars SET name = :name, timezone = :tz, always = :always,"
 			  " hours = :hours, holidays = :holidays, version = version + 1, updated_at = :now"
 			  " WHERE id = :id AND (:version = 0 OR version = :version) RETURNING version"

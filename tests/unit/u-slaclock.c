@@ -104,9 +104,15 @@ static void test_round_the_clock(void **state)
 	assert_int_equal(sla_eval(&p, ev, n, t0 + 3 * HOUR, &r, &e), RC_OK);
 	assert_true(r.clk[SLA_RESPONSE].breached);
 	assert_int_equal(r.clk[SLA_RESPONSE].due, t0 + 2 * HOUR);
-	/* Exactly at the due instant it is reached. */
+	/* Exactly at the due instant it is on time; a millisecond later not. */
 	assert_int_equal(sla_eval(&p, ev, n, t0 + 2 * HOUR, &r, &e), RC_OK);
+	assert_false(r.clk[SLA_RESPONSE].breached);
+	assert_int_equal(sla_eval(&p, ev, n, t0 + 2 * HOUR + 1, &r, &e), RC_OK);
 	assert_true(r.clk[SLA_RESPONSE].breached);
+	/* A reply exactly at the due instant is on time. */
+	ev[n] = (struct sla_ev){ t0 + 2 * HOUR, SE_RESPONSE, 0 };
+	assert_int_equal(sla_eval(&p, ev, n + 1, t0 + 3 * HOUR, &r, &e), RC_OK);
+	assert_false(r.clk[SLA_RESPONSE].breached);
 }
 
 static void test_business_hours_and_weekend(void **state)
@@ -248,7 +254,17 @@ static void test_tiers_and_timers(void **state)
 	assert_int_equal(tm[0].bit, SLA_BIT_WARN(SLA_RESPONSE, 0));
 	assert_int_equal(tm[2].bit, SLA_BIT_BREACH(SLA_RESPONSE));
 	assert_int_equal(tm[3].bit, SLA_BIT_OLA(2));
-	assert_int_equal(next, t0 + 6 * HOUR);
+	assert_int_equal(next, t0 + 6 * HOUR + 1);   /* fires once past it */
+	/* Nothing fires while paused. */
+	{
+		struct sla_ev pev[8];
+		struct sla_result pr;
+		int pn = start(pev, t0, PR_P2);
+		pev[pn++] = (struct sla_ev){ t0 + 10 * MIN, SE_STATUS, TS_PENDING_VENDOR };
+		assert_int_equal(sla_eval(&p, pev, pn, t0 + 3 * HOUR, &pr, &e), RC_OK);
+		assert_int_equal(sla_due_timers(&pr, 0, t0 + 3 * HOUR, tm, 16, &next), 0);
+		assert_int_equal(next, 0);
+	}
 	/* Announced ones are not due again. */
 	nt = sla_due_timers(&r, tm[0].bit | tm[1].bit | tm[2].bit | tm[3].bit, t0 + 3 * HOUR, tm, 16, &next);
 	assert_int_equal(nt, 0);

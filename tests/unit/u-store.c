@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "audit/audit.h"
+#include "jobs/sla_track.h"
 #include "store/store.h"
 
 struct fx {
@@ -411,6 +412,74 @@ static void test_pagination(void **state)
 	assert_true(seen >= 7);
 }
 
+/* The SLA configuration generation: calendar and policy writes bump it; a
+ * ticket write whose clocks were computed under an older one is refused
+ * (RC_STALE, field sla_generation) and leaves nothing behind; the world
+ * cache follows the store's generation. */
+static void test_sla_generation(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+	struct sla_world *world, *again;
+	struct ticket_list l;
+	struct ticket_q q = { 0, 50, 0, 0, -1, -1, 0, false, NULL, NULL };
+	struct err e;
+	int64_t g0, g1;
+
+	assert_int_equal(store_sla_generation(f->st, &g0, &e), RC_OK);
+	store_write_init(&w, W_CALENDAR_PUT, &sys);
+	w.in.cal.name = "noc";
+	w.in.cal.timezone = "UTC";
+	w.in.cal.always = true;
+	w.in.cal.hours = "{}";
+	w.in.cal.holidays = "[]";
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_sla_generation(f->st, &g1, &e), RC_OK);
+	assert_int_equal(g1, g0 + 1);
+	assert_int_equal(sla_world_get(f->st, &world, &e), RC_OK);
+	assert_int_equal(sla_world_generation(world), g1);
+	assert_non_null(sla_world_calendar(world, w.id));
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = f->c1;
+	tw.t.subject = "stale clocks";
+	tw.t.description = "";
+	tw.t.queue = "general";
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	tw.t.sla.present = true;
+	tw.t.sla.log = "";
+	tw.sla_set = true;
+	tw.sla_gen = g0;                 /* computed before the calendar write */
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_STALE);
+	assert_string_equal(w.err.field, "sla_generation");
+	assert_int_equal(store_ticket_list(f->st, &sys, &q, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 0);
+
+	tw.sla_gen = g1;
+	tw.t.id = 0;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	tw.sla_gen = -1;                 /* not computed: not checked */
+	tw.t.id = 0;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+
+	/* The cached world is the current one until the generation moves. */
+	assert_int_equal(sla_world_get(f->st, &again, &e), RC_OK);
+	assert_ptr_equal(again, world);
+	sla_world_put(again);
+	sla_world_put(world);
+	sla_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sla_generation, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
