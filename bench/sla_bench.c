@@ -202,8 +202,11 @@ static int bench_recompute(const char *db, int64_t n)
 	store_write_init(&w, W_CALENDAR_PUT, &sys);
 	w.in.cal = cal;
 	w.recompute = &rc;
-	if (store_write_sync(st, &w) != RC_OK)
+	w.sla_gen = sla_world_generation(world);
+	if (store_write_sync(st, &w) != RC_OK) {
+		fprintf(stderr, "sla-bench: the edit failed: %s\n", w.err.msg);
 		return 1;
+	}
 	full = (double)(clock_mono_ns() - t0) / 1e9;
 	sla_world_put(world);
 	printf("calendar edit alone (baseline): %.3f s\n", plain);
