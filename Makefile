@@ -16,7 +16,7 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_st
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan run check unit api bench clean
+.PHONY: all deps build asan run check unit api e2e bench clean
 
 all: build
 
@@ -40,7 +40,7 @@ run: build
 	@if [ ! -f $(DEMO_DB) ]; then $(BUILD)/itsup demo --db $(DEMO_DB) --credentials $(DEMO_LOGINS); fi
 	@echo
 	@echo "itsup is starting on http://$(LISTEN)   (Ctrl-C stops it)"
-	@echo "Log in through the API with any of these (all share one password):"
+	@echo "Open http://$(LISTEN)/ in a browser, or use the API; log in with any of these (all share one password):"
 	@sed 's/^/    /' $(DEMO_LOGINS)
 	@echo "  e.g. curl -si -X POST http://$(LISTEN)/api/v1/auth/login -H 'Content-Type: application/json' \\"
 	@echo "         -d '{\"email\":\"admin@demo.itsup.test\",\"password\":\"'$$(sed -n 's/^password: //p' $(DEMO_LOGINS))'\"}'"
@@ -59,7 +59,14 @@ api: build asan
 	@echo "== API tests against a real server (ASan+UBSan build)"
 	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 node --test --test-concurrency=2 tests/api/*.test.mjs
 
-check: unit api
+e2e: asan
+	@echo "== browser tests (chromium, against the ASan+UBSan build)"
+	@rm -rf $(BUILD)/e2e-screenshots
+	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 ITSUP_SHOTS=$(CURDIR)/$(BUILD)/e2e-screenshots/ \
+	  node --test --test-concurrency=1 tests/e2e/*.test.mjs
+	@echo "   screenshots of the main pages: $(CURDIR)/$(BUILD)/e2e-screenshots/"
+
+check: unit api e2e
 	@echo "make check: all tests passed"
 
 bench: build

@@ -15,5 +15,6 @@ struct embedded_file {
 
 extern const struct embedded_file sqlite_migrations[];
 extern const struct embedded_file embedded_docs[];
+extern const struct embedded_file embedded_web[];  /* web/: the browser UI */
 
 #endif

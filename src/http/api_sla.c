@@ -54,6 +54,13 @@ json_t *sla_json(const struct ticket *t, bool staff)
 	json_object_set_new_nocheck(o, "response_business_seconds", json_integer(x->response_ms / 1000));
 	json_object_set_new_nocheck(o, "resolution_business_seconds", json_integer(x->resolution_ms / 1000));
 	json_object_set_new_nocheck(o, "as_of", json_instant(x->as_of));
+	/* A warning was announced for the clock (what turns a badge amber). */
+	json_object_set_new_nocheck(o, "response_warned", json_boolean(
+		(x->fired & (SLA_BIT_WARN(SLA_RESPONSE, 0) | SLA_BIT_WARN(SLA_RESPONSE, 1) |
+			     SLA_BIT_WARN(SLA_RESPONSE, 2) | SLA_BIT_WARN(SLA_RESPONSE, 3))) != 0));
+	json_object_set_new_nocheck(o, "resolution_warned", json_boolean(
+		(x->fired & (SLA_BIT_WARN(SLA_RESOLUTION, 0) | SLA_BIT_WARN(SLA_RESOLUTION, 1) |
+			     SLA_BIT_WARN(SLA_RESOLUTION, 2) | SLA_BIT_WARN(SLA_RESOLUTION, 3))) != 0));
 	if (staff) {
 		json_t *tiers = json_object(), *ola = json_array();
 		static const char *const names[3] = { "1", "2", "3" };

@@ -161,6 +161,13 @@ bool req_idempotency(struct req *r);
 json_t *json_instant(int64_t ms);
 json_t *json_str_or_null(const char *s);
 
+/* ---- the browser UI (web.c) --------------------------------------------- */
+/* Answers GET / and GET /ui/NAME from the embedded web/ files; false when
+ * path is not the UI's. */
+bool web_serve(struct req *r, const char *path);
+struct embedded_file;
+const struct embedded_file *web_asset(const char *name);
+
 /* ---- metrics (metrics.c) ------------------------------------------------- */
 
 void metrics_init(size_t nroutes);

@@ -56,6 +56,20 @@ static const char *const security_headers[][2] = {
 
 /* ---- answering ------------------------------------------------------------ */
 
+/* RFC 9110 IMF-fixdate, "Tue, 24 Nov 2026 14:00:00 GMT". */
+static void http_date(int64_t ms, char out[40])
+{
+	static const char *const wd[7] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+	static const char *const mo[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+					    "Sep", "Oct", "Nov", "Dec" };
+	int64_t days = ms / 86400000, secs = (ms / 1000) % 86400, y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, 40, "%s, %02u %s %04" PRId64 " %02d:%02d:%02d GMT", wd[((days % 7) + 7) % 7], d,
+		 mo[(m - 1) % 12], y, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
 void req_header(struct req *r, const char *name, const char *value)
 {
 	if (r->nhdrs < REQ_MAX_HEADERS) {
@@ -416,6 +430,8 @@ static void dispatch(struct req *r)
 	bool path_matched = false;
 	char allow[64] = "";
 
+	if (web_serve(r, path))
+		return;
 	for (size_t i = 0; i < routes_count; i++) {
 		int64_t params[REQ_MAX_PARAMS];
 		if (routes[i].test_only && !r->srv->cfg.test_clock)
@@ -523,6 +539,13 @@ static enum MHD_Result send_answer(struct req *r)
 	if (!resp)
 		return MHD_NO;
 	add_common_headers(resp);
+	if (clock_is_test()) {
+		/* The test clock's time, so a browser's countdowns follow it
+		 * (libmicrohttpd adds the real one otherwise). */
+		char date[40];
+		http_date(clock_now_ms(), date);
+		MHD_add_response_header(resp, "Date", date);
+	}
 	if (r->ctype)
 		MHD_add_response_header(resp, "Content-Type", r->ctype);
 	for (int i = 0; i < r->nhdrs; i++)

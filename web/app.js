@@ -1,0 +1,116 @@
+// app.js: the itsup UI. A hash router (#/tickets/12) over views that speak
+// only the public API. Staff get the console, client roles the portal.
+import { api, ApiError, get, onUnauthorized, post, session } from './api.js';
+import { consoleView, phoneView } from './console.js';
+import { portalNewView, portalView } from './portal.js';
+import { ticketView } from './ticket.js';
+import { clearErrors, field, h, mount, showErrors } from './ui.js';
+
+const app = document.getElementById('app');
+const STAFF = new Set(['admin', 'dispatcher', 'technician']);
+export const isStaff = () => STAFF.has(session.user?.role);
+
+const routes = [
+  [/^#\/login$/, () => loginView()],
+  [/^#\/tickets\/(\d+)$/, (m) => ticketView(app, Number(m[1]))],
+  [/^#\/tickets$/, () => (isStaff() ? consoleView(app) : portalView(app))],
+  [/^#\/phone$/, () => phoneView(app)],
+  [/^#\/new$/, () => portalNewView(app)],
+];
+
+async function route() {
+  const hash = location.hash || '#/tickets';
+  if (hash !== '#/login' && !session.user) {
+    try {
+      session.user = await get('/api/v1/me');
+    } catch {
+      sessionStorage.setItem('itsup.after', hash);
+      location.hash = '#/login';
+      return;
+    }
+  }
+  renderBar();
+  for (const [re, view] of routes) {
+    const m = hash.match(re);
+    if (m) {
+      try {
+        await view(m);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 401))
+          mount(app, h('p', { class: 'alert', role: 'alert' }, err.message));
+      }
+      app.focus();
+      return;
+    }
+  }
+  location.hash = '#/tickets';
+}
+
+function renderBar() {
+  const bar = document.getElementById('bar');
+  const u = session.user;
+  bar.hidden = !u;
+  if (!u)
+    return;
+  const links = isStaff()
+    ? [['#/tickets', 'Tickets'], ['#/phone', 'Log a call']]
+    : [['#/tickets', 'My tickets'], ['#/new', 'New ticket']];
+  mount(document.getElementById('nav'), links.map(([href, text]) =>
+    h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, text)));
+  document.getElementById('who').textContent = `${u.name} (${u.role})`;
+}
+
+function loginView() {
+  session.user = null;
+  renderBar();
+  const form = h('form', { class: 'card narrow', novalidate: true },
+    h('h1', {}, 'Log in'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    field('E-mail', h('input', { name: 'email', type: 'email', autocomplete: 'username', required: true })),
+    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+    h('div', { class: 'field totp', hidden: true },
+      h('label', { for: 'f-totp' }, 'Authenticator code'),
+      h('input', { id: 'f-totp', name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}' })),
+    h('button', { type: 'submit' }, 'Log in'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const body = { email: form.email.value, password: form.password.value };
+    if (form.totp.value)
+      body.totp = form.totp.value;
+    try {
+      const r = await post('/api/v1/auth/login', body);
+      session.csrf = r.csrf_token;
+      session.user = r.user;
+      const after = sessionStorage.getItem('itsup.after');
+      sessionStorage.removeItem('itsup.after');
+      location.hash = after && after !== '#/login' ? after : '#/tickets';
+    } catch (err) {
+      if (err.problem?.type?.endsWith('/mfa-required')) {
+        form.querySelector('.totp').hidden = false;
+        form.totp.focus();
+      }
+      showErrors(form, err);
+    }
+  });
+  mount(app, form);
+  form.email.focus();
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  try { await api('POST', '/api/v1/auth/logout'); } catch { /* gone already */ }
+  session.csrf = null;
+  session.user = null;
+  location.hash = '#/login';
+});
+
+// A session that ends mid-work returns to the login page; what was typed
+// stays in the drafts (ui.js keepDraft) and the page comes back after.
+onUnauthorized(() => {
+  sessionStorage.setItem('itsup.after', location.hash);
+  session.user = null;
+  location.hash = '#/login';
+});
+
+window.addEventListener('hashchange', route);
+route();

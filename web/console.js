@@ -1,0 +1,132 @@
+// console.js: the technician's and dispatcher's views: the ticket list
+// with filters, search, SLA badges and keyboard navigation (j/k, Enter),
+// and "log a phone call".
+import { get, post, qs, serverNow, session } from './api.js';
+import { clearErrors, field, h, keepDraft, mount, select, showErrors, slaBadge, slaState, values, when } from './ui.js';
+
+const STATUSES = ['new', 'open', 'pending_customer', 'pending_vendor', 'on_hold', 'resolved', 'closed'];
+const label = (s) => s.replace('_', ' ');
+
+/* The filters live in the hash's query (#/tickets?status=open), so a view
+ * can be bookmarked and comes back after a login. */
+function filters() {
+  const i = location.hash.indexOf('?');
+  return Object.fromEntries(new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1)));
+}
+
+export async function consoleView(app) {
+  const f = { open: 'true', ...filters() };
+  const form = h('form', { class: 'filters', role: 'search' },
+    field('Search', h('input', { name: 'q', type: 'search', value: f.q || '', placeholder: 'words in subject, description, messages' })),
+    field('Status', select('status', [['', 'any'], ...STATUSES.map((s) => [s, label(s)])], f.status)),
+    field('Priority', select('priority', [['', 'any'], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'], ['P4', 'P4']], f.priority)),
+    field('Queue', h('input', { name: 'queue', value: f.queue || '', size: 10 })),
+    field('Tier', select('tier', [['', 'any'], ['1', '1'], ['2', '2'], ['3', '3']], f.tier)),
+    field('Assignee', select('assignee_id', [['', 'anyone'], ['me', 'me'], ['none', 'unassigned']], f.assignee_id)),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'open', value: 'true', checked: f.open === 'true' }), 'open only'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'breaching', value: 'true', checked: f.breaching === 'true' }), 'breaching soon'),
+    h('button', { type: 'submit' }, 'Filter'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = `#/tickets${qs(values(form))}`;
+  });
+  const { breaching, ...apiFilters } = f;
+  let list;
+  try {
+    list = await get(`/api/v1/tickets${qs({ ...apiFilters, limit: 100 })}`);
+  } catch (err) {
+    showErrors(form, err);
+    mount(app, h('h1', {}, 'Tickets'), form);
+    return;
+  }
+  let items = list.items;
+  if (breaching === 'true') {
+    // Breaching soon: overdue, warned, or due within the next 2 hours.
+    const soon = serverNow() + 2 * 3600 * 1000;
+    items = items.filter((t) => {
+      const st = slaState(t);
+      return st && (st.state === 'breach' || st.state === 'warn' || (st.due && Date.parse(st.due) < soon));
+    });
+  }
+  const rows = items.map((t) => h('tr', { 'data-id': t.id, tabindex: -1 },
+    h('td', {}, h('a', { href: `#/tickets/${t.id}` }, t.number)),
+    h('td', {}, t.subject),
+    h('td', {}, String(t.client_id)),
+    h('td', {}, h('span', { class: `prio prio-${t.priority}` }, t.priority)),
+    h('td', {}, label(t.status)),
+    h('td', {}, `T${t.tier}`),
+    h('td', {}, t.assignee_id === session.user?.id ? 'me' : t.assignee_id ? String(t.assignee_id) : '—'),
+    h('td', {}, slaBadge(t)),
+    h('td', {}, when(t.updated_at))));
+  const table = h('table', { class: 'tickets', 'aria-label': 'Tickets' },
+    h('thead', {}, h('tr', {}, ['Ticket', 'Subject', 'Client', 'Priority', 'Status', 'Tier', 'Assignee', 'SLA', 'Updated'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows));
+  mount(app, h('h1', {}, 'Tickets'), form,
+    h('p', { class: 'muted', 'aria-live': 'polite' }, `${items.length} ticket${items.length === 1 ? '' : 's'}; j / k to move, Enter to open`),
+    items.length ? table : h('p', { class: 'empty' }, 'No tickets match.'));
+  keyboard(rows);
+}
+
+function keyboard(rows) {
+  let at = -1;
+  const move = (d) => {
+    if (!rows.length)
+      return;
+    at = Math.max(0, Math.min(rows.length - 1, at + d));
+    rows.forEach((r, i) => r.classList.toggle('current', i === at));
+    rows[at].focus();
+  };
+  const onKey = (ev) => {
+    if (ev.target.closest('input, select, textarea'))
+      return;
+    if (ev.key === 'j') move(1);
+    else if (ev.key === 'k') move(-1);
+    else if (ev.key === 'Enter' && at >= 0) location.hash = `#/tickets/${rows[at].dataset.id}`;
+  };
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('hashchange', () => document.removeEventListener('keydown', onKey), { once: true });
+}
+
+/* Log a phone call: find the caller by client, pick the contact, a
+ * subject, and the ticket is open with channel phone. */
+export async function phoneView(app) {
+  const clients = (await get('/api/v1/clients?limit=500')).items;
+  const contactSel = select('requester_contact_id', [['', 'choose the client first']], '');
+  const form = h('form', { class: 'card', novalidate: true },
+    h('h1', {}, 'Log a phone call'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    field('Client', select('client_id', [['', 'choose…'], ...clients.map((c) => [c.id, c.name])], '', { required: true })),
+    field('Caller', contactSel),
+    field('Subject', h('input', { name: 'subject', required: true, maxlength: 300 })),
+    field('What they said', h('textarea', { name: 'description', rows: 5 })),
+    field('Impact', select('impact', [['low', 'low'], ['medium', 'medium'], ['high', 'high']], 'medium')),
+    field('Urgency', select('urgency', [['low', 'low'], ['medium', 'medium'], ['high', 'high']], 'medium')),
+    h('button', { type: 'submit' }, 'Create ticket'));
+  const dropDraft = keepDraft(form, 'phone');
+  const loadContacts = async () => {
+    const id = form.client_id.value;
+    const cs = id ? (await get(`/api/v1/clients/${id}/contacts?limit=500`)).items : [];
+    mount(contactSel, [['', cs.length ? 'choose…' : '—'], ...cs.map((c) => [c.id, `${c.name}${c.phone ? ` (${c.phone})` : ''}`])]
+      .map(([v, t]) => h('option', { value: v }, t)));
+  };
+  form.client_id.addEventListener('change', loadContacts);
+  await loadContacts();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = values(form);
+    const body = { ...v, channel: 'phone' };
+    if (body.client_id) body.client_id = Number(body.client_id);
+    if (body.requester_contact_id) body.requester_contact_id = Number(body.requester_contact_id);
+    try {
+      const t = await post('/api/v1/tickets', body);
+      dropDraft();
+      location.hash = `#/tickets/${t.id}`;
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  mount(app, form);
+  form.client_id.focus();
+}

@@ -1,0 +1,178 @@
+// ticket.js: one ticket: its details and SLA, the conversation (public
+// replies and internal notes look different), the changes staff make
+// (status, priority, escalation, time), and the timeline with the SLA
+// clock segments.
+import { api, get, post } from './api.js';
+import { isStaff } from './app.js';
+import { clearErrors, field, h, keepDraft, mount, select, showErrors, slaBadge, span, values, when } from './ui.js';
+
+const STATUSES = ['new', 'open', 'pending_customer', 'pending_vendor', 'on_hold', 'resolved', 'closed'];
+const label = (s) => s.replace('_', ' ');
+
+export async function ticketView(app, id) {
+  const res = await api('GET', `/api/v1/tickets/${id}`);
+  const t = res.data;
+  const staff = isStaff();
+  const [msgs, tl] = await Promise.all([
+    get(`/api/v1/tickets/${id}/messages`),
+    get(`/api/v1/tickets/${id}/timeline`),
+  ]);
+  const reload = () => ticketView(app, id);
+  mount(app,
+    h('p', {}, h('a', { href: '#/tickets' }, '← Tickets')),
+    h('h1', {}, `${t.number} ${t.subject}`),
+    details(t, staff),
+    staff ? changes(t, res.etag, reload) : null,
+    h('section', { 'aria-labelledby': 'conv' },
+      h('h2', { id: 'conv' }, 'Conversation'),
+      t.description ? h('div', { class: 'msg desc' }, h('p', { class: 'body' }, t.description)) : null,
+      msgs.items.map((m) => h('article', { class: `msg ${m.kind}`, 'data-kind': m.kind },
+        h('header', {}, h('strong', {}, m.kind === 'note' ? 'Internal note' : 'Reply'), ' ', h('time', { datetime: m.created_at }, when(m.created_at))),
+        h('p', { class: 'body' }, m.body)))),
+    replyForm(t, staff, reload),
+    h('section', { 'aria-labelledby': 'tl' },
+      h('h2', { id: 'tl' }, 'Timeline'),
+      h('ol', { class: 'timeline' }, tl.items.map((e) => h('li', {},
+        h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.kind.replace('_', ' ')), ' ', summary(e)))),
+      tl.sla_segments?.length ? segments(tl.sla_segments) : null));
+}
+
+function details(t, staff) {
+  const dl = [
+    ['Status', label(t.status)],
+    ['Priority', t.priority],
+    ['SLA', slaBadge(t)],
+    ['Type', label(t.type)],
+    ['Channel', t.channel],
+    ['Opened', when(t.created_at)],
+  ];
+  if (staff)
+    dl.push(['Queue', t.queue], ['Tier', String(t.tier)], ['Client', String(t.client_id)]);
+  if (t.sla?.response_due_at)
+    dl.push(['Response due', when(t.sla.response_due_at)]);
+  if (t.sla?.resolution_due_at)
+    dl.push(['Resolution due', when(t.sla.resolution_due_at)]);
+  return h('dl', { class: 'details' }, dl.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function changes(t, etag, reload) {
+  const form = h('form', { class: 'card changes', novalidate: true },
+    h('h2', {}, 'Change'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    field('Status', select('status', STATUSES.map((s) => [s, label(s)]), t.status)),
+    field('Priority', select('priority', [['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'], ['P4', 'P4']], t.priority)),
+    field('Why the priority', h('input', { name: 'priority_reason' })),
+    field('Queue', h('input', { name: 'queue', value: t.queue })),
+    h('button', { type: 'submit' }, 'Save'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = values(form);
+    const body = {};
+    for (const k of ['status', 'priority', 'queue'])
+      if (v[k] !== undefined && v[k] !== t[k])
+        body[k] = v[k];
+    if (body.priority)
+      body.priority_reason = v.priority_reason;
+    if (!Object.keys(body).length)
+      return;
+    try {
+      await api('PATCH', `/api/v1/tickets/${t.id}`, body, etag ? { 'If-Match': etag } : {});
+      reload();
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  const esc = h('form', { class: 'card escalate', novalidate: true },
+    h('h2', {}, 'Escalate'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    field('To', select('to', [...[1, 2, 3].filter((n) => n !== t.tier).map((n) => [`tier:${n}`, `Tier ${n}`]), ['vendor', 'a vendor']], t.tier < 3 ? `tier:${t.tier + 1}` : 'vendor')),
+    field('Vendor', h('input', { name: 'vendor' }), 'when escalating to a vendor'),
+    field('Reason', h('input', { name: 'reason', required: true })),
+    h('button', { type: 'submit' }, 'Escalate'));
+  esc.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(esc);
+    const v = values(esc);
+    const body = { reason: v.reason };
+    if (v.to?.startsWith('tier:')) body.to_tier = Number(v.to.slice(5));
+    else body.vendor = v.vendor;
+    try {
+      await post(`/api/v1/tickets/${t.id}/escalate`, body);
+      reload();
+    } catch (err) {
+      showErrors(esc, err);
+    }
+  });
+  const time = h('form', { class: 'card time', novalidate: true },
+    h('h2', {}, 'Time'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    field('Minutes', h('input', { name: 'minutes', type: 'number', min: 1, inputmode: 'numeric' })),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'billable', value: 'true', checked: true }), 'billable'),
+    field('Note', h('input', { name: 'note' })),
+    h('button', { type: 'submit' }, 'Add time'));
+  time.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(time);
+    const v = values(time);
+    try {
+      await post(`/api/v1/tickets/${t.id}/time-entries`, { minutes: Number(v.minutes || 0), billable: v.billable === 'true', ...(v.note ? { note: v.note } : {}) });
+      reload();
+    } catch (err) {
+      showErrors(time, err);
+    }
+  });
+  return h('div', { class: 'actions' }, form, esc, time);
+}
+
+function replyForm(t, staff, reload) {
+  if (t.status === 'closed' && !staff)
+    return h('p', { class: 'muted' }, 'This ticket is closed; a reply opens a new one.');
+  const form = h('form', { class: 'card reply', novalidate: true },
+    h('h2', {}, staff ? 'Reply or note' : 'Reply'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    staff ? h('fieldset', { class: 'kind' }, h('legend', {}, 'Kind'),
+      h('label', { class: 'check' }, h('input', { type: 'radio', name: 'kind', value: 'reply', checked: true }), 'Public reply (the client sees it)'),
+      h('label', { class: 'check note' }, h('input', { type: 'radio', name: 'kind', value: 'note' }), 'Internal note (staff only)')) : null,
+    field('Message', h('textarea', { name: 'body', rows: 5, required: true })),
+    h('button', { type: 'submit' }, 'Send'));
+  const dropDraft = keepDraft(form, `reply-${t.id}`);
+  const setKind = () => form.classList.toggle('is-note', form.querySelector('[name=kind]:checked')?.value === 'note');
+  form.addEventListener('change', setKind);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = values(form);
+    try {
+      await post(`/api/v1/tickets/${t.id}/messages`, { kind: v.kind || 'reply', body: v.body || '' });
+      dropDraft();
+      reload();
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  setKind();
+  return form;
+}
+
+function summary(e) {
+  const d = e.data || {};
+  if (e.kind === 'status') return `${label(d.from)} → ${label(d.to)}${d.reason ? ` (${d.reason})` : ''}`;
+  if (e.kind === 'priority') return `${d.from} → ${d.to}${d.reason ? ` (${d.reason})` : ''}`;
+  if (e.kind === 'escalated') return `tier ${d.from_tier} → ${d.to_tier ?? d.vendor ?? ''}${d.reason ? ` (${d.reason})` : ''}`;
+  if (e.kind === 'sla') return d.paused ? 'clocks paused' : `response due ${when(d.response_due_at)}, resolution due ${when(d.resolution_due_at)}${d.reason ? ` (${d.reason})` : ''}`;
+  if (e.kind === 'sla.warning') return `${d.clock} at ${Math.round(d.fraction * 100)}% of its target`;
+  if (e.kind === 'sla.breached') return `${d.clock} target missed (due ${when(d.due_at)})`;
+  if (e.kind === 'message') return d.kind === 'note' ? 'internal note' : 'reply';
+  return '';
+}
+
+function segments(segs) {
+  return h('details', { class: 'segments' },
+    h('summary', {}, 'SLA clock segments'),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ['Clock', 'State', 'From', 'To', 'Status', 'Counted'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, segs.map((s) => h('tr', { class: `seg-${s.state}` },
+        h('td', {}, s.clock), h('td', {}, label(s.state)), h('td', {}, when(s.from)), h('td', {}, when(s.to)),
+        h('td', {}, label(s.status)), h('td', {}, s.business_seconds ? span(s.business_seconds * 1000) : '—'))))));
+}
