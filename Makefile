@@ -72,6 +72,8 @@ check: unit api e2e
 bench: build
 	@bash bench/run
 	@bash bench/tickets
+	@echo "== the browser UI: page weight and the console's first render"
+	@node bench/ui.mjs
 	@echo "== SLA arithmetic, replays, and a calendar edit recomputing 100,000 open tickets"
 	@d=$$(mktemp -d) && $(BUILD)/sla-bench $$d/sla.db 100000; rc=$$?; rm -rf $$d; exit $$rc
 

@@ -2,6 +2,8 @@
 // only the public API. Staff get the console, client roles the portal.
 import { api, ApiError, get, onUnauthorized, post, session } from './api.js';
 import { consoleView, phoneView } from './console.js';
+import { dispatchView } from './dispatch.js';
+import { mfaView } from './mfa.js';
 import { portalNewView, portalView } from './portal.js';
 import { ticketView } from './ticket.js';
 import { clearErrors, field, h, mount, showErrors } from './ui.js';
@@ -16,6 +18,8 @@ const routes = [
   [/^#\/tickets$/, () => (isStaff() ? consoleView(app) : portalView(app))],
   [/^#\/phone$/, () => phoneView(app)],
   [/^#\/new$/, () => portalNewView(app)],
+  [/^#\/dispatch$/, () => dispatchView(app)],
+  [/^#\/mfa$/, () => mfaView(app)],
 ];
 
 async function route() {
@@ -28,6 +32,11 @@ async function route() {
       location.hash = '#/login';
       return;
     }
+  }
+  // Staff who still have to enrol an authenticator may do nothing else.
+  if (session.user?.mfa_enrollment_required && hash !== "#/mfa") {
+    location.hash = '#/mfa';
+    return;
   }
   renderBar();
   for (const [re, view] of routes) {
@@ -53,7 +62,7 @@ function renderBar() {
   if (!u)
     return;
   const links = isStaff()
-    ? [['#/tickets', 'Tickets'], ['#/phone', 'Log a call']]
+    ? [['#/tickets', 'Tickets'], ['#/dispatch', 'Dispatch'], ['#/phone', 'Log a call']]
     : [['#/tickets', 'My tickets'], ['#/new', 'New ticket']];
   mount(document.getElementById('nav'), links.map(([href, text]) =>
     h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, text)));
@@ -81,7 +90,7 @@ function loginView() {
     try {
       const r = await post('/api/v1/auth/login', body);
       session.csrf = r.csrf_token;
-      session.user = r.user;
+      session.user = { ...r.user, mfa_enrollment_required: r.mfa_enrollment_required };
       const after = sessionStorage.getItem('itsup.after');
       sessionStorage.removeItem('itsup.after');
       location.hash = after && after !== '#/login' ? after : '#/tickets';

@@ -4,6 +4,7 @@
 // clock segments.
 import { api, get, post } from './api.js';
 import { isStaff } from './app.js';
+import { technicians } from './dispatch.js';
 import { clearErrors, field, h, keepDraft, mount, select, showErrors, slaBadge, span, values, when } from './ui.js';
 
 const STATUSES = ['new', 'open', 'pending_customer', 'pending_vendor', 'on_hold', 'resolved', 'closed'];
@@ -18,11 +19,13 @@ export async function ticketView(app, id) {
     get(`/api/v1/tickets/${id}/timeline`),
   ]);
   const reload = () => ticketView(app, id);
+  const techs = staff ? await technicians() : [];
   mount(app,
     h('p', {}, h('a', { href: '#/tickets' }, '← Tickets')),
     h('h1', {}, `${t.number} ${t.subject}`),
     details(t, staff),
-    staff ? changes(t, res.etag, reload) : null,
+    staff ? changes(t, res.etag, techs, reload) : null,
+    !staff && t.csat_url ? rating(t) : null,
     h('section', { 'aria-labelledby': 'conv' },
       h('h2', { id: 'conv' }, 'Conversation'),
       t.description ? h('div', { class: 'msg desc' }, h('p', { class: 'body' }, t.description)) : null,
@@ -55,7 +58,7 @@ function details(t, staff) {
   return h('dl', { class: 'details' }, dl.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
-function changes(t, etag, reload) {
+function changes(t, etag, techs, reload) {
   const form = h('form', { class: 'card changes', novalidate: true },
     h('h2', {}, 'Change'),
     h('p', { class: 'alert', role: 'alert', hidden: true }),
@@ -63,6 +66,7 @@ function changes(t, etag, reload) {
     field('Priority', select('priority', [['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'], ['P4', 'P4']], t.priority)),
     field('Why the priority', h('input', { name: 'priority_reason' })),
     field('Queue', h('input', { name: 'queue', value: t.queue })),
+    field('Assignee', select('assignee_id', [['', 'unassigned'], ...techs], t.assignee_id ?? '')),
     h('button', { type: 'submit' }, 'Save'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -74,6 +78,9 @@ function changes(t, etag, reload) {
         body[k] = v[k];
     if (body.priority)
       body.priority_reason = v.priority_reason;
+    const assignee = form.assignee_id.value ? Number(form.assignee_id.value) : null;
+    if (assignee !== (t.assignee_id ?? null))
+      body.assignee_id = assignee;
     if (!Object.keys(body).length)
       return;
     try {
@@ -123,6 +130,29 @@ function changes(t, etag, reload) {
     }
   });
   return h('div', { class: 'actions' }, form, esc, time);
+}
+
+/* A resolved ticket's rating (CSAT), through its signed link. */
+function rating(t) {
+  const form = h('form', { class: 'card rating', novalidate: true },
+    h('h2', {}, 'How did we do?'),
+    h('p', { class: 'alert', role: 'alert', hidden: true }),
+    h('fieldset', { class: 'stars' }, h('legend', {}, 'Your rating'),
+      [1, 2, 3, 4, 5].map((n) => h('label', { class: 'check' }, h('input', { type: 'radio', name: 'rating', value: n }), `${n}`))),
+    field('Comment', h('textarea', { name: 'comment', rows: 2 })),
+    h('button', { type: 'submit' }, 'Rate'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = values(form);
+    try {
+      await post(t.csat_url, { rating: Number(v.rating || 0), ...(v.comment ? { comment: v.comment } : {}) });
+      mount(form, h('p', {}, 'Thank you for your rating.'));
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  return form;
 }
 
 function replyForm(t, staff, reload) {

@@ -522,10 +522,17 @@ static void dispatch(struct req *r)
 
 /* ---- libmicrohttpd callbacks -------------------------------------------------- */
 
-static void add_common_headers(struct MHD_Response *resp)
+/* The security headers; a header the handler set itself (the UI's assets
+ * set Cache-Control) replaces the default of that name. */
+static void add_common_headers(struct MHD_Response *resp, const struct req *r)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(security_headers); i++)
-		MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+	for (size_t i = 0; i < ARRAY_SIZE(security_headers); i++) {
+		bool own = false;
+		for (int k = 0; k < r->nhdrs; k++)
+			own = own || (r->hdrs[k].value && !strcasecmp(r->hdrs[k].name, security_headers[i][0]));
+		if (!own)
+			MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+	}
 }
 
 static enum MHD_Result send_answer(struct req *r)
@@ -538,7 +545,7 @@ static enum MHD_Result send_answer(struct req *r)
 	resp = MHD_create_response_from_buffer(r->out_len, r->out, MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
-	add_common_headers(resp);
+	add_common_headers(resp, r);
 	if (clock_is_test()) {
 		/* The test clock's time, so a browser's countdowns follow it
 		 * (libmicrohttpd adds the real one otherwise). */

@@ -38,6 +38,18 @@ static const char *ctype_of(const char *name)
 	return NULL;
 }
 
+/* FNV-1a of the content: the asset's ETag. */
+static uint64_t asset_hash(const struct embedded_file *f)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < f->size; i++) {
+		h ^= (unsigned char)f->data[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
 const struct embedded_file *web_asset(const char *name)
 {
 	for (const struct embedded_file *f = embedded_web; f->name; f++)
@@ -64,6 +76,19 @@ bool web_serve(struct req *r, const char *path)
 	if (!f || !type) {
 		req_problem(r, 404, "not-found", "Not found", "no such page");
 		return true;
+	}
+	/* Assets are revalidated (ETag, 304), never stored stale: a new
+	 * binary brings new ones. The page itself keeps no-store. */
+	if (f != web_asset("index.html")) {
+		char etag[24];
+		const char *inm = req_header_in(r, "If-None-Match");
+		snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"", asset_hash(f));
+		req_header(r, "ETag", arena_strdup(r->a, etag));
+		req_header(r, "Cache-Control", "no-cache");
+		if (inm && !strcmp(inm, etag)) {
+			req_text(r, 304, NULL, "", 0);
+			return true;
+		}
 	}
 	req_text(r, 200, type, f->data, f->size);
 	return true;

@@ -93,9 +93,10 @@ describe('a ticket from phone call to resolution', () => {
     await row.waitFor();
     await shot(t2, 'console');
     await row.getByRole('link').click();
+    await t2.getByRole('heading', { name: 'Change' }).waitFor();
     await t2.getByLabel('Status', { exact: true }).selectOption('resolved');
     await t2.getByRole('button', { name: 'Save' }).click();
-    await t2.locator('.details dd').filter({ hasText: /^resolved$/ }).waitFor({ timeout: 5000 }).catch(async (e) => {
+    await t2.locator('.details dd').filter({ hasText: /^resolved$/ }).waitFor({ timeout: 30000 }).catch(async (e) => {
       await shot(t2, 'debug-resolve');
       throw new Error(`${e.message}; alerts: ${await t2.locator('.alert, .field-error').allTextContents()}`);
     });
