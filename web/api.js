@@ -30,15 +30,21 @@ let unauthorized = () => {};
 /* fn runs when a call answers 401 (the session ended). */
 export function onUnauthorized(fn) { unauthorized = fn; }
 
+/* A body is sent as JSON, unless it is a Raw (a file, say, with its type). */
+export class Raw {
+  constructor(type, data) { this.type = type; this.data = data; }
+}
+
 export async function api(method, path, body, headers = {}) {
   const h = { Accept: 'application/json', ...headers };
+  const raw = body instanceof Raw;
   if (body !== undefined)
-    h['Content-Type'] = 'application/json';
+    h['Content-Type'] = raw ? body.type : 'application/json';
   if (method !== 'GET' && session.csrf)
     h['X-CSRF-Token'] = session.csrf;
   const res = await fetch(path, {
     method, headers: h, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : raw ? body.data : JSON.stringify(body),
   });
   const date = Date.parse(res.headers.get('Date') || '');
   if (!Number.isNaN(date))
@@ -52,12 +58,13 @@ export async function api(method, path, body, headers = {}) {
       unauthorized(err);
     throw err;
   }
-  return { data, etag: res.headers.get('ETag') };
+  return { data, etag: res.headers.get('ETag'), headers: res.headers };
 }
 
 export const get = async (p) => (await api('GET', p)).data;
 export const post = async (p, b) => (await api('POST', p, b)).data;
 export const patch = async (p, b, etag) => (await api('PATCH', p, b, etag ? { 'If-Match': etag } : {})).data;
+export const del = async (p) => (await api('DELETE', p)).data;
 
 /* A query string from an object, leaving out empty values. */
 export function qs(o) {

@@ -1,5 +1,6 @@
 // app.js: the itsup UI. A hash router (#/tickets/12) over views that speak
 // only the public API. Staff get the console, client roles the portal.
+import { adminSections, adminView } from './admin.js';
 import { api, ApiError, get, onUnauthorized, post, session } from './api.js';
 import { consoleView, phoneView } from './console.js';
 import { dispatchView } from './dispatch.js';
@@ -12,15 +13,19 @@ const app = document.getElementById('app');
 const STAFF = new Set(['admin', 'dispatcher', 'technician']);
 export const isStaff = () => STAFF.has(session.user?.role);
 
+/* Each view draws into the root it is given; route() shows it once ready. */
 const routes = [
-  [/^#\/login$/, () => loginView()],
-  [/^#\/tickets\/(\d+)$/, (m) => ticketView(app, Number(m[1]))],
-  [/^#\/tickets$/, () => (isStaff() ? consoleView(app) : portalView(app))],
-  [/^#\/phone$/, () => phoneView(app)],
-  [/^#\/new$/, () => portalNewView(app)],
-  [/^#\/dispatch$/, () => dispatchView(app)],
-  [/^#\/mfa$/, () => mfaView(app)],
+  [/^#\/login$/, (m, root) => loginView(root)],
+  [/^#\/tickets\/(\d+)$/, (m, root) => ticketView(root, Number(m[1]))],
+  [/^#\/tickets$/, (m, root) => (isStaff() ? consoleView(root) : portalView(root))],
+  [/^#\/phone$/, (m, root) => phoneView(root)],
+  [/^#\/new$/, (m, root) => portalNewView(root)],
+  [/^#\/dispatch$/, (m, root) => dispatchView(root)],
+  [/^#\/mfa$/, (m, root) => mfaView(root)],
+  [/^#\/admin(?:\/([a-z-]+)(?:\/(\d+|new))?)?$/, (m, root) => adminView(root, m[1], m[2])],
 ];
+
+let shown = 0;
 
 async function route() {
   const hash = location.hash || '#/tickets';
@@ -42,13 +47,22 @@ async function route() {
   for (const [re, view] of routes) {
     const m = hash.match(re);
     if (m) {
+      // Views load in the background; only the newest navigation is shown
+      // (a slow page never replaces the one clicked after it).
+      const gen = ++shown;
+      const root = h('div', { class: 'view' });
       try {
-        await view(m);
+        await view(m, root);
       } catch (err) {
-        if (!(err instanceof ApiError && err.status === 401))
-          mount(app, h('p', { class: 'alert', role: 'alert' }, err.message));
+        if (err instanceof ApiError && err.status === 401)
+          return;
+        mount(root, h('h1', {}, err.status === 404 ? 'Not found' : 'Something went wrong'),
+          h('p', { class: 'alert', role: 'alert' }, err.message));
       }
-      app.focus();
+      if (gen !== shown)
+        return;
+      app.replaceChildren(root);
+      (root.querySelector('[data-autofocus]') || app).focus();
       return;
     }
   }
@@ -64,12 +78,14 @@ function renderBar() {
   const links = isStaff()
     ? [['#/tickets', 'Tickets'], ['#/dispatch', 'Dispatch'], ['#/phone', 'Log a call']]
     : [['#/tickets', 'My tickets'], ['#/new', 'New ticket']];
+  if (adminSections().length)
+    links.push(['#/admin', u.role === 'client_admin' ? 'People' : 'Admin']);
   mount(document.getElementById('nav'), links.map(([href, text]) =>
     h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, text)));
   document.getElementById('who').textContent = `${u.name} (${u.role})`;
 }
 
-function loginView() {
+function loginView(root) {
   session.user = null;
   renderBar();
   const form = h('form', { class: 'card narrow', novalidate: true },
@@ -102,8 +118,8 @@ function loginView() {
       showErrors(form, err);
     }
   });
-  mount(app, form);
-  form.email.focus();
+  mount(root, form);
+  form.email.dataset.autofocus = '';
 }
 
 document.getElementById('logout').addEventListener('click', async () => {

@@ -2,7 +2,7 @@
 // with filters, search, SLA badges and keyboard navigation (j/k, Enter),
 // and "log a phone call".
 import { get, post, qs, serverNow, session } from './api.js';
-import { clearErrors, field, h, keepDraft, mount, select, showErrors, slaBadge, slaState, values, when } from './ui.js';
+import { clearErrors, clientName, field, h, keepDraft, loadClientNames, loadSlaZones, mount, select, showErrors, slaBadge, slaState, values, when } from './ui.js';
 
 const STATUSES = ['new', 'open', 'pending_customer', 'pending_vendor', 'on_hold', 'resolved', 'closed'];
 const label = (s) => s.replace('_', ' ');
@@ -34,7 +34,7 @@ export async function consoleView(app) {
   const { breaching, ...apiFilters } = f;
   let list;
   try {
-    list = await get(`/api/v1/tickets${qs({ ...apiFilters, limit: 100 })}`);
+    [list] = await Promise.all([get(`/api/v1/tickets${qs({ ...apiFilters, limit: 100 })}`), loadSlaZones(), loadClientNames()]);
   } catch (err) {
     showErrors(form, err);
     mount(app, h('h1', {}, 'Tickets'), form);
@@ -52,7 +52,7 @@ export async function consoleView(app) {
   const rows = items.map((t) => h('tr', { 'data-id': t.id, tabindex: -1 },
     h('td', {}, h('a', { href: `#/tickets/${t.id}` }, t.number)),
     h('td', {}, t.subject),
-    h('td', {}, String(t.client_id)),
+    h('td', {}, clientName(t.client_id)),
     h('td', {}, h('span', { class: `prio prio-${t.priority}` }, t.priority)),
     h('td', {}, label(t.status)),
     h('td', {}, `T${t.tier}`),
@@ -128,5 +128,5 @@ export async function phoneView(app) {
     }
   });
   mount(app, form);
-  form.client_id.focus();
+  form.client_id.dataset.autofocus = '';
 }

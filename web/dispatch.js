@@ -2,7 +2,7 @@
 // across clients, chosen with checkboxes and assigned in one go (the bulk
 // API: every ticket or none).
 import { api, get, qs } from './api.js';
-import { clearErrors, h, mount, select, showErrors, slaBadge, slaState, when } from './ui.js';
+import { clearErrors, clientName, h, loadClientNames, loadSlaZones, mount, select, showErrors, slaBadge, slaState, when } from './ui.js';
 
 /* The technicians, for assignee pickers: [[id, "name (tier n)"], ...]. */
 export async function technicians() {
@@ -20,7 +20,7 @@ function board(title, items, techs, reload) {
       h('tbody', {}, items.map((t, i) => h('tr', {},
         h('td', {}, boxes[i]),
         h('td', {}, h('a', { href: `#/tickets/${t.id}` }, t.number)),
-        h('td', {}, t.subject), h('td', {}, String(t.client_id)),
+        h('td', {}, t.subject), h('td', {}, clientName(t.client_id)),
         h('td', {}, h('span', { class: `prio prio-${t.priority}` }, t.priority)),
         h('td', {}, `T${t.tier}`), h('td', {}, slaBadge(t)), h('td', {}, when(t.created_at))))))
       : h('p', { class: 'empty' }, 'Nothing here.'),
@@ -51,6 +51,8 @@ export async function dispatchView(app) {
     get(`/api/v1/tickets${qs({ assignee_id: 'none', open: 'true', limit: 200 })}`),
     get(`/api/v1/tickets${qs({ open: 'true', limit: 500 })}`),
     technicians(),
+    loadSlaZones(),
+    loadClientNames(),
   ]);
   const breaching = open.items.filter((t) => ['warn', 'breach'].includes(slaState(t)?.state));
   const reload = () => dispatchView(app);

@@ -25,5 +25,5 @@ export async function mfaView(app) {
     }
   });
   mount(app, form);
-  form.code.focus();
+  form.code.dataset.autofocus = '';
 }

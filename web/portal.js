@@ -44,5 +44,5 @@ export async function portalNewView(app) {
     }
   });
   mount(app, form);
-  form.subject.focus();
+  form.subject.dataset.autofocus = '';
 }

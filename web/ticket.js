@@ -5,7 +5,7 @@
 import { api, get, post } from './api.js';
 import { isStaff } from './app.js';
 import { technicians } from './dispatch.js';
-import { clearErrors, field, h, keepDraft, mount, select, showErrors, slaBadge, span, values, when } from './ui.js';
+import { clearErrors, dueText, field, h, keepDraft, loadSlaZones, mount, select, showErrors, slaBadge, span, values, when } from './ui.js';
 
 const STATUSES = ['new', 'open', 'pending_customer', 'pending_vendor', 'on_hold', 'resolved', 'closed'];
 const label = (s) => s.replace('_', ' ');
@@ -17,6 +17,7 @@ export async function ticketView(app, id) {
   const [msgs, tl] = await Promise.all([
     get(`/api/v1/tickets/${id}/messages`),
     get(`/api/v1/tickets/${id}/timeline`),
+    staff ? loadSlaZones() : null,
   ]);
   const reload = () => ticketView(app, id);
   const techs = staff ? await technicians() : [];
@@ -52,9 +53,9 @@ function details(t, staff) {
   if (staff)
     dl.push(['Queue', t.queue], ['Tier', String(t.tier)], ['Client', String(t.client_id)]);
   if (t.sla?.response_due_at)
-    dl.push(['Response due', when(t.sla.response_due_at)]);
+    dl.push(['Response due', dueText(t, t.sla.response_due_at)]);
   if (t.sla?.resolution_due_at)
-    dl.push(['Resolution due', when(t.sla.resolution_due_at)]);
+    dl.push(['Resolution due', dueText(t, t.sla.resolution_due_at)]);
   return h('dl', { class: 'details' }, dl.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 

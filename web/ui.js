@@ -1,6 +1,6 @@
 // ui.js: small DOM helpers. Every text goes in as text (textContent or
 // text nodes), never as HTML; no inline styles (the CSP forbids them).
-import { serverNow } from './api.js';
+import { get, serverNow } from './api.js';
 
 /* h('p', {class: 'x', onclick: fn}, 'text', child...) */
 export function h(tag, attrs = {}, ...children) {
@@ -23,8 +23,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/* Ids field() handed out since the last mount(). */
+const idsGiven = new Set();
+
 export function mount(root, ...children) {
   root.replaceChildren(...children.flat(Infinity).filter(Boolean));
+  idsGiven.clear();
 }
 
 /* An instant in the viewer's zone. */
@@ -68,13 +72,64 @@ export function slaState(t, now = serverNow()) {
   return { clock, state: warned ? 'warn' : 'ok', text: `${clock} in ${span(left)}`, due };
 }
 
+/* An instant in a given zone: "16:00 America/New_York" (the date too
+ * when it is not the viewer's date). */
+export function whenIn(iso, zone) {
+  if (!iso || !zone)
+    return '';
+  const d = new Date(iso);
+  const day = (tz) => d.toLocaleDateString('en-CA', { timeZone: tz });
+  const opts = { timeZone: zone, timeStyle: 'short', ...(day(zone) !== day(undefined) ? { dateStyle: 'medium' } : {}) };
+  return `${new Intl.DateTimeFormat(undefined, opts).format(d)} ${zone}`;
+}
+
+/* The zone of the calendar an SLA counts in, per policy and priority
+ * (staff can read policies and calendars; others get null). Loaded once
+ * a few minutes. */
+let zones = null, zonesAt = 0;
+export async function loadSlaZones() {
+  if (zones && Date.now() - zonesAt < 5 * 60 * 1000)
+    return;
+  try {
+    const [ps, cs] = await Promise.all([get('/api/v1/sla-policies?limit=500'), get('/api/v1/calendars?limit=500')]);
+    const tz = new Map(cs.items.map((c) => [c.id, c.timezone]));
+    zones = new Map(ps.items.map((p) => [p.id, (prio) => tz.get(p.calendars?.[prio] ?? p.calendar_id) || null]));
+  } catch {
+    zones = new Map();
+  }
+  zonesAt = Date.now();
+}
+/* Client names for lists (staff see every client), cached like the zones. */
+let names = new Map(), namesAt = 0;
+export async function loadClientNames() {
+  if (Date.now() - namesAt < 5 * 60 * 1000)
+    return;
+  try {
+    names = new Map((await get('/api/v1/clients?limit=500')).items.map((c) => [c.id, c.name]));
+  } catch { /* ids are shown instead */ }
+  namesAt = Date.now();
+}
+export const clientName = (id) => names.get(id) || String(id);
+
+export function slaZone(t) {
+  return t.sla?.policy_id && zones?.get(t.sla.policy_id)?.(t.priority) || null;
+}
+
+/* "23 Nov 2026, 22:00 (16:00 America/New_York, the SLA calendar's zone)" */
+export function dueText(t, iso) {
+  const z = slaZone(t);
+  return z ? `${when(iso)} (${whenIn(iso, z)}, the SLA calendar's zone)` : when(iso);
+}
+
 export function slaBadge(t) {
   const st = slaState(t);
   if (!st || st.state === 'none')
     return h('span', { class: 'badge none' }, '—');
+  const due = st.due ? `${st.clock} due ${dueText(t, st.due)}` : '';
   return h('span', {
     class: `badge sla-${st.state}`,
-    title: st.due ? `due ${when(st.due)} (your time)` : st.text,
+    title: due || st.text,
+    'aria-label': due ? `${st.text}; ${due}` : st.text,
     'data-sla': st.state,
   }, st.text);
 }
@@ -89,15 +144,27 @@ export function showErrors(form, err) {
   const alert = form.querySelector('.alert');
   let unplaced = [];
   for (const [field, msg] of Object.entries(err.fields || {})) {
-    const input = form.querySelector(`[name="${CSS.escape(field)}"]`);
+    // A member deep inside a value (hours.mon[1][0]) goes to the nearest
+    // input named for a part of its path (hours.mon), with the rest said.
+    let name = field, input = null;
+    while (name && !(input = form.querySelector(`[name="${CSS.escape(name)}"]`))) {
+      const up = name.replace(/(\[[^\]]*\]|\.[^.[\]]*)$/, '');
+      name = up === name ? '' : up;
+    }
     if (!input) {
       unplaced.push(`${field}: ${msg}`);
       continue;
     }
-    const id = `err-${field.replace(/[^a-z0-9_-]/gi, '_')}`;
+    const id = `err-${name.replace(/[^a-z0-9_-]/gi, '_')}`;
+    const text = name === field ? msg : `${field.slice(name.length).replace(/^\./, '')}: ${msg}`;
+    const prev = form.querySelector(`#${CSS.escape(id)}`);
+    if (prev) {
+      prev.textContent += `; ${text}`;
+      continue;
+    }
     input.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-describedby', id);
-    input.after(h('span', { class: 'field-error', id, role: 'alert' }, msg));
+    input.after(h('span', { class: 'field-error', id, role: 'alert' }, text));
   }
   if (alert) {
     const text = unplaced.length ? unplaced.join('; ') : Object.keys(err.fields || {}).length ? '' : err.message;
@@ -143,8 +210,17 @@ export function keepDraft(form, key) {
   return () => sessionStorage.removeItem(k);
 }
 
+/* A labelled input. Ids are unique within what one mount() shows (a page
+ * may have several forms with a "name"): f-NAME first, then f-NAME-2 ... */
 export function field(label, input, hint) {
-  const id = input.id || `f-${input.name}`;
+  let id = input.id;
+  if (!id) {
+    const base = `f-${input.name.replace(/[^a-z0-9_-]/gi, '_')}`;
+    id = base;
+    for (let n = 2; idsGiven.has(id); n++)
+      id = `${base}-${n}`;
+    idsGiven.add(id);
+  }
   input.id = id;
   return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', {}, hint) : null);
 }
@@ -152,4 +228,35 @@ export function field(label, input, hint) {
 export function select(name, options, value, attrs = {}) {
   return h('select', { name, ...attrs }, options.map(([v, label]) =>
     h('option', { value: v, selected: String(v) === String(value ?? '') }, label)));
+}
+
+/* Business seconds as "4h", "1d 2h 30m" (d = 24 h of business time). */
+export function dur(sec) {
+  if (sec === null || sec === undefined || sec === '')
+    return '';
+  let s = Number(sec);
+  const parts = [];
+  for (const [u, n] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]])
+    if (s >= n) {
+      parts.push(`${Math.floor(s / n)}${u}`);
+      s %= n;
+    }
+  return parts.length ? parts.join(' ') : '0m';
+}
+
+/* The inverse: "4h", "90m", "1d 2h", "3600" (seconds) -> seconds; null
+ * for empty, NaN when it is not a duration. */
+export function parseDur(text) {
+  const t = String(text ?? '').trim().toLowerCase();
+  if (!t)
+    return null;
+  if (/^\d+$/.test(t))
+    return Number(t);
+  const re = /(\d+(?:\.\d+)?)\s*(d|h|m|s)\s*/gy;
+  let total = 0, m, at = 0;
+  while ((m = re.exec(t))) {
+    total += Number(m[1]) * { d: 86400, h: 3600, m: 60, s: 1 }[m[2]];
+    at = re.lastIndex;
+  }
+  return at === t.length ? Math.round(total) : NaN;
 }
