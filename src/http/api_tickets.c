@@ -842,6 +842,45 @@ void h_ticket_list(struct req *r)
 	req_json(r, 200, page_json(items, l.next_before));
 }
 
+/* The technician console's queue counts (staff only: the route's
+ * permission). {items: [{queue, open, unassigned, p1, breached}], truncated},
+ * by queue name; see queue_counts in store.h. */
+void h_queue_counts(struct req *r)
+{
+	struct queue_counts qc;
+	json_t *errs = json_array(), *items, *o;
+	int64_t client_id = 0;
+	struct err e;
+	enum result rc;
+
+	q_int(r, "client_id", 1, INT64_MAX, &client_id, errs);
+	if (json_array_size(errs)) {
+		req_invalid(r, errs);
+		return;
+	}
+	json_decref(errs);
+	rc = store_queue_counts(r->srv->store, &r->scope, client_id, r->a, &qc, &e);
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < qc.n; i++) {
+		const struct queue_count *c = &qc.items[i];
+		o = json_object();
+		json_object_set_new_nocheck(o, "queue", json_string(c->queue));
+		json_object_set_new_nocheck(o, "open", json_integer(c->open));
+		json_object_set_new_nocheck(o, "unassigned", json_integer(c->unassigned));
+		json_object_set_new_nocheck(o, "p1", json_integer(c->p1));
+		json_object_set_new_nocheck(o, "breached", json_integer(c->breached));
+		json_array_append_new(items, o);
+	}
+	o = json_object();
+	json_object_set_new_nocheck(o, "items", items);
+	json_object_set_new_nocheck(o, "truncated", json_boolean(qc.truncated));
+	req_json(r, 200, o);
+}
+
 /* ---- change: the shared read-decide-write loop ----------------------------------------------- */
 
 /* Decides the change of the ticket read into tw->t (version in

@@ -197,6 +197,7 @@ void h_client_get(struct req *r);
 void h_client_patch(struct req *r);
 void h_contact_create(struct req *r);
 void h_contact_list(struct req *r);
+void h_contact_search(struct req *r);
 void h_contact_get(struct req *r);
 void h_contact_patch(struct req *r);
 
@@ -210,6 +211,7 @@ bool settings_mfa_required(struct req *r);
 
 void h_ticket_create(struct req *r);
 void h_ticket_list(struct req *r);
+void h_queue_counts(struct req *r);
 void h_ticket_bulk(struct req *r);
 void h_ticket_get(struct req *r);
 void h_ticket_patch(struct req *r);

@@ -31,6 +31,7 @@ const struct route routes[] = {
 	{ "PATCH", "/api/v1/clients/{id}", h_client_patch, P_DISPATCH, true, false, false },
 	{ "POST", "/api/v1/clients/{id}/contacts", h_contact_create, P_USER, true, true, false },
 	{ "GET", "/api/v1/clients/{id}/contacts", h_contact_list, P_USER, false, false, false },
+	{ "GET", "/api/v1/contacts", h_contact_search, P_USER, false, false, false },
 	{ "GET", "/api/v1/contacts/{id}", h_contact_get, P_USER, false, false, false },
 	{ "PATCH", "/api/v1/contacts/{id}", h_contact_patch, P_USER, true, false, false },
 	{ "POST", "/api/v1/users", h_user_create, P_USER, true, true, false },
@@ -40,6 +41,7 @@ const struct route routes[] = {
 	/* tickets */
 	{ "POST", "/api/v1/tickets", h_ticket_create, P_USER, true, true, false },
 	{ "GET", "/api/v1/tickets", h_ticket_list, P_USER, false, false, false },
+	{ "GET", "/api/v1/queues", h_queue_counts, P_STAFF, false, false, false },
 	{ "PATCH", "/api/v1/tickets", h_ticket_bulk, P_STAFF, true, false, false },
 	{ "GET", "/api/v1/tickets/{id}", h_ticket_get, P_USER, false, false, false },
 	{ "PATCH", "/api/v1/tickets/{id}", h_ticket_patch, P_USER, true, false, false },

@@ -57,6 +57,7 @@ struct contact {
 	int64_t id, client_id;
 	const char *name, *email, *phone, *title;
 	int64_t version, created_at, updated_at;
+	const char *client_name;  /* reads: the client organisation's name */
 };
 
 struct user {
@@ -232,6 +233,7 @@ struct list_q {
 	int limit;
 	int64_t client_id;  /* filter, 0 = any (still within scope) */
 	const char *role;   /* users: filter by role, NULL = any */
+	const char *q;      /* contacts: search text (see contact_list), NULL = none */
 };
 
 /* Ticket lists are newest first: ids below "before" (0: from the top). */
@@ -246,6 +248,18 @@ struct ticket_q {
 };
 
 struct ticket_list { struct ticket *items; size_t n; int64_t next_before; };
+
+/* The technician console's counts of one queue, over open tickets (status
+ * neither resolved nor closed). */
+struct queue_count {
+	const char *queue;   /* as stored; "" for a ticket without one */
+	int64_t open;        /* open tickets in the queue */
+	int64_t unassigned;  /* ... of which no assignee */
+	int64_t p1;          /* ... of which priority P1 */
+	int64_t breached;    /* ... of which the SLA response or resolution is breached */
+};
+#define QUEUE_COUNTS_MAX 1000
+struct queue_counts { struct queue_count *items; size_t n; bool truncated; };
 struct message_list { struct ticket_message *items; size_t n; };
 struct event_list { struct ticket_event *items; size_t n; };
 struct time_list { struct time_entry *items; size_t n; };
@@ -407,6 +421,13 @@ struct store_ops {
 				   struct client_list *, struct err *);
 	enum result (*contact_get)(struct store *, const struct scope *, int64_t id,
 				   struct arena *, struct contact *, struct err *);
+	/* Contacts by id (keyset pages), of lq->client_id or, with 0, of every
+	 * client in scope. lq->q, when set, keeps the contacts where it
+	 * matches, without case (ASCII) and literally (no wildcards), the
+	 * start of the name or of a word of it (words split at spaces and
+	 * hyphens), the start of the e-mail address, or, when q is a phone
+	 * number (digits with spaces and + - ( ) . /), any run of the phone's
+	 * digits ("555 01" finds "+1 (555) 0100"). */
 	enum result (*contact_list)(struct store *, const struct scope *,
 				    const struct list_q *, struct arena *,
 				    struct contact_list *, struct err *);
@@ -439,6 +460,13 @@ struct store_ops {
 				  struct arena *, struct ticket *, struct err *);
 	enum result (*ticket_list)(struct store *, const struct scope *, const struct ticket_q *,
 				   struct arena *, struct ticket_list *, struct err *);
+	/* Open tickets counted per queue, one grouped read, in queue name
+	 * order (bytes): the tickets the scope sees, of client_id only unless
+	 * 0. At most QUEUE_COUNTS_MAX queues; truncated says there were more.
+	 * "breached" reads the clocks as last recorded (ticket_sla), the same
+	 * flags a ticket's sla object shows. */
+	enum result (*queue_counts)(struct store *, const struct scope *, int64_t client_id,
+				    struct arena *, struct queue_counts *, struct err *);
 	enum result (*ticket_messages)(struct store *, const struct scope *, int64_t ticket_id,
 				       bool with_notes, struct arena *, struct message_list *,
 				       struct err *);
@@ -524,6 +552,7 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_sla_generation(st, ...) ((st)->ops->sla_generation((st), __VA_ARGS__))
 #define store_ticket_get(st, ...) ((st)->ops->ticket_get((st), __VA_ARGS__))
 #define store_ticket_list(st, ...) ((st)->ops->ticket_list((st), __VA_ARGS__))
+#define store_queue_counts(st, ...) ((st)->ops->queue_counts((st), __VA_ARGS__))
 #define store_ticket_messages(st, ...) ((st)->ops->ticket_messages((st), __VA_ARGS__))
 #define store_ticket_events(st, ...) ((st)->ops->ticket_events((st), __VA_ARGS__))
 #define store_ticket_time(st, ...) ((st)->ops->ticket_time((st), __VA_ARGS__))

@@ -101,6 +101,8 @@ enum result sqt_ticket_get(struct store *, const struct scope *, int64_t, struct
 			   struct ticket *, struct err *);
 enum result sqt_ticket_list(struct store *, const struct scope *, const struct ticket_q *,
 			    struct arena *, struct ticket_list *, struct err *);
+enum result sqt_queue_counts(struct store *, const struct scope *, int64_t client_id,
+			     struct arena *, struct queue_counts *, struct err *);
 enum result sqt_ticket_messages(struct store *, const struct scope *, int64_t, bool,
 				struct arena *, struct message_list *, struct err *);
 enum result sqt_ticket_events(struct store *, const struct scope *, int64_t, bool,

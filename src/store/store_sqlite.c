@@ -20,9 +20,11 @@
  *     time cannot fork the chain), advanced only when a write's savepoint is
  *     released, and kept only if the COMMIT succeeds.
  *  5. Tenant predicates are in the SQL text of every statement: (?all OR
- *     tenant_id = ?client). There is no statement without one on a
- *     tenant-owned table, except the authentication lookups that build the
- *     scope.
+ *     tenant_id = ?client), or, where the text is built for the filters
+ *     used (tickets, contact search), "tenant_id = :scope" appended for
+ *     every scope that is not all tenants. There is no statement without
+ *     one on a tenant-owned table, except the authentication lookups that
+ *     build the scope.
  */
 #include "base/common.h"
 
@@ -31,6 +33,7 @@
 #include <sys/stat.h>
 
 #include "audit/audit.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/embed.h"
 #include "store/store.h"
@@ -43,7 +46,8 @@
 
 #define CLIENT_COLS "id, name, timezone, email_domain, notes, active, version, created_at, updated_at, " \
 	"portal_org_visibility, auto_close_days, priority_matrix"
-#define CONTACT_COLS "id, tenant_id, name, email, phone, title, version, created_at, updated_at"
+#define CONTACT_COLS "id, tenant_id, name, email, phone, title, version, created_at, updated_at," \
+	" (SELECT c.name FROM clients c WHERE c.id = contacts.tenant_id)"
 #define USER_COLS "id, email, name, role, coalesce(tier, 0), coalesce(client_id, 0), active, " \
 	"totp_enabled, version, created_at, updated_at, coalesce(last_login_at, 0)"
 #define USER_COLS_U "u.id, u.email, u.name, u.role, coalesce(u.tier, 0), coalesce(u.client_id, 0)," \
@@ -53,7 +57,6 @@ enum rstmt {
 	RS_CLIENT_GET,
 	RS_CLIENT_LIST,
 	RS_CONTACT_GET,
-	RS_CONTACT_LIST,
 	RS_USER_GET,
 	RS_USER_LIST,
 	RS_USER_AUTH,
@@ -70,8 +73,6 @@ static const char *const read_sql[RS_COUNT] = {
 			   " ORDER BY id LIMIT ?4",
 	[RS_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE id = ?1"
 			   " AND (?2 OR tenant_id = ?3)",
-	[RS_CONTACT_LIST] = "SELECT " CONTACT_COLS " FROM contacts WHERE tenant_id = ?1 AND id > ?2"
-			    " AND (?3 OR tenant_id = ?4) ORDER BY id LIMIT ?5",
 	[RS_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1 AND (?2 OR client_id = ?3)",
 	[RS_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE id > ?1 AND (?2 OR client_id = ?3)"
 			 " AND (?4 = 0 OR client_id = ?4) AND (?5 IS NULL OR role = ?5)"
@@ -450,6 +451,7 @@ static void row_contact(sqlite3_stmt *q, struct arena *a, struct contact *c)
 	c->version = sqlite3_column_int64(q, 6);
 	c->created_at = sqlite3_column_int64(q, 7);
 	c->updated_at = sqlite3_column_int64(q, 8);
+	c->client_name = col_str(q, 9, a);
 }
 
 static void row_user(sqlite3_stmt *q, struct arena *a, struct user *u)
@@ -677,16 +679,131 @@ static enum result sq_client_list(struct store *st, const struct scope *sc,
 	}, struct client, row_client_v, out);
 }
 
+/* What a contact search binds (see contact_list in store.h). */
+struct contact_match {
+	const char *word;    /* "% q%": a word of the name, '-' read as ' ' */
+	const char *prefix;  /* "q%": the e-mail address */
+	const char *digits;  /* the digits of q when q is a phone number, else NULL */
+};
+
+/* The characters a phone number may hold besides digits, which a search
+ * ignores: these in C, the same in SQL (PHONE_DIGITS). */
+#define PHONE_PUNCT " +-()./"
+#define PHONE_DIGITS "replace(replace(replace(replace(replace(replace(replace(phone," \
+	" ' ', ''), '+', ''), '-', ''), '(', ''), ')', ''), '.', ''), '/', '')"
+
+/* pre, then text with '\' before each of % _ \ (so LIKE ... ESCAPE '\'
+ * matches it literally; with words, '-' becomes ' '), then %. */
+static const char *like_pattern(struct arena *a, const char *pre, const char *text, bool words)
+{
+	size_t n = strlen(pre);
+	char *out = arena_alloc(a, n + 2 * strlen(text) + 2), *p;
+
+	if (!out)
+		return NULL;
+	memcpy(out, pre, n);
+	p = out + n;
+	for (; *text; text++) {
+		char ch = words && *text == '-' ? ' ' : *text;
+		if (ch == '%' || ch == '_' || ch == '\\')
+			*p++ = '\\';
+		*p++ = ch;
+	}
+	*p++ = '%';
+	*p = '\0';
+	return out;
+}
+
+static enum result contact_match_of(const char *text, struct arena *a, struct contact_match *m,
+				    struct err *e)
+{
+	char *digits, *d;
+
+	memset(m, 0, sizeof(*m));
+	if (!text || !*text)
+		return RC_OK;
+	m->word = like_pattern(a, "% ", text, true);
+	m->prefix = like_pattern(a, "", text, false);
+	digits = arena_alloc(a, strlen(text) + 1);
+	if (!m->word || !m->prefix || !digits)
+		return err_set(e, RC_NOMEM, NULL, "out of memory");
+	d = digits;
+	for (const char *p = text; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			*d++ = *p;
+		else if (!strchr(PHONE_PUNCT, *p))
+			return RC_OK;   /* not a phone number: names and e-mail only */
+	}
+	*d = '\0';
+	m->digits = d > digits ? digits : NULL;
+	return RC_OK;
+}
+
+/* The SQL text depends on the scope and the filters (a client scope or a
+ * client_id walks the primary key (tenant_id, id); staff without one walk
+ * contacts_id), so each shape gets its own cached statement. A search
+ * reads every contact of that range: LIKE on words and digits cannot use
+ * an index, and a desk's contacts are thousands, not millions. */
 static enum result sq_contact_list(struct store *st, const struct scope *sc,
 				   const struct list_q *lq, struct arena *a,
 				   struct contact_list *out, struct err *e)
 {
-	LIST(RS_CONTACT_LIST, {
-		sqlite3_bind_int64(q, 1, lq->client_id);
-		sqlite3_bind_int64(q, 2, lq->after);
-		bind_scope(q, 3, sc);
-		sqlite3_bind_int(q, 5, limit + 1);
-	}, struct contact, row_contact_v, out);
+	struct sq *s = (struct sq *)st;
+	struct buf b = BUF_INIT(2048);
+	struct contact_match m;
+	struct rconn *c = NULL;
+	sqlite3_stmt *q = NULL;
+	int limit = list_limit(lq);
+	void *items = NULL;
+	enum result r;
+
+	out->items = NULL;
+	out->n = 0;
+	out->next_after = 0;
+	r = contact_match_of(lq->q, a, &m, e);
+	if (r != RC_OK)
+		goto out;
+	/* Constant fragments only; every value is a bound parameter. */
+	buf_appends(&b, "SELECT " CONTACT_COLS " FROM contacts WHERE id > :after");
+	if (!sc->all_tenants)
+		buf_appends(&b, " AND tenant_id = :scope");
+	if (lq->client_id)
+		buf_appends(&b, " AND tenant_id = :client");
+	if (m.word) {
+		buf_appends(&b, " AND (replace(' ' || name, '-', ' ') LIKE :word ESCAPE '\\'"
+			    " OR email LIKE :prefix ESCAPE '\\'");
+		if (m.digits)
+			buf_appends(&b, " OR instr(" PHONE_DIGITS ", :digits) > 0");
+		buf_appends(&b, ")");
+	}
+	buf_appends(&b, " ORDER BY id LIMIT :limit");
+	r = reader_get(s, &c, e);
+	if (r != RC_OK) {
+		c = NULL;
+		goto out;
+	}
+	q = scache_get(&c->cache, c->db, buf_str(&b), e);
+	if (!q) {
+		r = RC_IO;
+		goto out;
+	}
+	bind_i64(q, ":after", lq->after);
+	bind_i64(q, ":scope", sc->client_id);
+	bind_i64(q, ":client", lq->client_id);
+	bind_txt(q, ":word", m.word);
+	bind_txt(q, ":prefix", m.prefix);
+	bind_txt(q, ":digits", m.digits);
+	bind_i64(q, ":limit", limit + 1);
+	r = list_rows(s, c, q, limit, a, sizeof(struct contact), row_contact_v, &items,
+		      &out->n, &out->next_after, e);
+	out->items = items;
+out:
+	if (q)
+		stmt_done(q);
+	if (c)
+		reader_put(s, c);
+	buf_release(&b);
+	return r;
 }
 
 static enum result sq_user_list(struct store *st, const struct scope *sc,
@@ -1660,6 +1777,7 @@ const struct store_ops store_sqlite_ops = {
 	.audit_walk = sq_audit_walk,
 	.ticket_get = sqt_ticket_get,
 	.ticket_list = sqt_ticket_list,
+	.queue_counts = sqt_queue_counts,
 	.ticket_messages = sqt_ticket_messages,
 	.ticket_events = sqt_ticket_events,
 	.ticket_time = sqt_ticket_time,

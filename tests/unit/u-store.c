@@ -480,6 +480,177 @@ static void test_sla_generation(void **state)
 	sla_shutdown();
 }
 
+/* ---- queue counts ------------------------------------------------------------------ */
+
+static void mk_ticket(struct fx *f, int64_t client, const char *queue, enum tstatus status,
+		      enum prio prio, int64_t assignee, bool breached)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = client;
+	tw.t.subject = "counted";
+	tw.t.description = "";
+	tw.t.queue = queue;
+	tw.t.status = status;
+	tw.t.priority = prio;
+	tw.t.assignee_id = assignee;
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	if (breached) {
+		tw.t.sla.present = true;
+		tw.t.sla.policy_id = 1;
+		tw.t.sla.log = "";
+		tw.t.sla.resolution_breached = true;
+		tw.sla_set = true;
+		tw.sla_gen = -1;
+	}
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+}
+
+static void assert_count(const struct queue_counts *qc, size_t i, const char *queue, int64_t open,
+			 int64_t unassigned, int64_t p1, int64_t breached)
+{
+	assert_true(i < qc->n);
+	assert_string_equal(qc->items[i].queue, queue);
+	assert_int_equal(qc->items[i].open, open);
+	assert_int_equal(qc->items[i].unassigned, unassigned);
+	assert_int_equal(qc->items[i].p1, p1);
+	assert_int_equal(qc->items[i].breached, breached);
+}
+
+/* Open tickets only, per queue in name order ("" first), each column
+ * counted; the scope and the client filter narrow them. */
+static void test_queue_counts(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_TECHNICIAN, 1, 0);
+	struct scope ca2 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct queue_counts qc;
+	struct err e;
+
+	assert_int_equal(store_queue_counts(f->st, &staff, 0, f->a, &qc, &e), RC_OK);
+	assert_int_equal(qc.n, 0);
+	assert_false(qc.truncated);
+
+	mk_ticket(f, f->c1, "printers", TS_NEW, PR_P1, 0, false);
+	mk_ticket(f, f->c1, "printers", TS_OPEN, PR_P3, 7, true);
+	mk_ticket(f, f->c2, "printers", TS_PENDING_CUSTOMER, PR_P1, 7, false);
+	mk_ticket(f, f->c1, "printers", TS_RESOLVED, PR_P1, 0, true);  /* not open */
+	mk_ticket(f, f->c2, "printers", TS_CLOSED, PR_P1, 0, true);    /* not open */
+	mk_ticket(f, f->c2, "network", TS_ON_HOLD, PR_P2, 0, true);
+	mk_ticket(f, f->c1, "Accounts", TS_OPEN, PR_P4, 7, false);      /* bytes: upper case first */
+	mk_ticket(f, f->c1, "", TS_OPEN, PR_P1, 0, false);              /* only the store allows it */
+
+	assert_int_equal(store_queue_counts(f->st, &staff, 0, f->a, &qc, &e), RC_OK);
+	assert_int_equal(qc.n, 4);
+	assert_count(&qc, 0, "", 1, 1, 1, 0);
+	assert_count(&qc, 1, "Accounts", 1, 0, 0, 0);
+	assert_count(&qc, 2, "network", 1, 1, 0, 1);
+	assert_count(&qc, 3, "printers", 3, 1, 2, 1);
+
+	assert_int_equal(store_queue_counts(f->st, &staff, f->c2, f->a, &qc, &e), RC_OK);
+	assert_int_equal(qc.n, 2);
+	assert_count(&qc, 0, "network", 1, 1, 0, 1);
+	assert_count(&qc, 1, "printers", 1, 0, 1, 0);
+
+	/* The store scopes it too: a client admin counts their own only. */
+	assert_int_equal(store_queue_counts(f->st, &ca2, 0, f->a, &qc, &e), RC_OK);
+	assert_int_equal(qc.n, 2);
+	assert_count(&qc, 1, "printers", 1, 0, 1, 0);
+	assert_int_equal(store_queue_counts(f->st, &ca2, f->c1, f->a, &qc, &e), RC_OK);
+	assert_int_equal(qc.n, 0);
+}
+
+/* ---- contact search ------------------------------------------------------------------ */
+
+static void mk_person(struct fx *f, int64_t client, const char *name, const char *email,
+		      const char *phone)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_CONTACT_CREATE, &sys);
+	w.in.contact.client_id = client;
+	w.in.contact.name = name;
+	w.in.contact.email = email;
+	w.in.contact.phone = phone;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+}
+
+/* The names found for q by sc (and client), in id order, joined by ','. */
+static const char *found(struct fx *f, const struct scope *sc, int64_t client, const char *q)
+{
+	struct list_q lq = { .limit = 500, .client_id = client, .q = q };
+	struct contact_list l;
+	struct err e;
+	size_t size = 1024, at = 0;
+	char *out = arena_alloc(f->a, size);
+
+	out[0] = '\0';
+	assert_int_equal(store_contact_list(f->st, sc, &lq, f->a, &l, &e), RC_OK);
+	for (size_t i = 0; i < l.n && at < size; i++) {
+		assert_non_null(l.items[i].client_name);
+		at += (size_t)snprintf(out + at, size - at, "%s%s", i ? "," : "", l.items[i].name);
+	}
+	return out;
+}
+
+static void test_contact_search(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_TECHNICIAN, 1, 0);
+	struct scope cu2 = scope_for(4, ROLE_CLIENT_USER, 0, f->c2);
+	static const struct {
+		const char *q, *want;
+	} cases[] = {
+		{ "jane", "Jane Roe,Mary-Jane Watson" },  /* words split at hyphens too */
+		{ "JA", "Jane Roe,Mary-Jane Watson" },
+		{ "roe", "Jane Roe" },                     /* a later word of the name */
+		{ "ane", "" },                             /* not the middle of a word */
+		{ "jane r", "Jane Roe" },
+		{ "mary-j", "Mary-Jane Watson" },
+		{ "wats", "Mary-Jane Watson" },
+		{ "j.roe@", "Jane Roe" },                  /* the start of the e-mail */
+		{ "acme.example", "" },                    /* not its middle */
+		{ "555 01", "Jane Roe" },                  /* +1 (555) 0100 */
+		{ "(555) 010", "Jane Roe" },
+		{ "0100", "Jane Roe" },
+		{ "+49 30", "Mary-Jane Watson" },
+		{ "5550199", "" },
+		{ "100%", "100% Uptime" },                 /* % literal */
+		{ "%", "" },                               /* no word starts with % */
+		{ "a_b", "a_b Tester" },                   /* _ literal: not "axb Tester" */
+		{ "_", "" },
+		{ "back\\s", "Back\\slash" },              /* \ literal */
+		{ "x", "" },
+	};
+
+	mk_person(f, f->c1, "Jane Roe", "j.roe@acme.example", "+1 (555) 0100");
+	mk_person(f, f->c2, "Mary-Jane Watson", "mj@borealis.example", "+49 30 1234");
+	mk_person(f, f->c1, "100% Uptime", NULL, NULL);
+	mk_person(f, f->c1, "a_b Tester", NULL, NULL);
+	mk_person(f, f->c1, "axb Tester", NULL, NULL);
+	mk_person(f, f->c1, "Back\\slash", NULL, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *got = found(f, &staff, 0, cases[i].q);
+		if (strcmp(got, cases[i].want))
+			fail_msg("q \"%s\": found \"%s\", want \"%s\"", cases[i].q, got, cases[i].want);
+	}
+	/* Without q, every contact in scope; client_id narrows. */
+	assert_string_equal(found(f, &staff, f->c2, NULL), "Mary-Jane Watson");
+	assert_string_equal(found(f, &staff, f->c2, "jane"), "Mary-Jane Watson");
+	/* A client user searches their own organisation only. */
+	assert_string_equal(found(f, &cu2, 0, "jane"), "Mary-Jane Watson");
+	assert_string_equal(found(f, &cu2, 0, "555"), "");
+	assert_string_equal(found(f, &cu2, f->c1, NULL), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +663,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sla_generation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_search, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
