@@ -1,6 +1,5 @@
 // app.js: the itsup UI. A hash router (#/tickets/12) over views that speak
 // only the public API. Staff get the console, client roles the portal.
-import { adminSections, adminView } from './admin.js';
 import { api, ApiError, get, onUnauthorized, post, session } from './api.js';
 import { consoleView, phoneView } from './console.js';
 import { dispatchView } from './dispatch.js';
@@ -11,6 +10,8 @@ import { clearErrors, field, h, mount, showErrors } from './ui.js';
 
 const app = document.getElementById('app');
 const STAFF = new Set(['admin', 'dispatcher', 'technician']);
+/* Roles with at least one admin section (admin.js SECTIONS). */
+const ADMIN_ROLES = new Set([...STAFF, 'client_admin']);
 export const isStaff = () => STAFF.has(session.user?.role);
 
 /* Each view draws into the root it is given; route() shows it once ready. */
@@ -22,7 +23,8 @@ const routes = [
   [/^#\/new$/, (m, root) => portalNewView(root)],
   [/^#\/dispatch$/, (m, root) => dispatchView(root)],
   [/^#\/mfa$/, (m, root) => mfaView(root)],
-  [/^#\/admin(?:\/([a-z-]+)(?:\/(\d+|new))?)?$/, (m, root) => adminView(root, m[1], m[2])],
+  // The admin pages are loaded when first opened (the console stays light).
+  [/^#\/admin(?:\/([a-z-]+)(?:\/(\d+|new))?)?$/, async (m, root) => (await import('./admin.js')).adminView(root, m[1], m[2])],
 ];
 
 let shown = 0;
@@ -39,13 +41,14 @@ async function route() {
     }
   }
   // Staff who still have to enrol an authenticator may do nothing else.
-  if (session.user?.mfa_enrollment_required && hash !== "#/mfa") {
+  if (session.user?.mfa_enrollment_required && hash !== '#/mfa') {
     location.hash = '#/mfa';
     return;
   }
   renderBar();
+  const path = hash.split('?')[0];   // a view reads its own query (filters)
   for (const [re, view] of routes) {
-    const m = hash.match(re);
+    const m = path.match(re);
     if (m) {
       // Views load in the background; only the newest navigation is shown
       // (a slow page never replaces the one clicked after it).
@@ -78,7 +81,7 @@ function renderBar() {
   const links = isStaff()
     ? [['#/tickets', 'Tickets'], ['#/dispatch', 'Dispatch'], ['#/phone', 'Log a call']]
     : [['#/tickets', 'My tickets'], ['#/new', 'New ticket']];
-  if (adminSections().length)
+  if (ADMIN_ROLES.has(u.role))
     links.push(['#/admin', u.role === 'client_admin' ? 'People' : 'Admin']);
   mount(document.getElementById('nav'), links.map(([href, text]) =>
     h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, text)));

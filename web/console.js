@@ -2,7 +2,7 @@
 // with filters, search, SLA badges and keyboard navigation (j/k, Enter),
 // and "log a phone call".
 import { get, post, qs, serverNow, session } from './api.js';
-import { clearErrors, clientName, field, h, keepDraft, loadClientNames, loadSlaZones, mount, select, showErrors, slaBadge, slaState, values, when } from './ui.js';
+import { clearErrors, clientName, clientNames, field, h, keepDraft, loadClientNames, loadSlaZones, mount, select, showErrors, slaBadge, slaState, values, when } from './ui.js';
 
 const STATUSES = ['new', 'open', 'pending_customer', 'pending_vendor', 'on_hold', 'resolved', 'closed'];
 const label = (s) => s.replace('_', ' ');
@@ -14,27 +14,43 @@ function filters() {
   return Object.fromEntries(new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1)));
 }
 
+/* Sorts of the loaded page (the API lists newest first). */
+const SORTS = {
+  '': null,
+  due: (a, b) => dueMs(a) - dueMs(b),
+  priority: (a, b) => a.priority.localeCompare(b.priority) || dueMs(a) - dueMs(b),
+  updated: (a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at),
+};
+function dueMs(t) {
+  const st = slaState(t);
+  return st?.due && !['met', 'paused'].includes(st.state) ? Date.parse(st.due) : Infinity;
+}
+
 export async function consoleView(app) {
   const f = { open: 'true', ...filters() };
+  await loadClientNames();
   const form = h('form', { class: 'filters', role: 'search' },
     field('Search', h('input', { name: 'q', type: 'search', value: f.q || '', placeholder: 'words in subject, description, messages' })),
     field('Status', select('status', [['', 'any'], ...STATUSES.map((s) => [s, label(s)])], f.status)),
     field('Priority', select('priority', [['', 'any'], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'], ['P4', 'P4']], f.priority)),
     field('Queue', h('input', { name: 'queue', value: f.queue || '', size: 10 })),
     field('Tier', select('tier', [['', 'any'], ['1', '1'], ['2', '2'], ['3', '3']], f.tier)),
+    field('Client', select('client_id', [['', 'any'], ...clientNames()], f.client_id)),
     field('Assignee', select('assignee_id', [['', 'anyone'], ['me', 'me'], ['none', 'unassigned']], f.assignee_id)),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'open', value: 'true', checked: f.open === 'true' }), 'open only'),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'breaching', value: 'true', checked: f.breaching === 'true' }), 'breaching soon'),
+    field('Sort', select('sort', [['', 'newest'], ['due', 'SLA due first'], ['priority', 'priority, then due'], ['updated', 'last updated']], f.sort)),
     h('button', { type: 'submit' }, 'Filter'),
     h('p', { class: 'alert', role: 'alert', hidden: true }));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     location.hash = `#/tickets${qs(values(form))}`;
   });
-  const { breaching, ...apiFilters } = f;
-  let list;
+  const { breaching, sort, ...apiFilters } = f;
+  let list, queues;
   try {
-    [list] = await Promise.all([get(`/api/v1/tickets${qs({ ...apiFilters, limit: 100 })}`), loadSlaZones(), loadClientNames()]);
+    [list, queues] = await Promise.all([get(`/api/v1/tickets${qs({ ...apiFilters, limit: 200 })}`),
+      get('/api/v1/queues'), loadSlaZones()]);
   } catch (err) {
     showErrors(form, err);
     mount(app, h('h1', {}, 'Tickets'), form);
@@ -49,6 +65,8 @@ export async function consoleView(app) {
       return st && (st.state === 'breach' || st.state === 'warn' || (st.due && Date.parse(st.due) < soon));
     });
   }
+  if (SORTS[sort])
+    items = items.slice().sort(SORTS[sort]);
   const rows = items.map((t) => h('tr', { 'data-id': t.id, tabindex: -1 },
     h('td', {}, h('a', { href: `#/tickets/${t.id}` }, t.number)),
     h('td', {}, t.subject),
@@ -62,10 +80,26 @@ export async function consoleView(app) {
   const table = h('table', { class: 'tickets', 'aria-label': 'Tickets' },
     h('thead', {}, h('tr', {}, ['Ticket', 'Subject', 'Client', 'Priority', 'Status', 'Tier', 'Assignee', 'SLA', 'Updated'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows));
-  mount(app, h('h1', {}, 'Tickets'), form,
+  mount(app, h('h1', {}, 'Tickets'), queueNav(queues.items, f.queue), form,
     h('p', { class: 'muted', 'aria-live': 'polite' }, `${items.length} ticket${items.length === 1 ? '' : 's'}; j / k to move, Enter to open`),
     items.length ? table : h('p', { class: 'empty' }, 'No tickets match.'));
   keyboard(rows);
+}
+
+/* The queues with their open tickets: each a link to its list, with how
+ * many are unassigned, P1 and breached. */
+function queueNav(items, current) {
+  if (!items.length)
+    return null;
+  return h('nav', { class: 'queues', 'aria-label': 'Queues' }, h('ul', { class: 'plain' }, items.map((q) => {
+    const name = q.queue || '(no queue)';
+    const extra = [q.unassigned && `${q.unassigned} unassigned`, q.p1 && `${q.p1} P1`, q.breached && `${q.breached} breached`].filter(Boolean);
+    return h('li', {}, h('a', {
+      href: `#/tickets${qs({ queue: q.queue, open: 'true' })}`,
+      'aria-current': current === q.queue ? 'true' : null,
+    }, h('span', { class: 'q-name' }, name), ' ', h('span', { class: 'q-count' }, String(q.open)),
+    extra.length ? h('span', { class: `q-extra${q.breached ? ' q-bad' : ''}` }, ` ${extra.join(', ')}`) : null));
+  })));
 }
 
 function keyboard(rows) {
@@ -93,9 +127,13 @@ function keyboard(rows) {
 export async function phoneView(app) {
   const clients = (await get('/api/v1/clients?limit=500')).items;
   const contactSel = select('requester_contact_id', [['', 'choose the client first']], '');
+  const finder = h('input', { id: 'f-find', type: 'search', autocomplete: 'off', placeholder: 'name, e-mail or phone number', 'aria-controls': 'found' });
+  const found = h('ul', { id: 'found', class: 'found plain', 'aria-live': 'polite' });
   const form = h('form', { class: 'card', novalidate: true },
     h('h1', {}, 'Log a phone call'),
     h('p', { class: 'alert', role: 'alert', hidden: true }),
+    h('div', { class: 'field' }, h('label', { for: 'f-find' }, 'Find the caller'), finder,
+      h('small', {}, 'type a few letters or digits; pick with Tab and Enter'), found),
     field('Client', select('client_id', [['', 'choose…'], ...clients.map((c) => [c.id, c.name])], '', { required: true })),
     field('Caller', contactSel),
     field('Subject', h('input', { name: 'subject', required: true, maxlength: 300 })),
@@ -112,6 +150,39 @@ export async function phoneView(app) {
   };
   form.client_id.addEventListener('change', loadContacts);
   await loadContacts();
+  // The caller found across clients: picking one fills client and caller.
+  let timer = 0, asked = '';
+  const pick = async (c) => {
+    form.client_id.value = String(c.client_id);
+    await loadContacts();
+    form.requester_contact_id.value = String(c.id);
+    form.dispatchEvent(new Event('input'));   // the draft keeps it
+    mount(found);
+    finder.value = '';
+    form.subject.focus();
+  };
+  finder.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = finder.value.trim();
+      asked = q;
+      if (q.length < 2) {
+        mount(found);
+        return;
+      }
+      let items = [];
+      try {
+        items = (await get(`/api/v1/contacts${qs({ q, limit: 8 })}`)).items;
+      } catch (err) {
+        showErrors(form, err);
+      }
+      if (q !== asked)
+        return;   // a newer search is on its way
+      mount(found, items.length ? items.map((c) => h('li', {}, h('button', { type: 'button', class: 'secondary', onclick: () => pick(c) },
+        `${c.name} — ${c.client_name || clients.find((x) => x.id === c.client_id)?.name || c.client_id}${c.phone ? ` · ${c.phone}` : ''}${c.email ? ` · ${c.email}` : ''}`)))
+        : h('li', { class: 'muted' }, 'Nobody found.'));
+    }, 150);
+  });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
@@ -128,5 +199,5 @@ export async function phoneView(app) {
     }
   });
   mount(app, form);
-  form.client_id.dataset.autofocus = '';
+  finder.dataset.autofocus = '';
 }

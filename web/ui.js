@@ -110,6 +110,7 @@ export async function loadClientNames() {
   namesAt = Date.now();
 }
 export const clientName = (id) => names.get(id) || String(id);
+export const clientNames = () => [...names].sort((a, b) => a[1].localeCompare(b[1]));
 
 export function slaZone(t) {
   return t.sla?.policy_id && zones?.get(t.sla.policy_id)?.(t.priority) || null;

@@ -176,7 +176,7 @@ describe('ETag and If-Match', () => {
     await new Promise((r) => setTimeout(r, 5));
     const after = (await c.patch(`/api/v1/clients/${id}`, { notes: 'later' }, { token })).body;
     assert.equal(after.created_at, before.created_at);
-    assert.ok(after.updated_at > before.updated_at, `${after.updated_at} > ${before.updated_at}`);
+    assert.ok(Date.parse(after.updated_at) > Date.parse(before.updated_at), `${after.updated_at} > ${before.updated_at}`);
   });
 });
 

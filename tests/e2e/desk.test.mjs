@@ -45,8 +45,12 @@ describe('a ticket from phone call to resolution', () => {
   test('Tier 1 logs a phone call; a missing subject is shown next to the field', async () => {
     await loginAs(tech, DEMO.tier1, srv.password);
     await tech.getByRole('link', { name: 'Log a call' }).click();
-    await tech.getByLabel('Client').selectOption({ label: 'Acme Dental' });
-    await tech.getByLabel('Caller').selectOption({ label: 'Bob Reception (+1 212 555 0102)' });
+    // The caller is found by a few digits of their number, across clients.
+    await tech.getByLabel('Find the caller').fill('555 0102');
+    await tech.getByRole('button', { name: /^Bob Reception — Acme Dental/ }).click();
+    assert.equal(await tech.getByLabel('Client').locator('option:checked').textContent(), 'Acme Dental');
+    assert.equal(await tech.getByLabel('Caller').locator('option:checked').textContent(), 'Bob Reception (+1 212 555 0102)');
+    assert.equal(await tech.evaluate(() => document.activeElement.name), 'subject', 'on to the subject');
     await tech.getByLabel('What they said').fill('The reception printer shows error E-13.');
     await tech.getByRole('button', { name: 'Create ticket' }).click();
     const err = tech.locator('#f-subject + .field-error');
@@ -154,6 +158,29 @@ describe('the client portal and the SLA badge', () => {
     await tech.reload();
     await badge.waitFor();
     assert.equal(await badge.getAttribute('data-sla'), 'breach');
+    // The due instant is also said in the SLA calendar's zone (Standard
+    // counts on the New York office calendar).
+    assert.match(await badge.getAttribute('aria-label'), /America\/New_York, the SLA calendar's zone/);
+    // The queue counts say a ticket of its queue is breached; the queue's
+    // link lists the queue.
+    const t = (await srv.client.get(`/api/v1/tickets?q=${encodeURIComponent(mine.split('-').at(-1))}`, { token: admin })).body.items[0];
+    const q = tech.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: new RegExp(`^${t.queue} \\d+`) });
+    assert.match(await q.textContent(), /\d+ breached/);
     await shot(tech, 'console-breach');
+    // Filter by client and sort by the SLA due instant.
+    const bor = assertStatus(await srv.client.post('/api/v1/tickets', { client_id: 2, subject: uniq('Borealis scanner') }, { token: admin }), 201);
+    const bor2 = assertStatus(await srv.client.post('/api/v1/tickets', { client_id: 2, subject: uniq('Borealis VPN'), impact: 'high', urgency: 'high' }, { token: admin }), 201);
+    await tech.getByLabel('Search').fill('');
+    await tech.getByLabel('Client', { exact: true }).selectOption({ label: 'Borealis Logistics' });
+    await tech.getByLabel('Sort').selectOption({ label: 'SLA due first' });
+    await tech.getByRole('button', { name: 'Filter' }).click();
+    await tech.locator('table.tickets tr').filter({ hasText: bor.subject }).waitFor();
+    const clients = await tech.locator('table.tickets tbody tr td:nth-child(3)').allTextContents();
+    assert.ok(clients.length >= 2 && clients.every((c) => c === 'Borealis Logistics'), clients.join());
+    const numbers = await tech.locator('table.tickets tbody tr td:first-child').allTextContents();
+    assert.ok(numbers.indexOf(bor2.number) < numbers.indexOf(bor.number), 'the P1 is due first');
+    await q.click();
+    await tech.getByRole('navigation', { name: 'Queues' }).locator('a[aria-current="true"]').waitFor();
+    assert.equal(await tech.getByLabel('Queue', { exact: true }).inputValue(), t.queue);
   });
 });
