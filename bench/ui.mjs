@@ -43,11 +43,11 @@ try {
     }));
   }
   // The admin pages are loaded on first use, not with the console.
-  const admin = await b.page(srv.url);
-  await loginAs(admin, DEMO.admin, srv.password);
-  await admin.goto('/#/admin/sla-policies/1');
-  await admin.getByRole('heading', { name: 'What if' }).waitFor();
-  const adminBytes = await admin.evaluate(() => performance.getEntriesByType('resource')
+  const adminPage = await b.page(srv.url);
+  await loginAs(adminPage, DEMO.admin, srv.password);
+  await adminPage.goto("/#/admin/sla-policies/1");
+  await adminPage.getByRole("heading", { name: "What if" }).waitFor();
+  const adminBytes = await adminPage.evaluate(() => performance.getEntriesByType('resource')
     .filter((e) => /\/ui\/admin/.test(e.name)).reduce((s, e) => s + e.decodedBodySize, 0));
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const rows = await page.locator('table.tickets tbody tr').count();

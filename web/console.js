@@ -28,7 +28,14 @@ function dueMs(t) {
 
 export async function consoleView(app) {
   const f = { open: 'true', ...filters() };
-  await loadClientNames();
+  const { breaching, sort, ...apiFilters } = f;
+  // Everything the page needs, asked at once; a refused list is said at
+  // the filters.
+  let list = null, queues = { items: [] }, failed = null;
+  await Promise.all([
+    get(`/api/v1/tickets${qs({ ...apiFilters, limit: 200 })}`).then((x) => { list = x; }, (err) => { failed = err; }),
+    get('/api/v1/queues').then((x) => { queues = x; }, () => {}),
+    loadSlaZones(), loadClientNames()]);
   const form = h('form', { class: 'filters', role: 'search' },
     field('Search', h('input', { name: 'q', type: 'search', value: f.q || '', placeholder: 'words in subject, description, messages' })),
     field('Status', select('status', [['', 'any'], ...STATUSES.map((s) => [s, label(s)])], f.status)),
@@ -46,13 +53,10 @@ export async function consoleView(app) {
     ev.preventDefault();
     location.hash = `#/tickets${qs(values(form))}`;
   });
-  const { breaching, sort, ...apiFilters } = f;
-  let list, queues;
-  try {
-    [list, queues] = await Promise.all([get(`/api/v1/tickets${qs({ ...apiFilters, limit: 200 })}`),
-      get('/api/v1/queues'), loadSlaZones()]);
-  } catch (err) {
-    showErrors(form, err);
+  if (failed) {
+    if (failed.status === 401)
+      throw failed;
+    showErrors(form, failed);
     mount(app, h('h1', {}, 'Tickets'), form);
     return;
   }

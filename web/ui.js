@@ -74,13 +74,27 @@ export function slaState(t, now = serverNow()) {
 
 /* An instant in a given zone: "16:00 America/New_York" (the date too
  * when it is not the viewer's date). */
+const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const zoneFmts = new Map();   /* zone -> formatters (costly to make: made once) */
+function fmtsOf(zone) {
+  let f = zoneFmts.get(zone);
+  if (!f) {
+    f = {
+      day: new Intl.DateTimeFormat('en-CA', { timeZone: zone }),
+      time: new Intl.DateTimeFormat(undefined, { timeZone: zone, timeStyle: 'short' }),
+      both: new Intl.DateTimeFormat(undefined, { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' }),
+    };
+    zoneFmts.set(zone, f);
+  }
+  return f;
+}
 export function whenIn(iso, zone) {
   if (!iso || !zone)
     return '';
   const d = new Date(iso);
-  const day = (tz) => d.toLocaleDateString('en-CA', { timeZone: tz });
-  const opts = { timeZone: zone, timeStyle: 'short', ...(day(zone) !== day(undefined) ? { dateStyle: 'medium' } : {}) };
-  return `${new Intl.DateTimeFormat(undefined, opts).format(d)} ${zone}`;
+  const f = fmtsOf(zone);
+  const here = fmtsOf(viewerZone);
+  return `${(f.day.format(d) === here.day.format(d) ? f.time : f.both).format(d)} ${zone}`;
 }
 
 /* The zone of the calendar an SLA counts in, per policy and priority
