@@ -48,10 +48,10 @@ run: build
 	@exec $(BUILD)/itsup serve --db $(DEMO_DB) --listen $(LISTEN)
 
 unit: build asan
-	@echo "== unit tests (normal build)"
-	@meson test -C $(BUILD) --print-errorlogs --no-rebuild
+	@echo "== unit tests (normal build; u-pg against a throw-away PostgreSQL)"
+	@scripts/with-pg meson test -C $(BUILD) --print-errorlogs --no-rebuild
 	@echo "== unit tests (ASan+UBSan build)"
-	@meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild
+	@scripts/with-pg meson test -C $(ASAN_BUILD) --print-errorlogs --no-rebuild
 
 api: build asan
 	@echo "== API tests against a real server (normal build)"

@@ -1,0 +1,256 @@
+/*
+ * pg.c: the PostgreSQL connection pool and migration runner (see pg.h).
+ *
+ * The pool is an array of connections and a stack of free slots under one
+ * mutex; pg_take waits on a condition variable when all are out. Health is
+ * checked when a connection is taken (PQstatus), not by a background
+ * thread: a connection broken while idle is reset by the next taker, one
+ * broken while in use fails that caller's statement, which the store
+ * retries on another.
+ *
+ * Migrations: BEGIN; pg_advisory_xact_lock(PG_MIGRATE_LOCK); create
+ * schema_migrations if missing; read the newest version; run each newer
+ * file and record it; COMMIT (which releases the lock). A second server
+ * starting at the same moment blocks on the lock and, once it has it, sees
+ * the versions the first recorded.
+ */
+#include "store/pg.h"
+
+#include <pthread.h>
+
+#include "base/clock.h"
+
+struct pg_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int size, nfree;
+	PGconn *conns[PG_POOL_MAX];
+	int free_slots[PG_POOL_MAX];
+	unsigned long resets;
+};
+
+/* libpq's message without its trailing newline, into e. */
+static enum result pg_fail(struct err *e, const char *what, const char *msg)
+{
+	size_t n = msg ? strlen(msg) : 0;
+
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	return err_set(e, RC_IO, NULL, "PostgreSQL %s: %.*s", what, (int)n, msg ? msg : "");
+}
+
+enum result pg_exec(PGconn *c, const char *sql, struct err *e)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	enum result rc = RC_OK;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = pg_fail(e, "statement", PQresultErrorMessage(r));
+	PQclear(r);
+	return rc;
+}
+
+/* Session settings every connection of the store runs with. */
+static enum result conn_setup(PGconn *c, struct err *e)
+{
+	return pg_exec(c, "SET synchronous_commit = on; SET TIME ZONE 'UTC';"
+			  " SET client_min_messages = warning", e);
+}
+
+static enum result conn_open(const char *url, PGconn **out, struct err *e)
+{
+	PGconn *c = PQconnectdb(url);
+
+	*out = NULL;
+	if (!c)
+		return err_set(e, RC_NOMEM, NULL, "out of memory connecting to PostgreSQL");
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password. */
+		enum result r = pg_fail(e, "connection", PQerrorMessage(c));
+		PQfinish(c);
+		return r;
+	}
+	if (conn_setup(c, e) != RC_OK) {
+		PQfinish(c);
+		return RC_IO;
+	}
+	*out = c;
+	return RC_OK;
+}
+
+enum result pg_pool_open(struct pg_pool **out, const char *url, int size, struct err *e)
+{
+	struct pg_pool *p;
+
+	*out = NULL;
+	if (size < 1 || size > PG_POOL_MAX)
+		return err_set(e, RC_INVALID, "pg_pool", "a pool has 1 to %d connections", PG_POOL_MAX);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return err_set(e, RC_NOMEM, NULL, "out of memory");
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	for (int i = 0; i < size; i++) {
+		if (conn_open(url, &p->conns[i], e) != RC_OK) {
+			p->size = i;
+			pg_pool_close(p);
+			return RC_IO;
+		}
+		p->free_slots[i] = i;
+	}
+	p->size = p->nfree = size;
+	*out = p;
+	return RC_OK;
+}
+
+void pg_pool_close(struct pg_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->size; i++)
+		PQfinish(p->conns[i]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+PGconn *pg_take(struct pg_pool *p)
+{
+	PGconn *c;
+	struct err e;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->nfree == 0)
+		pthread_cond_wait(&p->cv, &p->mu);
+	c = p->conns[p->free_slots[--p->nfree]];
+	pthread_mutex_unlock(&p->mu);
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* Broken while idle: reconnect with the same parameters. A reset
+		 * that fails leaves it broken; the caller's statement fails and
+		 * the next taker tries again. */
+		PQreset(c);
+		if (PQstatus(c) == CONNECTION_OK)
+			(void)conn_setup(c, &e);
+		pthread_mutex_lock(&p->mu);
+		p->resets++;
+		pthread_mutex_unlock(&p->mu);
+	}
+	return c;
+}
+
+void pg_give(struct pg_pool *p, PGconn *c)
+{
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->size; i++)
+		if (p->conns[i] == c) {
+			p->free_slots[p->nfree++] = i;
+			break;
+		}
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+unsigned long pg_pool_resets(const struct pg_pool *p)
+{
+	return p->resets;
+}
+
+/* The newest applied version (0: none), in the open transaction. */
+static enum result applied_version(PGconn *c, long *have, struct err *e)
+{
+	PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+	enum result rc = RC_OK;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		rc = pg_fail(e, "schema_migrations", PQresultErrorMessage(r));
+	else
+		*have = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+static enum result record(PGconn *c, long version, const char *name, struct err *e)
+{
+	char v[24], at[24];
+	const char *params[3] = { v, name, at };
+	PGresult *r;
+	enum result rc = RC_OK;
+
+	snprintf(v, sizeof(v), "%ld", version);
+	snprintf(at, sizeof(at), "%lld", (long long)clock_now_ms());
+	r = PQexecParams(c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+			 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(e, "schema_migrations", PQresultErrorMessage(r));
+	PQclear(r);
+	return rc;
+}
+
+enum result pg_migrate(PGconn *c, const struct embedded_file *migs, int *applied, struct err *e)
+{
+	char lock[96];
+	long have = 0;
+	enum result rc;
+
+	*applied = 0;
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", (long long)PG_MIGRATE_LOCK);
+	if ((rc = pg_exec(c, "BEGIN", e)) != RC_OK)
+		return rc;
+	if ((rc = pg_exec(c, lock, e)) != RC_OK ||
+	    (rc = pg_exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY,"
+			     " name TEXT NOT NULL, applied_at BIGINT NOT NULL)", e)) != RC_OK ||
+	    (rc = applied_version(c, &have, e)) != RC_OK)
+		goto fail;
+	for (size_t i = 0; migs[i].name; i++) {
+		long version = (long)(i + 1);
+		if (version <= have)
+			continue;
+		/* The file's number must match its place: 0001_, 0002_, ... */
+		if (strtol(migs[i].name, NULL, 10) != version) {
+			rc = err_set(e, RC_IO, NULL, "migration %s is out of order", migs[i].name);
+			goto fail;
+		}
+		if ((rc = pg_exec(c, migs[i].data, e)) != RC_OK) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", e->msg);
+			rc = err_set(e, RC_IO, NULL, "migration %s: %s", migs[i].name, why);
+			goto fail;
+		}
+		if ((rc = record(c, version, migs[i].name, e)) != RC_OK)
+			goto fail;
+		(*applied)++;
+	}
+	if ((rc = pg_exec(c, "COMMIT", e)) != RC_OK) {
+		*applied = 0;
+		return rc;
+	}
+	return RC_OK;
+fail:
+	{
+		struct err ignored;
+		(void)pg_exec(c, "ROLLBACK", &ignored);
+	}
+	*applied = 0;
+	return rc;
+}
+
+bool pg_leader_try(PGconn *c, long long key)
+{
+	char sql[96];
+	PGresult *r;
+	bool held;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQreset(c);
+		if (PQstatus(c) != CONNECTION_OK)
+			return false;
+	}
+	/* Taking a lock this session already holds succeeds (and stacks:
+	 * release is by session end, so stacking does no harm). */
+	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", key);
+	r = PQexec(c, sql);
+	held = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return held;
+}

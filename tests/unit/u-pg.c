@@ -1,0 +1,302 @@
+/* u-pg.c: the PostgreSQL pool and migrations against a real PostgreSQL
+ * (scripts/with-pg starts a throw-away one and sets ITSUP_TEST_PG; make
+ * check runs this under it). Eight servers starting at once apply each
+ * migration exactly once; a second start applies nothing; a failing
+ * migration leaves nothing behind; the pool serves many threads with few
+ * connections; a connection killed by the server is reset when next taken. */
+#include "base/common.h"
+
+#include <pthread.h>
+#include <time.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "store/pg.h"
+
+static const char *url;
+
+/* A fresh database per test, so the tests do not see each other. */
+static char dburl[512];
+static void fresh_db(const char *name)
+{
+	struct pg_pool *p;
+	struct err e;
+	char sql[160];
+	PGconn *c;
+
+	assert_int_equal(pg_pool_open(&p, url, 1, &e), RC_OK);
+	c = pg_take(p);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+	assert_int_equal(pg_exec(c, sql, &e), RC_OK);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	assert_int_equal(pg_exec(c, sql, &e), RC_OK);
+	pg_give(p, c);
+	pg_pool_close(p);
+	/* url ends in /itsup: the same server, another database. */
+	snprintf(dburl, sizeof(dburl), "%.*s/%s", (int)(strrchr(url, '/') - url), url, name);
+}
+
+static long count(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	long n;
+
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return n;
+}
+
+/* Three small migrations: the second depends on the first. */
+static const struct embedded_file demo_migs[] = {
+	{ "0001_a.sql", "CREATE TABLE a (id BIGINT PRIMARY KEY, v TEXT NOT NULL);", 0 },
+	{ "0002_b.sql", "CREATE TABLE b (id BIGINT PRIMARY KEY REFERENCES a(id)); INSERT INTO a VALUES (1, 'one');", 0 },
+	{ "0003_c.sql", "CREATE INDEX a_v ON a(v);", 0 },
+	{ NULL, NULL, 0 },
+};
+
+struct starter {
+	int applied;
+	enum result rc;
+};
+
+static void *start_server(void *arg)
+{
+	struct starter *s = arg;
+	struct pg_pool *p;
+	struct err e;
+	PGconn *c;
+
+	s->rc = pg_pool_open(&p, dburl, 2, &e);
+	if (s->rc != RC_OK)
+		return NULL;
+	c = pg_take(p);
+	s->rc = pg_migrate(c, demo_migs, &s->applied, &e);
+	pg_give(p, c);
+	pg_pool_close(p);
+	return NULL;
+}
+
+static void test_concurrent_starts_migrate_once(void **state)
+{
+	pthread_t th[8];
+	struct starter s[8] = { 0 };
+	int total = 0;
+	struct pg_pool *p;
+	struct err e;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_pg_race");
+	for (int i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, start_server, &s[i]);
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(s[i].rc, RC_OK);
+		total += s[i].applied;
+	}
+	assert_int_equal(total, 3);   /* one of them applied all three */
+	assert_int_equal(pg_pool_open(&p, dburl, 1, &e), RC_OK);
+	c = pg_take(p);
+	assert_int_equal(count(c, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(count(c, "SELECT count(*) FROM a"), 1);
+	/* A later start finds nothing to do. */
+	{
+		int applied = -1;
+		assert_int_equal(pg_migrate(c, demo_migs, &applied, &e), RC_OK);
+		assert_int_equal(applied, 0);
+	}
+	pg_give(p, c);
+	pg_pool_close(p);
+}
+
+static void test_failing_migration_leaves_nothing(void **state)
+{
+	static const struct embedded_file bad[] = {
+		{ "0001_a.sql", "CREATE TABLE a (id BIGINT PRIMARY KEY);", 0 },
+		{ "0002_b.sql", "CREATE TABLE b (id BIGINT); SELECT no_such_function();", 0 },
+		{ NULL, NULL, 0 },
+	};
+	static const struct embedded_file gap[] = {
+		{ "0001_a.sql", "CREATE TABLE a (id BIGINT PRIMARY KEY);", 0 },
+		{ "0003_c.sql", "CREATE TABLE c (id BIGINT);", 0 },
+		{ NULL, NULL, 0 },
+	};
+	struct pg_pool *p;
+	struct err e;
+	PGconn *c;
+	int applied = -1;
+
+	(void)state;
+	fresh_db("u_pg_bad");
+	assert_int_equal(pg_pool_open(&p, dburl, 1, &e), RC_OK);
+	c = pg_take(p);
+	assert_int_equal(pg_migrate(c, bad, &applied, &e), RC_IO);
+	assert_int_equal(applied, 0);
+	assert_non_null(strstr(e.msg, "0002_b.sql"));
+	assert_non_null(strstr(e.msg, "no_such_function"));
+	/* Not even 0001 stayed: one transaction. */
+	assert_int_equal(count(c, "SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b')"), 0);
+	assert_int_equal(pg_migrate(c, gap, &applied, &e), RC_IO);
+	assert_non_null(strstr(e.msg, "out of order"));
+	pg_give(p, c);
+	pg_pool_close(p);
+}
+
+struct worker {
+	struct pg_pool *p;
+	int ok;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < 200; i++) {
+		PGconn *c = pg_take(w->p);
+		PGresult *r = PQexec(c, "SELECT 1 + 1");
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "2"))
+			w->ok++;
+		PQclear(r);
+		pg_give(w->p, c);
+	}
+	return NULL;
+}
+
+static void test_pool_shared_by_threads(void **state)
+{
+	pthread_t th[8];
+	struct worker w[8];
+	struct pg_pool *p;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(pg_pool_open(&p, url, 3, &e), RC_OK);
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){ p, 0 };
+		pthread_create(&th[i], NULL, work, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].ok, 200);
+	}
+	pg_pool_close(p);
+}
+
+static void test_broken_connection_is_reset(void **state)
+{
+	struct pg_pool *p, *admin;
+	struct err e;
+	PGconn *c, *a;
+	char sql[96];
+	PGresult *r;
+
+	(void)state;
+	assert_int_equal(pg_pool_open(&p, url, 1, &e), RC_OK);
+	assert_int_equal(pg_pool_open(&admin, url, 1, &e), RC_OK);
+	c = pg_take(p);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(c));
+	pg_give(p, c);
+	a = pg_take(admin);
+	assert_int_equal(pg_exec(a, sql, &e), RC_OK);
+	pg_give(admin, a);
+	/* The first use after the kill fails and marks it broken ... */
+	c = pg_take(p);
+	r = PQexec(c, "SELECT 1");
+	assert_int_not_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	pg_give(p, c);
+	/* ... and the next taker gets it back working, with its settings. */
+	c = pg_take(p);
+	assert_int_equal(pg_pool_resets(p), 1);
+	r = PQexec(c, "SHOW synchronous_commit");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_string_equal(PQgetvalue(r, 0, 0), "on");
+	PQclear(r);
+	pg_give(p, c);
+	pg_pool_close(p);
+	pg_pool_close(admin);
+}
+
+/* Two servers want the scheduler: one has it; when its session dies, the
+ * other's next try wins; the first, back, waits its turn. */
+static void test_leader_moves_when_the_holder_dies(void **state)
+{
+	struct pg_pool *a, *b, *admin;
+	struct err e;
+	PGconn *ca, *cb, *ck;
+	char sql[96];
+
+	(void)state;
+	assert_int_equal(pg_pool_open(&a, url, 1, &e), RC_OK);
+	assert_int_equal(pg_pool_open(&b, url, 1, &e), RC_OK);
+	assert_int_equal(pg_pool_open(&admin, url, 1, &e), RC_OK);
+	ca = pg_take(a);
+	cb = pg_take(b);
+	assert_true(pg_leader_try(ca, PG_LEADER_LOCK));
+	assert_false(pg_leader_try(cb, PG_LEADER_LOCK));
+	assert_true(pg_leader_try(ca, PG_LEADER_LOCK));   /* still ours */
+	assert_false(pg_leader_try(cb, PG_LEADER_LOCK));
+	/* The leader's session dies (kill -9 of its server looks the same to
+	 * PostgreSQL: the connection ends). */
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(ca));
+	ck = pg_take(admin);
+	assert_int_equal(pg_exec(ck, sql, &e), RC_OK);
+	pg_give(admin, ck);
+	/* Termination is asynchronous: wait (bounded) for the lock to free. */
+	{
+		bool won = false;
+		for (int i = 0; i < 200 && !won; i++) {
+			won = pg_leader_try(cb, PG_LEADER_LOCK);
+			if (!won) {
+				struct timespec ts = { 0, 10 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+		assert_true(won);
+	}
+	/* The old leader reconnects and finds the lock taken. */
+	{
+		PGresult *r = PQexec(ca, "SELECT 1");   /* notices it is broken */
+		PQclear(r);
+	}
+	assert_false(pg_leader_try(ca, PG_LEADER_LOCK));
+	assert_int_equal(PQstatus(ca), CONNECTION_OK);
+	pg_give(a, ca);
+	pg_give(b, cb);
+	pg_pool_close(a);
+	pg_pool_close(b);
+	pg_pool_close(admin);
+}
+
+static void test_bad_url_says_why_without_password(void **state)
+{
+	struct pg_pool *p;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(pg_pool_open(&p, "postgresql://itsup:s3cret-word@127.0.0.1:1/itsup", 2, &e), RC_IO);
+	assert_null(p);
+	assert_non_null(strstr(e.msg, "PostgreSQL connection"));
+	assert_null(strstr(e.msg, "s3cret-word"));
+	assert_int_equal(pg_pool_open(&p, url, 0, &e), RC_INVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_concurrent_starts_migrate_once),
+		cmocka_unit_test(test_failing_migration_leaves_nothing),
+		cmocka_unit_test(test_pool_shared_by_threads),
+		cmocka_unit_test(test_broken_connection_is_reset),
+		cmocka_unit_test(test_leader_moves_when_the_holder_dies),
+		cmocka_unit_test(test_bad_url_says_why_without_password),
+	};
+
+	url = getenv("ITSUP_TEST_PG");
+	if (!url || !*url) {
+		fprintf(stderr, "u-pg: ITSUP_TEST_PG is not set (scripts/with-pg sets it); skipped\n");
+		return 77;   /* meson: skipped */
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
