@@ -10,6 +10,7 @@
 #include <time.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/pg.h"
 
@@ -269,6 +270,82 @@ static void test_leader_moves_when_the_holder_dies(void **state)
 	pg_pool_close(admin);
 }
 
+/* The real schema: applied once; and in step with SQLite's: every table,
+ * column and named index of the SQLite migrations exists in PostgreSQL
+ * (the FTS5 shadow tables aside), one PostgreSQL file per SQLite file. */
+static bool pg_has(PGconn *c, const char *sql, const char *a, const char *b)
+{
+	const char *params[2] = { a, b };
+	PGresult *r = PQexecParams(c, sql, b ? 2 : 1, NULL, params, NULL, NULL, 0);
+	bool yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+
+	PQclear(r);
+	return yes;
+}
+
+static void test_schema_in_step_with_sqlite(void **state)
+{
+	struct pg_pool *p;
+	struct err e;
+	PGconn *c;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int applied = -1, nsq = 0, npg = 0, tables = 0, columns = 0, indexes = 0;
+
+	(void)state;
+	while (sqlite_migrations[nsq].name)
+		nsq++;
+	while (pg_migrations[npg].name)
+		npg++;
+	assert_int_equal(npg, nsq);
+	for (int i = 0; i < nsq; i++)
+		assert_string_equal(pg_migrations[i].name, sqlite_migrations[i].name);
+
+	fresh_db("u_pg_schema");
+	assert_int_equal(pg_pool_open(&p, dburl, 1, &e), RC_OK);
+	c = pg_take(p);
+	assert_int_equal(pg_migrate(c, pg_migrations, &applied, &e), RC_OK);
+	assert_int_equal(applied, npg);
+	assert_int_equal(pg_migrate(c, pg_migrations, &applied, &e), RC_OK);
+	assert_int_equal(applied, 0);
+
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	for (int i = 0; i < nsq; i++)
+		assert_int_equal(sqlite3_exec(db, sqlite_migrations[i].data, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT m.type, m.name, m.tbl_name, coalesce(c.name, '') FROM sqlite_master m"
+		" LEFT JOIN pragma_table_info(m.name) c ON m.type = 'table'"
+		" WHERE m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'ticket_fts_%'"
+		" AND m.type IN ('table', 'index') ORDER BY 1, 2", -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 0);
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		const char *col = (const char *)sqlite3_column_text(q, 3);
+		if (!strcmp(type, "index")) {
+			if (!pg_has(c, "SELECT 1 FROM pg_indexes WHERE schemaname = 'public' AND indexname = $1", name, NULL))
+				fail_msg("index %s is not in the PostgreSQL schema", name);
+			indexes++;
+		} else if (!*col) {
+			/* a virtual table (FTS5): a plain table of that name in PostgreSQL */
+			if (!pg_has(c, "SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = $1", name, NULL))
+				fail_msg("table %s is not in the PostgreSQL schema", name);
+			tables++;
+		} else {
+			if (!pg_has(c, "SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'"
+				       " AND table_name = $1 AND column_name = $2", name, col))
+				fail_msg("column %s.%s is not in the PostgreSQL schema", name, col);
+			columns++;
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_true(columns > 100);
+	assert_true(indexes > 20);
+	(void)tables;
+	pg_give(p, c);
+	pg_pool_close(p);
+}
+
 static void test_bad_url_says_why_without_password(void **state)
 {
 	struct pg_pool *p;
@@ -290,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_pool_shared_by_threads),
 		cmocka_unit_test(test_broken_connection_is_reset),
 		cmocka_unit_test(test_leader_moves_when_the_holder_dies),
+		cmocka_unit_test(test_schema_in_step_with_sqlite),
 		cmocka_unit_test(test_bad_url_says_why_without_password),
 	};
 
