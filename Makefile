@@ -74,6 +74,8 @@ bench: build
 	@bash bench/tickets
 	@echo "== the browser UI: page weight and the console's first render"
 	@node bench/ui.mjs
+	@echo "== PostgreSQL: the group-committing writer (1 and 2 servers) against pgbench's insert rate"
+	@bash bench/pg
 	@echo "== SLA arithmetic, replays, and a calendar edit recomputing 100,000 open tickets"
 	@d=$$(mktemp -d) && $(BUILD)/sla-bench $$d/sla.db 100000; rc=$$?; rm -rf $$d; exit $$rc
 

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "store/pg.h"
+#include "store/pg_writer.h"
 
 static const char *url;
 
@@ -346,6 +347,181 @@ static void test_schema_in_step_with_sqlite(void **state)
 	pg_pool_close(p);
 }
 
+/* ---- the writer: group commit across servers ---------------------------- */
+
+/* Waits for n done() calls. */
+struct waitn {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, ok, failed;
+};
+static void on_done(struct store_write *w)
+{
+	struct waitn *wn = w->arg;
+
+	pthread_mutex_lock(&wn->mu);
+	wn->done++;
+	if (w->rc == RC_OK)
+		wn->ok++;
+	else
+		wn->failed++;
+	pthread_cond_broadcast(&wn->cv);
+	pthread_mutex_unlock(&wn->mu);
+}
+static void wait_for(struct waitn *wn, int n)
+{
+	pthread_mutex_lock(&wn->mu);
+	while (wn->done < n)
+		pthread_cond_wait(&wn->cv, &wn->mu);
+	pthread_mutex_unlock(&wn->mu);
+}
+
+/* in.setting.key "row:K" inserts K (a duplicate fails alone);
+ * "add" adds one to the shared counter (two servers collide on it). */
+static enum result apply_test(PGconn *c, struct store_write *w, bool *doomed)
+{
+	const char *key = w->in.setting.key;
+	const char *params[1] = { key + 4 };
+	PGresult *r = !strncmp(key, "row:", 4)
+		? PQexecParams(c, "INSERT INTO wt_rows (k) VALUES ($1)", 1, NULL, params, NULL, NULL, 0)
+		: PQexec(c, "UPDATE wt_counter SET n = n + 1 WHERE id = 1");
+	enum result rc = RC_OK;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		*doomed = pg_doomed(c, r);
+		rc = err_set(&w->err, RC_CONFLICT, "k", "%s", PQresultErrorField(r, PG_DIAG_SQLSTATE));
+	}
+	PQclear(r);
+	return rc;
+}
+
+static void writer_db(PGconn **admin, struct pg_pool **p)
+{
+	struct err e;
+
+	fresh_db("u_pg_writer");
+	assert_int_equal(pg_pool_open(p, dburl, 1, &e), RC_OK);
+	*admin = pg_take(*p);
+	assert_int_equal(pg_exec(*admin, "CREATE TABLE wt_rows (k TEXT PRIMARY KEY);"
+				 " CREATE TABLE wt_counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
+				 " INSERT INTO wt_counter VALUES (1, 0)", &e), RC_OK);
+}
+
+#define NW 3000
+struct submitter {
+	struct pg_writer *wr;
+	struct store_write *ws;
+	int from, n;
+};
+static void *submit_some(void *arg)
+{
+	struct submitter *s = arg;
+
+	for (int i = s->from; i < s->from + s->n; i++)
+		pg_writer_submit(s->wr, &s->ws[i]);
+	return NULL;
+}
+
+static void test_writer_batches_and_isolates_failures(void **state)
+{
+	static struct store_write ws[NW];
+	static char keys[NW][24];
+	struct waitn wn = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
+	struct pg_writer *wr;
+	struct pg_writer_stats st;
+	struct pg_pool *p;
+	pthread_t th[6];
+	struct submitter sub[6];
+	PGconn *admin;
+	struct err e;
+
+	(void)state;
+	writer_db(&admin, &p);
+	assert_int_equal(pg_writer_start(&wr, dburl, apply_test, &e), RC_OK);
+	for (int i = 0; i < NW; i++) {
+		/* every 100th write repeats the key before it: it must fail alone */
+		snprintf(keys[i], sizeof(keys[i]), "row:%d", i % 100 == 99 ? i - 1 : i);
+		ws[i] = (struct store_write){ .done = on_done, .arg = &wn };
+		ws[i].in.setting.key = keys[i];
+	}
+	for (int t = 0; t < 6; t++) {
+		sub[t] = (struct submitter){ wr, ws, t * (NW / 6), NW / 6 };
+		pthread_create(&th[t], NULL, submit_some, &sub[t]);
+	}
+	for (int t = 0; t < 6; t++)
+		pthread_join(th[t], NULL);
+	wait_for(&wn, NW);
+	assert_int_equal(wn.failed, NW / 100);
+	assert_int_equal(wn.ok, NW - NW / 100);
+	for (int i = 99; i < NW; i += 100) {
+		assert_int_equal(ws[i].rc, RC_CONFLICT);
+		assert_string_equal(ws[i].err.msg, "23505");   /* unique_violation */
+	}
+	assert_int_equal(count(admin, "SELECT count(*) FROM wt_rows"), NW - NW / 100);
+	pg_writer_stats(wr, &st);
+	assert_int_equal(st.writes, NW);
+	assert_true(st.commits < NW / 4);   /* group commit: many writes per COMMIT */
+	pg_writer_stop(wr);
+	pg_give(p, admin);
+	pg_pool_close(p);
+}
+
+/* Two servers' writers add to one counter: serialization failures make
+ * them run batches again; every addition lands exactly once. Then the
+ * connections are cut between batches: the next batch reconnects. */
+static void test_two_writers_collide_and_nothing_is_lost(void **state)
+{
+	static struct store_write ws[2][1000];
+	struct waitn wn = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
+	struct pg_writer *wr[2];
+	struct pg_writer_stats st[2];
+	struct pg_pool *p;
+	pthread_t th[2];
+	struct submitter sub[2];
+	PGconn *admin;
+	struct err e;
+
+	(void)state;
+	writer_db(&admin, &p);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(pg_writer_start(&wr[k], dburl, apply_test, &e), RC_OK);
+		for (int i = 0; i < 1000; i++) {
+			ws[k][i] = (struct store_write){ .done = on_done, .arg = &wn };
+			ws[k][i].in.setting.key = "add";
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		sub[k] = (struct submitter){ wr[k], ws[k], 0, 500 };
+		pthread_create(&th[k], NULL, submit_some, &sub[k]);
+	}
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	wait_for(&wn, 1000);
+	assert_int_equal(wn.ok, 1000);
+	assert_int_equal(count(admin, "SELECT n FROM wt_counter"), 1000);
+	pg_writer_stats(wr[0], &st[0]);
+	pg_writer_stats(wr[1], &st[1]);
+	assert_int_equal(st[0].writes + st[1].writes, 1000);
+	fprintf(stderr, "writers: %lu+%lu commits, %lu+%lu batches run again\n", st[0].commits, st[1].commits, st[0].retries, st[1].retries);
+
+	/* Cut every other connection (a failover, a restarted PostgreSQL). */
+	assert_int_equal(pg_exec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+				 " WHERE datname = current_database() AND pid <> pg_backend_pid()", &e), RC_OK);
+	for (int k = 0; k < 2; k++) {
+		sub[k] = (struct submitter){ wr[k], ws[k], 500, 500 };
+		pthread_create(&th[k], NULL, submit_some, &sub[k]);
+	}
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], NULL);
+	wait_for(&wn, 2000);
+	assert_int_equal(wn.ok, 2000);
+	assert_int_equal(count(admin, "SELECT n FROM wt_counter"), 2000);
+	for (int k = 0; k < 2; k++)
+		pg_writer_stop(wr[k]);
+	pg_give(p, admin);
+	pg_pool_close(p);
+}
+
 static void test_bad_url_says_why_without_password(void **state)
 {
 	struct pg_pool *p;
@@ -368,6 +544,8 @@ int main(void)
 		cmocka_unit_test(test_broken_connection_is_reset),
 		cmocka_unit_test(test_leader_moves_when_the_holder_dies),
 		cmocka_unit_test(test_schema_in_step_with_sqlite),
+		cmocka_unit_test(test_writer_batches_and_isolates_failures),
+		cmocka_unit_test(test_two_writers_collide_and_nothing_is_lost),
 		cmocka_unit_test(test_bad_url_says_why_without_password),
 	};
 

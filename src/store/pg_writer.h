@@ -1,0 +1,56 @@
+/*
+ * pg_writer.h: group commit on PostgreSQL (issue 6): the same contract as
+ * the SQLite writer (store_sqlite.c, design point 2), for several servers
+ * writing to one database.
+ *
+ *   - Request threads submit writes; one writer thread per server takes
+ *     every queued write (up to PG_BATCH_MAX) and runs them in one
+ *     SERIALIZABLE transaction on its own connection, each inside its own
+ *     SAVEPOINT, then COMMIT, then calls each write's done(). Nothing is
+ *     acknowledged before its COMMIT returned.
+ *   - A write that fails on its own (a constraint, a stale version) is
+ *     rolled back to its savepoint and answered with its error; the rest
+ *     of the batch commits.
+ *   - A failure that dooms the whole transaction (serialization failure or
+ *     deadlock with another server's writer: SQLSTATE 40001 / 40P01; the
+ *     connection lost: class 08 or a broken connection; a COMMIT that
+ *     fails) runs the batch again from the start on a fresh transaction,
+ *     up to PG_BATCH_RETRIES times; apply functions are therefore pure
+ *     functions of the database and the write (handlers compute before
+ *     submitting), and reset their outputs when they start.
+ *   - Writes submitted after pg_writer_stop began are answered RC_BUSY;
+ *     stop drains the queue first.
+ */
+#ifndef ITSUP_STORE_PG_WRITER_H
+#define ITSUP_STORE_PG_WRITER_H
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+
+#define PG_BATCH_MAX 256
+#define PG_BATCH_RETRIES 20
+
+/* Runs one write on c (inside its savepoint). On failure sets w->err and
+ * returns its code; sets *doomed when the failure dooms the transaction
+ * (use pg_doomed() on the failing result). */
+typedef enum result (*pg_apply_fn)(PGconn *c, struct store_write *w, bool *doomed);
+
+struct pg_writer_stats {
+	unsigned long commits, writes, retries, failed_batches;
+};
+
+struct pg_writer;
+
+enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn apply,
+			    struct err *e);
+void pg_writer_submit(struct pg_writer *wr, struct store_write *w);
+void pg_writer_stop(struct pg_writer *wr);
+void pg_writer_stats(struct pg_writer *wr, struct pg_writer_stats *out);
+
+/* Whether a failed result (or the connection) dooms the transaction:
+ * serialization failure, deadlock, connection exception, or a broken
+ * connection. */
+bool pg_doomed(PGconn *c, const PGresult *r);
+
+#endif
