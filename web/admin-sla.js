@@ -152,12 +152,19 @@ export async function calendarEdit(root, id, go) {
     }
   });
   mount(root, h('p', {}, h('a', { href: '#/admin/calendars' }, '← calendars')), form,
-    item && mayWrite() ? importForm(item, () => calendarEdit(root, id, go)) : null,
+    item && mayWrite() ? importForm(item, (r) => {
+      // The imported days join what is in the box (unsaved edits stay).
+      const have = new Set(parseHolidays(form.holidays.value).items?.map((x) => x.date) || []);
+      const added = r.data.calendar.holidays.filter((x) => !have.has(x.date));
+      form.holidays.value = [form.holidays.value.trim(), holidaysText(added)].filter(Boolean).join('\n');
+      Object.assign(item, r.data.calendar);
+      etag = r.etag || etag;
+    }) : null,
     item ? calculator(item) : null);
 }
 
 /* Holidays from an iCalendar file (public-holiday feeds). */
-function importForm(item, reload) {
+function importForm(item, imported) {
   const form = h('form', { class: 'card', novalidate: true },
     h('h2', {}, 'Import holidays from an .ics file'),
     h('p', { class: 'alert', role: 'alert', hidden: true }),
@@ -175,12 +182,12 @@ function importForm(item, reload) {
       return;
     }
     try {
-      const r = await post(`/api/v1/calendars/${item.id}/holidays/import${qs({ from: form.from.value, to: form.to.value })}`,
+      const r = await api('POST', `/api/v1/calendars/${item.id}/holidays/import${qs({ from: form.from.value, to: form.to.value })}`,
         new Raw('text/calendar', await file.text()));
       const ok = form.querySelector('.ok');
-      ok.textContent = `Imported: ${r.added ?? 0} days added, ${r.kept ?? 0} kept as they were, ${r.skipped ?? 0} timed events skipped.`;
+      ok.textContent = `Imported: ${r.data.added} days added, ${r.data.already_listed} already listed, ${r.data.skipped_timed_events} timed events skipped.`;
       ok.hidden = false;
-      setTimeout(reload, 1500);
+      imported(r);
     } catch (err) {
       showErrors(form, err);
     }

@@ -27,7 +27,10 @@ function dueMs(t) {
 }
 
 export async function consoleView(app) {
-  const f = { open: 'true', ...filters() };
+  // Open tickets unless the address says otherwise (a submitted form
+  // always says: an unchecked box sends open=false).
+  const given = filters();
+  const f = Object.keys(given).length ? given : { open: 'true' };
   const { breaching, sort, ...apiFilters } = f;
   // Everything the page needs, asked at once; a refused list is said at
   // the filters.
@@ -51,7 +54,7 @@ export async function consoleView(app) {
     h('p', { class: 'alert', role: 'alert', hidden: true }));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    location.hash = `#/tickets${qs(values(form))}`;
+    location.hash = `#/tickets${qs({ ...values(form), open: form.open.checked ? 'true' : 'false' })}`;
   });
   if (failed) {
     if (failed.status === 401)
@@ -116,7 +119,9 @@ function keyboard(rows) {
     rows[at].focus();
   };
   const onKey = (ev) => {
-    if (ev.target.closest('input, select, textarea'))
+    if (!rows.length || !rows[0].isConnected)
+      return;   // a view that lost the race to be shown, or has gone
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.target.closest('input, select, textarea, button, a'))
       return;
     if (ev.key === 'j') move(1);
     else if (ev.key === 'k') move(-1);
@@ -145,15 +150,22 @@ export async function phoneView(app) {
     field('Impact', select('impact', [['low', 'low'], ['medium', 'medium'], ['high', 'high']], 'medium')),
     field('Urgency', select('urgency', [['low', 'low'], ['medium', 'medium'], ['high', 'high']], 'medium')),
     h('button', { type: 'submit' }, 'Create ticket'));
+  let draftCaller = '';
+  try { draftCaller = JSON.parse(sessionStorage.getItem('itsup.draft.phone') || '{}').requester_contact_id || ''; } catch { /* none */ }
   const dropDraft = keepDraft(form, 'phone');
+  let loading = 0;
   const loadContacts = async () => {
-    const id = form.client_id.value;
+    const id = form.client_id.value, mine = ++loading;
     const cs = id ? (await get(`/api/v1/clients/${id}/contacts?limit=500`)).items : [];
+    if (mine !== loading)
+      return;   // the client changed again meanwhile
     mount(contactSel, [['', cs.length ? 'choose…' : '—'], ...cs.map((c) => [c.id, `${c.name}${c.phone ? ` (${c.phone})` : ''}`])]
       .map(([v, t]) => h('option', { value: v }, t)));
   };
   form.client_id.addEventListener('change', loadContacts);
   await loadContacts();
+  if (draftCaller)
+    form.requester_contact_id.value = draftCaller;   // its option exists only now
   // The caller found across clients: picking one fills client and caller.
   let timer = 0, asked = '';
   const pick = async (c) => {

@@ -154,8 +154,10 @@ export function slaBadge(t) {
 export function showErrors(form, err) {
   for (const old of form.querySelectorAll('.field-error'))
     old.remove();
-  for (const el of form.querySelectorAll('[aria-invalid]'))
+  for (const el of form.querySelectorAll('[aria-invalid]')) {
     el.removeAttribute('aria-invalid');
+    el.removeAttribute('aria-describedby');
+  }
   const alert = form.querySelector('.alert');
   let unplaced = [];
   for (const [field, msg] of Object.entries(err.fields || {})) {
@@ -170,7 +172,7 @@ export function showErrors(form, err) {
       unplaced.push(`${field}: ${msg}`);
       continue;
     }
-    const id = `err-${name.replace(/[^a-z0-9_-]/gi, '_')}`;
+    const id = `err-${(input.id || name).replace(/[^a-z0-9_-]/gi, '_')}`;
     const text = name === field ? msg : `${field.slice(name.length).replace(/^\./, '')}: ${msg}`;
     const prev = form.querySelector(`#${CSS.escape(id)}`);
     if (prev) {

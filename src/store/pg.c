@@ -52,17 +52,32 @@ enum result pg_exec(PGconn *c, const char *sql, struct err *e)
 }
 
 /* Session settings every connection of the store runs with. */
-static enum result conn_setup(PGconn *c, struct err *e)
+enum result pg_session_setup(PGconn *c, struct err *e)
 {
 	return pg_exec(c, "SET synchronous_commit = on; SET TIME ZONE 'UTC';"
 			  " SET client_min_messages = warning", e);
 }
 
-static enum result conn_open(const char *url, PGconn **out, struct err *e)
+enum result pg_connect(const char *url, PGconn **out, struct err *e)
 {
-	PGconn *c = PQconnectdb(url);
+	/* Timeouts so that a dead or black-holed server is noticed in seconds,
+	 * not minutes (the writer thread must not hang on it). */
+	static const char *const keys[] = { "dbname", "connect_timeout", "keepalives_idle",
+					    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+					    NULL };
+	const char *vals[] = { url, "10", "30", "10", "3", "30000", NULL };
+	PQconninfoOption *opts;
+	char *why = NULL;
+	PGconn *c;
 
 	*out = NULL;
+	/* A malformed URL: libpq's message may quote the password. */
+	opts = PQconninfoParse(url, &why);
+	PQfreemem(why);
+	if (!opts)
+		return err_set(e, RC_INVALID, "pg", "malformed PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DB)");
+	PQconninfoFree(opts);
+	c = PQconnectdbParams(keys, vals, 1);
 	if (!c)
 		return err_set(e, RC_NOMEM, NULL, "out of memory connecting to PostgreSQL");
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -71,7 +86,7 @@ static enum result conn_open(const char *url, PGconn **out, struct err *e)
 		PQfinish(c);
 		return r;
 	}
-	if (conn_setup(c, e) != RC_OK) {
+	if (pg_session_setup(c, e) != RC_OK) {
 		PQfinish(c);
 		return RC_IO;
 	}
@@ -92,10 +107,10 @@ enum result pg_pool_open(struct pg_pool **out, const char *url, int size, struct
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	for (int i = 0; i < size; i++) {
-		if (conn_open(url, &p->conns[i], e) != RC_OK) {
+		if (pg_connect(url, &p->conns[i], e) != RC_OK) {
 			p->size = i;
 			pg_pool_close(p);
-			return RC_IO;
+			return e->code;
 		}
 		p->free_slots[i] = i;
 	}
@@ -115,6 +130,21 @@ void pg_pool_close(struct pg_pool *p)
 	free(p);
 }
 
+/* A connection the server closed while it was idle still says OK until
+ * libpq reads the socket: read what is there (the server's goodbye, or
+ * end of file), then ask. */
+static bool pg_alive(PGconn *c)
+{
+	if (PQstatus(c) != CONNECTION_OK)
+		return false;
+	if (!PQconsumeInput(c))
+		return false;
+	(void)PQisBusy(c);
+	if (!PQconsumeInput(c))
+		return false;
+	return PQstatus(c) == CONNECTION_OK;
+}
+
 PGconn *pg_take(struct pg_pool *p)
 {
 	PGconn *c;
@@ -125,22 +155,30 @@ PGconn *pg_take(struct pg_pool *p)
 		pthread_cond_wait(&p->cv, &p->mu);
 	c = p->conns[p->free_slots[--p->nfree]];
 	pthread_mutex_unlock(&p->mu);
-	if (PQstatus(c) != CONNECTION_OK) {
+	if (!pg_alive(c)) {
 		/* Broken while idle: reconnect with the same parameters. A reset
 		 * that fails leaves it broken; the caller's statement fails and
 		 * the next taker tries again. */
 		PQreset(c);
-		if (PQstatus(c) == CONNECTION_OK)
-			(void)conn_setup(c, &e);
-		pthread_mutex_lock(&p->mu);
-		p->resets++;
-		pthread_mutex_unlock(&p->mu);
+		if (PQstatus(c) == CONNECTION_OK && pg_session_setup(c, &e) == RC_OK) {
+			pthread_mutex_lock(&p->mu);
+			p->resets++;
+			pthread_mutex_unlock(&p->mu);
+		}
 	}
 	return c;
 }
 
 void pg_give(struct pg_pool *p, PGconn *c)
 {
+	/* A caller that left a transaction open (or failed in one) must not
+	 * hand it to the next taker. */
+	if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(c, "ROLLBACK");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			PQreset(c);
+		PQclear(r);
+	}
 	pthread_mutex_lock(&p->mu);
 	for (int i = 0; i < p->size; i++)
 		if (p->conns[i] == c) {
@@ -151,9 +189,14 @@ void pg_give(struct pg_pool *p, PGconn *c)
 	pthread_mutex_unlock(&p->mu);
 }
 
-unsigned long pg_pool_resets(const struct pg_pool *p)
+unsigned long pg_pool_resets(struct pg_pool *p)
 {
-	return p->resets;
+	unsigned long n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->resets;
+	pthread_mutex_unlock(&p->mu);
+	return n;
 }
 
 /* The newest applied version (0: none), in the open transaction. */
@@ -241,9 +284,10 @@ bool pg_leader_try(PGconn *c, long long key)
 	PGresult *r;
 	bool held;
 
-	if (PQstatus(c) != CONNECTION_OK) {
+	if (!pg_alive(c)) {
+		struct err e;
 		PQreset(c);
-		if (PQstatus(c) != CONNECTION_OK)
+		if (PQstatus(c) != CONNECTION_OK || pg_session_setup(c, &e) != RC_OK)
 			return false;
 	}
 	/* Taking a lock this session already holds succeeds (and stacks:

@@ -39,8 +39,14 @@ enum result pg_pool_open(struct pg_pool **out, const char *url, int size, struct
 void pg_pool_close(struct pg_pool *p);
 PGconn *pg_take(struct pg_pool *p);
 void pg_give(struct pg_pool *p, PGconn *c);
-/* How many connections were reset because they were found broken. */
-unsigned long pg_pool_resets(const struct pg_pool *p);
+/* How many broken connections were reset (successfully). */
+unsigned long pg_pool_resets(struct pg_pool *p);
+
+/* One connection with the store's settings and timeouts (connect 10 s,
+ * TCP keepalives, tcp_user_timeout 30 s); a malformed URL is refused
+ * without libpq's text (which may quote the password). */
+enum result pg_connect(const char *url, PGconn **out, struct err *e);
+enum result pg_session_setup(PGconn *c, struct err *e);
 
 /* The embedded PostgreSQL migrations (migrations-pg/, NNNN_name.sql). */
 extern const struct embedded_file pg_migrations[];

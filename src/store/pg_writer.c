@@ -58,73 +58,125 @@ static void pause_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* One pass over the batch; false when the transaction was doomed (every
- * write's result is then meaningless and the batch runs again). */
-static bool run_batch(struct pg_writer *wr, struct store_write *batch)
+enum pass { PASS_COMMITTED, PASS_AGAIN, PASS_UNKNOWN };
+
+/* The transaction's id, taken at BEGIN, to ask after a lost COMMIT. */
+static bool xid_of(PGconn *c, char *out, size_t n)
+{
+	PGresult *r = PQexec(c, "SELECT txid_current()");
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+
+	if (ok)
+		snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return ok;
+}
+
+/* After the connection was lost during COMMIT: did it commit? Asked on
+ * a new connection with txid_status (committed / aborted / in progress;
+ * NULL once too old to know). */
+static enum pass lost_commit(struct pg_writer *wr, const char *xid)
+{
+	const char *params[1] = { xid };
+	struct err e;
+	PGresult *r;
+	enum pass out = PASS_UNKNOWN;
+
+	PQreset(wr->c);
+	if (PQstatus(wr->c) != CONNECTION_OK || pg_session_setup(wr->c, &e) != RC_OK)
+		return PASS_UNKNOWN;
+	r = PQexecParams(wr->c, "SELECT txid_status($1::bigint)", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+		if (!strcmp(PQgetvalue(r, 0, 0), "committed"))
+			out = PASS_COMMITTED;
+		else if (!strcmp(PQgetvalue(r, 0, 0), "aborted"))
+			out = PASS_AGAIN;
+	}
+	PQclear(r);
+	return out;
+}
+
+/* One pass over the batch. PASS_AGAIN: the transaction was doomed and
+ * nothing is durable (every write's result is meaningless). */
+static enum pass run_batch(struct pg_writer *wr, struct store_write *batch)
 {
 	PGconn *c = wr->c;
+	char xid[32];
+	PGresult *r;
+	bool committed;
 
 	if (!ctl(c, "BEGIN ISOLATION LEVEL SERIALIZABLE"))
-		return false;
+		return PASS_AGAIN;
+	if (!xid_of(c, xid, sizeof(xid)))
+		goto doomed;
 	for (struct store_write *w = batch; w; w = w->next) {
 		bool doomed = false;
-		enum result r;
+		enum result rc;
 
 		if (!ctl(c, "SAVEPOINT w"))
 			goto doomed;
 		err_clear(&w->err);
-		r = wr->apply(c, w, &doomed);
+		rc = wr->apply(c, w, &doomed);
 		if (doomed)
 			goto doomed;
-		if (r != RC_OK) {
+		if (rc != RC_OK) {
 			if (!ctl(c, "ROLLBACK TO SAVEPOINT w"))
 				goto doomed;
 		}
 		if (!ctl(c, "RELEASE SAVEPOINT w"))
 			goto doomed;
-		w->rc = r;
+		w->rc = rc;
 	}
-	if (ctl(c, "COMMIT"))
-		return true;
-	/* A failed COMMIT (serialization failure detected at commit, or the
-	 * connection lost): nothing of the batch is durable. If the connection
-	 * died during COMMIT the outcome is unknown; running again is safe only
-	 * because writes carry their own guards (versions, unique keys,
-	 * idempotency keys), which the store's apply functions all do. */
-	return false;
+	r = PQexec(c, "COMMIT");
+	committed = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!committed && PQstatus(c) != CONNECTION_OK) {
+		/* The connection went during COMMIT: the server may have
+		 * committed. Running the batch again could apply it twice. */
+		PQclear(r);
+		return lost_commit(wr, xid);
+	}
+	PQclear(r);
+	/* A COMMIT refused by the server (a serialization failure found at
+	 * commit): nothing is durable; run again. */
+	return committed ? PASS_COMMITTED : PASS_AGAIN;
 doomed:
 	ctl(c, "ROLLBACK");
-	return false;
+	return PASS_AGAIN;
 }
 
 static void commit_batch(struct pg_writer *wr, struct store_write *batch, size_t n)
 {
-	bool ok = false;
+	enum pass out = PASS_AGAIN;
 	int tries;
 
-	for (tries = 0; tries <= PG_BATCH_RETRIES && !ok; tries++) {
+	for (tries = 0; tries <= PG_BATCH_RETRIES && out == PASS_AGAIN; tries++) {
 		if (tries) {
-			pause_ms(tries < 10 ? tries : 10);
+			/* 1, 2, 4 ... ms, then 1 s a try: about 11 s in all, enough
+			 * for a PostgreSQL restart or a failover. */
+			pause_ms(tries < 11 ? 1 << (tries - 1) : 1000);
 			if (PQstatus(wr->c) != CONNECTION_OK) {
+				struct err e;
 				PQreset(wr->c);
-				if (PQstatus(wr->c) == CONNECTION_OK) {
-					struct err e;
-					(void)pg_exec(wr->c, "SET synchronous_commit = on; SET TIME ZONE 'UTC'", &e);
-				}
+				if (PQstatus(wr->c) == CONNECTION_OK)
+					(void)pg_session_setup(wr->c, &e);
 			}
 		}
-		ok = run_batch(wr, batch);
+		out = run_batch(wr, batch);
 	}
 	pthread_mutex_lock(&wr->mu);
 	wr->stats.retries += (unsigned long)(tries - 1);
-	if (ok) {
+	if (out == PASS_COMMITTED) {
 		wr->stats.commits++;
 		wr->stats.writes += n;
 	} else {
 		wr->stats.failed_batches++;
 	}
 	pthread_mutex_unlock(&wr->mu);
-	if (!ok)
+	if (out == PASS_UNKNOWN)
+		for (struct store_write *w = batch; w; w = w->next)
+			w->rc = err_set(&w->err, RC_IO, NULL,
+					"the database connection was lost during COMMIT: the write may or may not be stored");
+	else if (out == PASS_AGAIN)
 		for (struct store_write *w = batch; w; w = w->next)
 			w->rc = err_set(&w->err, RC_BUSY, NULL, "the database kept refusing the write; try again");
 	while (batch) {
@@ -175,14 +227,9 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 	*out = NULL;
 	if (!wr)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	wr->c = PQconnectdb(url);
-	if (!wr->c || PQstatus(wr->c) != CONNECTION_OK ||
-	    pg_exec(wr->c, "SET synchronous_commit = on; SET TIME ZONE 'UTC'", e) != RC_OK) {
-		if (wr->c && PQstatus(wr->c) != CONNECTION_OK)
-			err_set(e, RC_IO, NULL, "PostgreSQL connection: %s", PQerrorMessage(wr->c));
-		PQfinish(wr->c);
+	if (pg_connect(url, &wr->c, e) != RC_OK) {
 		free(wr);
-		return RC_IO;
+		return e->code;
 	}
 	wr->apply = apply;
 	pthread_mutex_init(&wr->mu, NULL);

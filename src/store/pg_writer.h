@@ -13,11 +13,16 @@
  *     of the batch commits.
  *   - A failure that dooms the whole transaction (serialization failure or
  *     deadlock with another server's writer: SQLSTATE 40001 / 40P01; the
- *     connection lost: class 08 or a broken connection; a COMMIT that
- *     fails) runs the batch again from the start on a fresh transaction,
+ *     connection lost before COMMIT: class 08 or a broken connection; a
+ *     COMMIT the server refuses) runs the batch again from the start on a fresh transaction,
  *     up to PG_BATCH_RETRIES times; apply functions are therefore pure
  *     functions of the database and the write (handlers compute before
  *     submitting), and reset their outputs when they start.
+ *   - A connection lost during COMMIT leaves the outcome open: the writer
+ *     asks txid_status() of the batch's transaction on a new connection;
+ *     committed -> the batch is answered from that pass; aborted -> run
+ *     again; unknown -> every write is answered RC_IO "may or may not be
+ *     stored" (never run twice).
  *   - Writes submitted after pg_writer_stop began are answered RC_BUSY;
  *     stop drains the queue first.
  */
@@ -29,7 +34,7 @@
 #include "store/store.h"
 
 #define PG_BATCH_MAX 256
-#define PG_BATCH_RETRIES 20
+#define PG_BATCH_RETRIES 20   /* about 11 s of pauses in all */
 
 /* Runs one write on c (inside its savepoint). On failure sets w->err and
  * returns its code; sets *doomed when the failure dooms the transaction

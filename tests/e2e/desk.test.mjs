@@ -179,6 +179,13 @@ describe('the client portal and the SLA badge', () => {
     assert.ok(clients.length >= 2 && clients.every((c) => c === 'Borealis Logistics'), clients.join());
     const numbers = await tech.locator('table.tickets tbody tr td:first-child').allTextContents();
     assert.ok(numbers.indexOf(bor2.number) < numbers.indexOf(bor.number), 'the P1 is due first');
+    // "open only" unticked shows resolved tickets too.
+    assertStatus(await srv.client.patch(`/api/v1/tickets/${bor.id}`, { status: 'resolved' }, { token: admin }), 200);
+    await tech.getByLabel('Status').selectOption('resolved');
+    await tech.getByLabel('open only').uncheck();
+    await tech.getByRole('button', { name: 'Filter' }).click();
+    await tech.locator('table.tickets tr').filter({ hasText: bor.subject }).waitFor();
+    assert.equal(await tech.getByLabel('open only').isChecked(), false);
     await q.click();
     await tech.getByRole('navigation', { name: 'Queues' }).locator('a[aria-current="true"]').waitFor();
     assert.equal(await tech.getByLabel('Queue', { exact: true }).inputValue(), t.queue);

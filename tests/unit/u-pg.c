@@ -185,6 +185,19 @@ static void test_pool_shared_by_threads(void **state)
 	pg_pool_close(p);
 }
 
+/* Waits (bounded) until the server has ended backend pid. */
+static void wait_gone(PGconn *admin, int pid)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
+	for (int i = 0; i < 500 && count(admin, sql); i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(count(admin, sql), 0);
+}
+
 static void test_broken_connection_is_reset(void **state)
 {
 	struct pg_pool *p, *admin;
@@ -192,25 +205,36 @@ static void test_broken_connection_is_reset(void **state)
 	PGconn *c, *a;
 	char sql[96];
 	PGresult *r;
+	int pid;
 
 	(void)state;
 	assert_int_equal(pg_pool_open(&p, url, 1, &e), RC_OK);
 	assert_int_equal(pg_pool_open(&admin, url, 1, &e), RC_OK);
 	c = pg_take(p);
-	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", PQbackendPID(c));
+	pid = PQbackendPID(c);
+	/* A caller that leaves a transaction open does not pass it on. */
+	assert_int_equal(pg_exec(c, "BEGIN; SELECT 1", &e), RC_OK);
 	pg_give(p, c);
+	c = pg_take(p);
+	assert_int_equal(PQtransactionStatus(c), PQTRANS_IDLE);
+	pg_give(p, c);
+	/* The server ends the idle connection (a restart, a failover). */
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", pid);
 	a = pg_take(admin);
 	assert_int_equal(pg_exec(a, sql, &e), RC_OK);
+	wait_gone(a, pid);
 	pg_give(admin, a);
-	/* The first use after the kill fails and marks it broken ... */
+	/* Once the socket shows the end (the backend's exit), the next taker
+	 * gets it back working, with its settings. */
 	c = pg_take(p);
-	r = PQexec(c, "SELECT 1");
-	assert_int_not_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	PQclear(r);
-	pg_give(p, c);
-	/* ... and the next taker gets it back working, with its settings. */
-	c = pg_take(p);
+	for (int i = 0; i < 300 && pg_pool_resets(p) == 0; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		pg_give(p, c);
+		nanosleep(&ts, NULL);
+		c = pg_take(p);
+	}
 	assert_int_equal(pg_pool_resets(p), 1);
+	assert_int_not_equal(PQbackendPID(c), pid);
 	r = PQexec(c, "SHOW synchronous_commit");
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
 	assert_string_equal(PQgetvalue(r, 0, 0), "on");
@@ -504,7 +528,8 @@ static void test_two_writers_collide_and_nothing_is_lost(void **state)
 	assert_int_equal(st[0].writes + st[1].writes, 1000);
 	fprintf(stderr, "writers: %lu+%lu commits, %lu+%lu batches run again\n", st[0].commits, st[1].commits, st[0].retries, st[1].retries);
 
-	/* Cut every other connection (a failover, a restarted PostgreSQL). */
+	/* Cut every other connection (a failover, a restarted PostgreSQL):
+	 * the writers notice, reconnect and run their batches again. */
 	assert_int_equal(pg_exec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
 				 " WHERE datname = current_database() AND pid <> pg_backend_pid()", &e), RC_OK);
 	for (int k = 0; k < 2; k++) {
@@ -516,6 +541,13 @@ static void test_two_writers_collide_and_nothing_is_lost(void **state)
 	wait_for(&wn, 2000);
 	assert_int_equal(wn.ok, 2000);
 	assert_int_equal(count(admin, "SELECT n FROM wt_counter"), 2000);
+	{
+		struct pg_writer_stats after[2];
+		for (int k = 0; k < 2; k++) {
+			pg_writer_stats(wr[k], &after[k]);
+			assert_true(after[k].retries > st[k].retries);   /* it was cut */
+		}
+	}
 	for (int k = 0; k < 2; k++)
 		pg_writer_stop(wr[k]);
 	pg_give(p, admin);
@@ -533,6 +565,10 @@ static void test_bad_url_says_why_without_password(void **state)
 	assert_non_null(strstr(e.msg, "PostgreSQL connection"));
 	assert_null(strstr(e.msg, "s3cret-word"));
 	assert_int_equal(pg_pool_open(&p, url, 0, &e), RC_INVALID);
+	/* A URL libpq cannot parse: its message would quote the password. */
+	assert_int_equal(pg_pool_open(&p, "postgresql://itsup:s3cret%zzword@127.0.0.1:1/itsup", 2, &e), RC_INVALID);
+	assert_non_null(strstr(e.msg, "malformed PostgreSQL URL"));
+	assert_null(strstr(e.msg, "s3cret"));
 }
 
 int main(void)
