@@ -106,6 +106,11 @@ export async function ruleEdit(root, id, go) {
   const drawConds = () => mount(condBox, conds.length ? conds.map(condRow) : h('p', { class: 'muted' }, 'No conditions: the rule matches every ticket.'));
   drawConds();
   const a = r.actions;
+  const addCond = h('button', { type: 'button', class: 'secondary', onclick: () => {
+    conds = [...readConds(form), { field: 'text', op: 'word', value: '' }];
+    drawConds();
+    form.elements.namedItem(`conditions[${conds.length - 1}].value`)?.focus();
+  } }, 'Add a condition');
   const form = h('form', { class: 'card', novalidate: true },
     h('h2', {}, item ? item.name : 'New triage rule'),
     h('p', { class: 'alert', role: 'alert', hidden: true }),
@@ -117,7 +122,7 @@ export async function ruleEdit(root, id, go) {
         h('input', { type: 'checkbox', name: k, checked: !!r[k] }),
         { enabled: 'enabled', on_create: 'when a ticket is created', on_update: 'when staff change a ticket', stop: 'stop after this rule matches' }[k]))),
     h('fieldset', { class: 'field', name: 'conditions' }, h('legend', {}, 'Conditions (all must hold)'), condBox,
-      h('button', { type: 'button', class: 'secondary', onclick: () => { conds = [...readConds(form), { field: 'text', op: 'word', value: '' }]; drawConds(); } }, 'Add a condition')),
+      addCond),
     h('fieldset', { class: 'field', name: 'actions' }, h('legend', {}, 'Then set'),
       field('Queue', h('input', { name: 'actions.queue', value: a.queue ?? '' })),
       field('Tier', select('actions.tier', [['', '—'], [1, '1'], [2, '2'], [3, '3']], a.tier)),
@@ -133,13 +138,16 @@ export async function ruleEdit(root, id, go) {
       conds = readConds(form);
       conds.splice(Number(i), 1);
       drawConds();
+      addCond.focus();   // the row and its button are gone
     }
   });
   // A changed field offers the operators it takes.
   condBox.addEventListener('change', (ev) => {
     if (/^conditions\[\d+\]\.field$/.test(ev.target.name)) {
+      const name = ev.target.name;
       conds = readConds(form).map((c) => (FIELDS[c.field].includes(c.op) ? c : { field: c.field, op: FIELDS[c.field][0], value: '' }));
       drawConds();
+      form.elements.namedItem(name)?.focus();   // keep the keyboard where it was
     }
   });
   const ruleBody = () => ({ conditions: readConds(form), actions: readActions(form) });

@@ -269,6 +269,7 @@ export async function policyEdit(root, id, go) {
       actions = readActions(form);
       actions.splice(Number(i), 1);
       drawActions();
+      form.querySelector('.add-action')?.focus();   // the row and its button are gone
     }
   });
   const form = h('form', { class: 'card', novalidate: true },
@@ -292,7 +293,11 @@ export async function policyEdit(root, id, go) {
     h('fieldset', { class: 'field' }, h('legend', {}, 'How long each tier may hold a ticket (OLA)'),
       ['1', '2', '3'].map((t) => field(`Tier ${t}`, h('input', { name: `tier_targets.${t}`, value: dur(p.tier_targets[t]), size: 8 })))),
     h('fieldset', { class: 'field' }, h('legend', {}, 'Escalation actions'), actionsBox,
-      h('button', { type: 'button', class: 'secondary', onclick: () => { actions = [...readActions(form), { on: 'resolution_breached', do: 'notify_dispatcher' }]; drawActions(); } }, 'Add an action')),
+      h('button', { type: 'button', class: 'secondary add-action', onclick: () => {
+        actions = [...readActions(form), { on: 'resolution_breached', do: 'notify_dispatcher' }];
+        drawActions();
+        form.elements.namedItem(`actions[${actions.length - 1}].on`)?.focus();
+      } }, 'Add an action')),
     mayWrite() ? h('button', { type: 'submit' }, item ? 'Save' : 'Create') : null);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

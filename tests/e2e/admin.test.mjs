@@ -211,7 +211,9 @@ describe('triage rules', () => {
     await tryit.getByRole('heading', { name: '1 rule match' }).waitFor();
     assert.match(await tryit.locator('.result').textContent(), new RegExp(`q-${word}`));
     // A condition that cannot be: the server's problem lands at the row.
+    // Changing the field redraws the row and the keyboard stays on it.
     await page.getByLabel('condition 1: field').selectOption('client_id');
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'conditions[0].field');
     await page.getByLabel('condition 1: value').fill('not-an-id');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.locator('.field-error').first().waitFor();
