@@ -452,7 +452,6 @@ static void test_too_many(void **state)
 static void test_absurd_rules(void **state)
 {
 	static char feed[64 * 1024];
-	int64_t t0;
 	size_t len;
 
 	UNUSED(state);
@@ -489,9 +488,9 @@ static void test_absurd_rules(void **state)
 					"BEGIN:VEVENT\nDTSTART;VALUE=DATE:20260101\n"
 					"RRULE:FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30\nEND:VEVENT\n");
 	snprintf(feed + len, sizeof(feed) - len, "END:VCALENDAR\n");
-	t0 = clock_mono_ns();
+	/* That it stops is the budget's test; how soon is not asserted (tests
+	 * never assert timings: a loaded 2-core CI machine under ASan is slow). */
 	assert_invalid(run2026(feed), "takes too long");
-	assert_true(clock_mono_ns() - t0 < INT64_C(6000000000));
 }
 
 int main(void)
