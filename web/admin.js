@@ -9,7 +9,7 @@
 import { api, get, session } from './api.js';
 import { calendarEdit, calendarList, contractFields, policyEdit, policyList } from './admin-sla.js';
 import { ruleEdit, ruleList } from './admin-rules.js';
-import { clearErrors, field, h, mount, select, showErrors, when } from './ui.js';
+import { clearErrors, field, h, mount, partOfPage, select, showErrors, when } from './ui.js';
 
 const ROLES = ['admin', 'dispatcher', 'technician', 'client_admin', 'client_user', 'client_it'];
 const CLIENT_ROLES = ['client_admin', 'client_user', 'client_it'];
@@ -248,19 +248,31 @@ async function clientEdit(root, id, go) {
   }
   const { item, etag } = await fetchItem(`/api/v1/clients/${id}`);
   const contacts = (await get(`/api/v1/clients/${id}/contacts?limit=500`)).items;
-  const reload = () => clientEdit(root, id, go);
   mount(root,
     mayWrite() ? resourceForm({ title: item.name, fields: clientFields(), item, etag, itemPath: (i) => `/api/v1/clients/${i}` })
       : h('div', { class: 'card' }, h('h2', {}, item.name), h('p', {}, `${item.timezone}; ${item.email_domain || 'no domain'}`)),
-    h('section', { class: 'card', 'aria-label': 'Contacts' },
-      h('h2', {}, `Contacts (${contacts.length})`),
-      contacts.length ? h('table', { class: 'admin-list' },
-        h('thead', {}, h('tr', {}, ['Name', 'E-mail', 'Phone', 'Title'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, contacts.map((c) => h('tr', {},
-          h('td', {}, h('a', { href: `#/admin/contacts/${c.id}` }, c.name)), h('td', {}, c.email || '—'),
-          h('td', {}, c.phone || '—'), h('td', {}, c.title || '—')))))
-        : h('p', { class: 'empty' }, 'No contacts yet.'),
-      resourceForm({ title: 'Add a contact', fields: contactFields(), createPath: `/api/v1/clients/${id}/contacts`, after: reload })));
+    contactsSection(id, contacts));
+}
+
+/* The client's contacts and "Add a contact". A new contact redraws this
+ * section only: the client form above keeps what is typed in it. */
+function contactsSection(clientId, contacts) {
+  const section = h('section', { class: 'card', 'aria-label': 'Contacts' },
+    h('h2', {}, `Contacts (${contacts.length})`),
+    contacts.length ? h('table', { class: 'admin-list' },
+      h('thead', {}, h('tr', {}, ['Name', 'E-mail', 'Phone', 'Title'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, contacts.map((c) => h('tr', {},
+        h('td', {}, h('a', { href: `#/admin/contacts/${c.id}` }, c.name)), h('td', {}, c.email || '—'),
+        h('td', {}, c.phone || '—'), h('td', {}, c.title || '—')))))
+      : h('p', { class: 'empty' }, 'No contacts yet.'),
+    resourceForm({ title: 'Add a contact', fields: contactFields(), createPath: `/api/v1/clients/${clientId}/contacts`,
+      after: async () => {
+        const now = (await get(`/api/v1/clients/${clientId}/contacts?limit=500`)).items;
+        const next = partOfPage(() => contactsSection(clientId, now));
+        section.replaceWith(next);
+        next.querySelector('input[name="name"]')?.focus();   // ready for the next one
+      } }));
+  return section;
 }
 
 async function contactEdit(root, id, go) {

@@ -26,6 +26,18 @@ export function h(tag, attrs = {}, ...children) {
 /* Ids field() handed out since the last mount(). */
 const idsGiven = new Set();
 
+/* Builds part of a page that is already shown (build() returns it): the
+ * ids it gets do not repeat the page's. */
+export function partOfPage(build) {
+  for (const el of document.querySelectorAll('[id]'))
+    idsGiven.add(el.id);
+  try {
+    return build();
+  } finally {
+    idsGiven.clear();
+  }
+}
+
 export function mount(root, ...children) {
   root.replaceChildren(...children.flat(Infinity).filter(Boolean));
   idsGiven.clear();

@@ -58,12 +58,17 @@ describe('clients and contacts', () => {
     await page.getByLabel('Close resolved tickets after (days)').fill('3');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.ok').filter({ hasText: 'Saved.' }).waitFor();
+    // Something typed in the client form, not saved, survives adding a contact.
+    await page.getByLabel('Notes').fill('Typed, not saved yet.');
     const contact = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Add a contact' }) });
     await contact.getByLabel('Name').fill('Vera Vienna');
     await contact.getByLabel('E-mail').fill('vera@vienna-clinic.example');
     await contact.getByLabel('Phone').fill('+43 1 234 5678');
     await contact.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('heading', { name: 'Contacts (1)' }).waitFor();
+    assert.equal(await page.getByLabel('Notes').inputValue(), 'Typed, not saved yet.');
+    assert.equal(await page.evaluate(() => new Set([...document.querySelectorAll('[id]')].map((e) => e.id)).size
+      === document.querySelectorAll('[id]').length), true, 'ids stay unique');
     assert.equal((await apiGet(`/api/v1/clients/${c.id}`)).auto_close_days, 3);
     const cs = (await apiGet(`/api/v1/clients/${c.id}/contacts`)).items;
     assert.deepEqual(cs.map((x) => [x.name, x.phone]), [['Vera Vienna', '+43 1 234 5678']]);
