@@ -317,22 +317,14 @@ void h_contact_create(struct req *r)
 	req_write(r, written_contact);
 }
 
-void h_contact_list(struct req *r)
+/* A page of contacts for q (scope applied by the store). */
+static void contacts_answer(struct req *r, const struct list_q *q)
 {
-	struct list_q q;
 	struct contact_list l;
-	struct client c;
 	struct err e;
-	enum result rc;
+	enum result rc = store_contact_list(r->srv->store, &r->scope, q, r->a, &l, &e);
 	json_t *items;
 
-	if (!req_page(r, &q))
-		return;
-	rc = store_client_get(r->srv->store, &r->scope, r->params[0], r->a, &c, &e);
-	if (rc == RC_OK) {
-		q.client_id = c.id;
-		rc = store_contact_list(r->srv->store, &r->scope, &q, r->a, &l, &e);
-	}
 	if (rc != RC_OK) {
 		req_fail(r, rc, &e);
 		return;
@@ -341,6 +333,24 @@ void h_contact_list(struct req *r)
 	for (size_t i = 0; i < l.n; i++)
 		json_array_append_new(items, contact_json(&l.items[i]));
 	req_json(r, 200, page_json(items, l.next_after));
+}
+
+void h_contact_list(struct req *r)
+{
+	struct list_q q;
+	struct client c;
+	struct err e;
+	enum result rc;
+
+	if (!req_page(r, &q))
+		return;
+	rc = store_client_get(r->srv->store, &r->scope, r->params[0], r->a, &c, &e);
+	if (rc != RC_OK) {
+		req_fail(r, rc, &e);
+		return;
+	}
+	q.client_id = c.id;
+	contacts_answer(r, &q);
 }
 
 #define CONTACT_Q_MAX 100 /* characters */
@@ -371,10 +381,7 @@ static size_t utf8_chars(const char *s)
 void h_contact_search(struct req *r)
 {
 	struct list_q q;
-	struct contact_list l;
-	struct err e;
-	enum result rc;
-	json_t *errs, *items;
+	json_t *errs;
 	const char *text = req_query(r, "q");
 
 	if (!req_page(r, &q))
@@ -406,15 +413,7 @@ void h_contact_search(struct req *r)
 		return;
 	}
 	json_decref(errs);
-	rc = store_contact_list(r->srv->store, &r->scope, &q, r->a, &l, &e);
-	if (rc != RC_OK) {
-		req_fail(r, rc, &e);
-		return;
-	}
-	items = json_array();
-	for (size_t i = 0; i < l.n; i++)
-		json_array_append_new(items, contact_json(&l.items[i]));
-	req_json(r, 200, page_json(items, l.next_after));
+	contacts_answer(r, &q);
 }
 
 void h_contact_get(struct req *r)

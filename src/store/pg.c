@@ -145,10 +145,17 @@ static bool pg_alive(PGconn *c)
 	return PQstatus(c) == CONNECTION_OK;
 }
 
+bool pg_reconnect(PGconn *c)
+{
+	struct err e;
+
+	PQreset(c);
+	return PQstatus(c) == CONNECTION_OK && pg_session_setup(c, &e) == RC_OK;
+}
+
 PGconn *pg_take(struct pg_pool *p)
 {
 	PGconn *c;
-	struct err e;
 
 	pthread_mutex_lock(&p->mu);
 	while (p->nfree == 0)
@@ -159,8 +166,7 @@ PGconn *pg_take(struct pg_pool *p)
 		/* Broken while idle: reconnect with the same parameters. A reset
 		 * that fails leaves it broken; the caller's statement fails and
 		 * the next taker tries again. */
-		PQreset(c);
-		if (PQstatus(c) == CONNECTION_OK && pg_session_setup(c, &e) == RC_OK) {
+		if (pg_reconnect(c)) {
 			pthread_mutex_lock(&p->mu);
 			p->resets++;
 			pthread_mutex_unlock(&p->mu);
@@ -284,12 +290,8 @@ bool pg_leader_try(PGconn *c, long long key)
 	PGresult *r;
 	bool held;
 
-	if (!pg_alive(c)) {
-		struct err e;
-		PQreset(c);
-		if (PQstatus(c) != CONNECTION_OK || pg_session_setup(c, &e) != RC_OK)
-			return false;
-	}
+	if (!pg_alive(c) && !pg_reconnect(c))
+		return false;
 	/* Taking a lock this session already holds succeeds (and stacks:
 	 * release is by session end, so stacking does no harm). */
 	snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", key);

@@ -47,6 +47,8 @@ unsigned long pg_pool_resets(struct pg_pool *p);
  * without libpq's text (which may quote the password). */
 enum result pg_connect(const char *url, PGconn **out, struct err *e);
 enum result pg_session_setup(PGconn *c, struct err *e);
+/* Reconnects a broken connection with its parameters and settings. */
+bool pg_reconnect(PGconn *c);
 
 /* The embedded PostgreSQL migrations (migrations-pg/, NNNN_name.sql). */
 extern const struct embedded_file pg_migrations[];

@@ -1,8 +1,7 @@
 /*
  * pg_writer.c: group commit on PostgreSQL (see pg_writer.h).
  *
- * The queue is a singly linked list under one mutex (the same shape as the
- * SQLite writer's). The writer thread owns one connection; a batch is
+ * The queue is the SQLite writer's (wqueue.c). The writer thread owns one connection; a batch is
  *
  *   BEGIN ISOLATION LEVEL SERIALIZABLE
  *   for each write: SAVEPOINT w; apply; RELEASE w | ROLLBACK TO w
@@ -18,15 +17,14 @@
 #include <time.h>
 
 #include "store/pg.h"
+#include "store/wqueue.h"
 
 struct pg_writer {
 	PGconn *c;
 	pg_apply_fn apply;
 	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct store_write *qhead, *qtail;
-	bool stopping;
+	struct wqueue q;
+	pthread_mutex_t smu;          /* stats */
 	struct pg_writer_stats stats;
 };
 
@@ -78,12 +76,10 @@ static bool xid_of(PGconn *c, char *out, size_t n)
 static enum pass lost_commit(struct pg_writer *wr, const char *xid)
 {
 	const char *params[1] = { xid };
-	struct err e;
 	PGresult *r;
 	enum pass out = PASS_UNKNOWN;
 
-	PQreset(wr->c);
-	if (PQstatus(wr->c) != CONNECTION_OK || pg_session_setup(wr->c, &e) != RC_OK)
+	if (!pg_reconnect(wr->c))
 		return PASS_UNKNOWN;
 	r = PQexecParams(wr->c, "SELECT txid_status($1::bigint)", 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
@@ -154,16 +150,12 @@ static void commit_batch(struct pg_writer *wr, struct store_write *batch, size_t
 			/* 1, 2, 4 ... ms, then 1 s a try: about 11 s in all, enough
 			 * for a PostgreSQL restart or a failover. */
 			pause_ms(tries < 11 ? 1 << (tries - 1) : 1000);
-			if (PQstatus(wr->c) != CONNECTION_OK) {
-				struct err e;
-				PQreset(wr->c);
-				if (PQstatus(wr->c) == CONNECTION_OK)
-					(void)pg_session_setup(wr->c, &e);
-			}
+			if (PQstatus(wr->c) != CONNECTION_OK)
+				(void)pg_reconnect(wr->c);
 		}
 		out = run_batch(wr, batch);
 	}
-	pthread_mutex_lock(&wr->mu);
+	pthread_mutex_lock(&wr->smu);
 	wr->stats.retries += (unsigned long)(tries - 1);
 	if (out == PASS_COMMITTED) {
 		wr->stats.commits++;
@@ -171,7 +163,7 @@ static void commit_batch(struct pg_writer *wr, struct store_write *batch, size_t
 	} else {
 		wr->stats.failed_batches++;
 	}
-	pthread_mutex_unlock(&wr->mu);
+	pthread_mutex_unlock(&wr->smu);
 	if (out == PASS_UNKNOWN)
 		for (struct store_write *w = batch; w; w = w->next)
 			w->rc = err_set(&w->err, RC_IO, NULL,
@@ -179,43 +171,17 @@ static void commit_batch(struct pg_writer *wr, struct store_write *batch, size_t
 	else if (out == PASS_AGAIN)
 		for (struct store_write *w = batch; w; w = w->next)
 			w->rc = err_set(&w->err, RC_BUSY, NULL, "the database kept refusing the write; try again");
-	while (batch) {
-		/* done() may free the write: read the link first. */
-		struct store_write *next = batch->next;
-		batch->next = NULL;
-		if (batch->done)
-			batch->done(batch);
-		batch = next;
-	}
+	wqueue_answer(batch);
 }
 
 static void *writer_main(void *arg)
 {
 	struct pg_writer *wr = arg;
+	struct store_write *batch;
+	size_t n;
 
-	for (;;) {
-		struct store_write *batch, *last;
-		size_t n = 1;
-
-		pthread_mutex_lock(&wr->mu);
-		while (!wr->qhead && !wr->stopping)
-			pthread_cond_wait(&wr->cv, &wr->mu);
-		batch = last = wr->qhead;
-		if (!batch) {
-			pthread_mutex_unlock(&wr->mu);
-			break;   /* stopping and drained */
-		}
-		while (last->next && n < PG_BATCH_MAX) {
-			last = last->next;
-			n++;
-		}
-		wr->qhead = last->next;
-		if (!wr->qhead)
-			wr->qtail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&wr->mu);
+	while ((batch = wqueue_take(&wr->q, PG_BATCH_MAX, &n)))
 		commit_batch(wr, batch, n);
-	}
 	return NULL;
 }
 
@@ -232,12 +198,12 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 		return e->code;
 	}
 	wr->apply = apply;
-	pthread_mutex_init(&wr->mu, NULL);
-	pthread_cond_init(&wr->cv, NULL);
+	wqueue_init(&wr->q);
+	pthread_mutex_init(&wr->smu, NULL);
 	if (pthread_create(&wr->th, NULL, writer_main, wr) != 0) {
 		PQfinish(wr->c);
-		pthread_cond_destroy(&wr->cv);
-		pthread_mutex_destroy(&wr->mu);
+		wqueue_destroy(&wr->q);
+		pthread_mutex_destroy(&wr->smu);
 		free(wr);
 		return err_set(e, RC_IO, NULL, "cannot start the writer thread");
 	}
@@ -247,42 +213,24 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 
 void pg_writer_submit(struct pg_writer *wr, struct store_write *w)
 {
-	w->next = NULL;
-	pthread_mutex_lock(&wr->mu);
-	if (wr->stopping) {
-		pthread_mutex_unlock(&wr->mu);
-		w->rc = err_set(&w->err, RC_BUSY, NULL, "the server is shutting down");
-		if (w->done)
-			w->done(w);
-		return;
-	}
-	if (wr->qtail)
-		wr->qtail->next = w;
-	else
-		wr->qhead = w;
-	wr->qtail = w;
-	pthread_cond_signal(&wr->cv);
-	pthread_mutex_unlock(&wr->mu);
+	wqueue_push(&wr->q, w);
 }
 
 void pg_writer_stop(struct pg_writer *wr)
 {
 	if (!wr)
 		return;
-	pthread_mutex_lock(&wr->mu);
-	wr->stopping = true;
-	pthread_cond_signal(&wr->cv);
-	pthread_mutex_unlock(&wr->mu);
+	wqueue_stop(&wr->q);
 	pthread_join(wr->th, NULL);
 	PQfinish(wr->c);
-	pthread_cond_destroy(&wr->cv);
-	pthread_mutex_destroy(&wr->mu);
+	wqueue_destroy(&wr->q);
+	pthread_mutex_destroy(&wr->smu);
 	free(wr);
 }
 
 void pg_writer_stats(struct pg_writer *wr, struct pg_writer_stats *out)
 {
-	pthread_mutex_lock(&wr->mu);
+	pthread_mutex_lock(&wr->smu);
 	*out = wr->stats;
-	pthread_mutex_unlock(&wr->mu);
+	pthread_mutex_unlock(&wr->smu);
 }

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/wqueue.h"
 
 #define RS_COUNT_MAX 16
 #define WS_COUNT_MAX 32
@@ -38,11 +39,7 @@ struct sq {
 	struct stmt_cache wcache;
 	pthread_t writer;
 	bool writer_started;
-	pthread_mutex_t qmu;
-	pthread_cond_t qcv;
-	struct store_write *qhead, *qtail;
-	size_t qlen;
-	bool stopping;
+	struct wqueue q;
 	int64_t audit_seq;
 	unsigned char audit_head[32];
 

@@ -38,6 +38,7 @@
 #include "base/embed.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/wqueue.h"
 
 #define BATCH_MAX 256
 #define LIST_MAX 500
@@ -1541,71 +1542,23 @@ static void commit_batch(struct sq *s, struct store_write *batch, size_t n)
 		load_audit_head(s, NULL);
 	}
 	record_batch(s, n, ok, clock_mono_ns() - t0);
-	while (batch) {
-		/* done() may free w: read the link first. */
-		struct store_write *next = batch->next;
-		batch->next = NULL;
-		if (batch->done)
-			batch->done(batch);
-		batch = next;
-	}
+	wqueue_answer(batch);
 }
 
 static void *writer_main(void *arg)
 {
 	struct sq *s = arg;
+	struct store_write *batch;
+	size_t n;
 
-	for (;;) {
-		struct store_write *batch, *last;
-		size_t n = 0;
-
-		pthread_mutex_lock(&s->qmu);
-		while (!s->qhead && !s->stopping)
-			pthread_cond_wait(&s->qcv, &s->qmu);
-		batch = last = s->qhead;
-		if (!batch) {
-			/* Stopping, and the queue is drained. */
-			pthread_mutex_unlock(&s->qmu);
-			break;
-		}
-		n = 1;
-		while (last->next && n < BATCH_MAX) {
-			last = last->next;
-			n++;
-		}
-		s->qhead = last->next;
-		if (!s->qhead)
-			s->qtail = NULL;
-		s->qlen -= n;
-		last->next = NULL;
-		pthread_mutex_unlock(&s->qmu);
-
+	while ((batch = wqueue_take(&s->q, BATCH_MAX, &n)))
 		commit_batch(s, batch, n);
-	}
 	return NULL;
 }
 
 static void sq_submit(struct store *st, struct store_write *w)
 {
-	struct sq *s = (struct sq *)st;
-
-	w->next = NULL;
-	pthread_mutex_lock(&s->qmu);
-	if (s->stopping) {
-		pthread_mutex_unlock(&s->qmu);
-		w->rc = err_set(&w->err, RC_BUSY, NULL, "the server is shutting down");
-		if (w->done)
-			w->done(w);
-		return;
-	}
-	if (s->qtail)
-		s->qtail->next = w;
-	else
-		s->qhead = w;
-	s->qtail = w;
-	s->qlen++;
-	pthread_cond_signal(&s->qcv);
-	pthread_mutex_unlock(&s->qmu);
+	wqueue_push(&((struct sq *)st)->q, w);
 }
 
 static void sq_read_begin(struct store *st)
@@ -1657,9 +1610,7 @@ static void sq_stats(struct store *st, struct store_stats *out)
 	pthread_mutex_lock(&s->smu);
 	*out = s->stats;
 	pthread_mutex_unlock(&s->smu);
-	pthread_mutex_lock(&s->qmu);
-	out->queue_depth = s->qlen;
-	pthread_mutex_unlock(&s->qmu);
+	out->queue_depth = wqueue_len(&s->q);
 }
 
 static void sq_close(struct store *st)
@@ -1668,10 +1619,7 @@ static void sq_close(struct store *st)
 	struct rconn *c;
 
 	if (s->writer_started) {
-		pthread_mutex_lock(&s->qmu);
-		s->stopping = true;
-		pthread_cond_signal(&s->qcv);
-		pthread_mutex_unlock(&s->qmu);
+		wqueue_stop(&s->q);
 		pthread_join(s->writer, NULL);
 	}
 	for (size_t i = 0; i < WS_COUNT; i++)
@@ -1691,8 +1639,7 @@ static void sq_close(struct store *st)
 		/* A clean close checkpoints the WAL into the main file. */
 		sqlite3_close(s->wdb);
 	}
-	pthread_mutex_destroy(&s->qmu);
-	pthread_cond_destroy(&s->qcv);
+	wqueue_destroy(&s->q);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->smu);
 	free(s);
@@ -1728,8 +1675,7 @@ static enum result sq_open(struct store **out, const char *path, bool create, st
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
 	s->base.ops = &store_sqlite_ops;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	pthread_mutex_init(&s->qmu, NULL);
-	pthread_cond_init(&s->qcv, NULL);
+	wqueue_init(&s->q);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_mutex_init(&s->smu, NULL);
 
