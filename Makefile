@@ -16,7 +16,7 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_st
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan run check unit api e2e bench clean
+.PHONY: all deps build asan run check unit api api-pg e2e bench clean
 
 all: build
 
@@ -59,6 +59,13 @@ api: build asan
 	@echo "== API tests against a real server (ASan+UBSan build)"
 	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 node --test --test-concurrency=2 tests/api/*.test.mjs
 
+# The same API suite with every database in PostgreSQL (and the two-server
+# scale-out test, which only runs there), on the ASan+UBSan build.
+api-pg: asan
+	@echo "== API tests on PostgreSQL (ASan+UBSan build, a throw-away PostgreSQL 15)"
+	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 ITSUP_API_PG=1 \
+	  scripts/with-pg node --test --test-concurrency=2 tests/api/*.test.mjs
+
 e2e: asan
 	@echo "== browser tests (chromium, against the ASan+UBSan build)"
 	@rm -rf $(BUILD)/e2e-screenshots
@@ -66,7 +73,7 @@ e2e: asan
 	  node --test --test-concurrency=1 tests/e2e/*.test.mjs
 	@echo "   screenshots of the main pages: $(CURDIR)/$(BUILD)/e2e-screenshots/"
 
-check: unit api e2e
+check: unit api api-pg e2e
 	@echo "make check: all tests passed"
 
 bench: build
@@ -76,6 +83,8 @@ bench: build
 	@node bench/ui.mjs
 	@echo "== PostgreSQL: the group-committing writer (1 and 2 servers) against pgbench's insert rate"
 	@bash bench/pg
+	@echo "== PostgreSQL over HTTP: reads and creates, 1 and 2 servers, against SQLite and pgbench"
+	@bash bench/pg-http
 	@echo "== SLA arithmetic, replays, and a calendar edit recomputing 100,000 open tickets"
 	@d=$$(mktemp -d) && $(BUILD)/sla-bench $$d/sla.db 100000; rc=$$?; rm -rf $$d; exit $$rc
 

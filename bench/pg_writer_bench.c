@@ -38,8 +38,9 @@ static void on_done(struct store_write *w)
 	pthread_mutex_unlock(&o->mu);
 }
 
-static enum result apply_insert(PGconn *c, struct store_write *w, bool *doomed)
+static enum result apply_insert(PGconn *c, void *arg, struct store_write *w, bool *doomed)
 {
+	UNUSED(arg);
 	const char *params[1] = { w->in.setting.key };
 	PGresult *r = PQexecParams(c, "INSERT INTO bench_rows (k, at) VALUES ($1, now())", 1, NULL, params,
 				   NULL, NULL, 0);
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < nwr; i++)
-		if (pg_writer_start(&wr[i], argv[1], apply_insert, &e) != RC_OK) {
+		if (pg_writer_start(&wr[i], argv[1], apply_insert, NULL, &e) != RC_OK) {
 			fprintf(stderr, "%s\n", e.msg);
 			return 1;
 		}

@@ -123,39 +123,23 @@ bool totp_check(const char *secret_b32, const char *code, int64_t now_ms)
 	return rc >= 0;
 }
 
-#define TOTP_USED_SLOTS 4096
-
-static struct { int64_t user_id, step; } totp_used[TOTP_USED_SLOTS];
-static pthread_mutex_t totp_mu = PTHREAD_MUTEX_INITIALIZER;
-
-bool totp_check_once(int64_t user_id, const char *secret_b32, const char *code, int64_t now_ms)
+int64_t totp_step_of(const char *secret_b32, const char *code, int64_t now_ms)
 {
 	char *raw;
 	size_t len;
 	int rc, pos = 0;
-	int64_t step;
-	size_t slot = (size_t)((uint64_t)user_id % TOTP_USED_SLOTS);
-	bool ok;
 
 	if (!code || strlen(code) != 6 || strspn(code, "0123456789") != 6)
-		return false;
+		return 0;
 	if (!secret_decode(secret_b32, &raw, &len))
-		return false;
+		return 0;
 	rc = oath_totp_validate2(raw, len, (time_t)(now_ms / 1000), OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
 				 0, 1, &pos, code);
 	sodium_memzero(raw, len);
 	free(raw);
 	if (rc < 0)
-		return false;
-	step = now_ms / 1000 / OATH_TOTP_DEFAULT_TIME_STEP_SIZE + pos;
-	pthread_mutex_lock(&totp_mu);
-	ok = totp_used[slot].user_id != user_id || step > totp_used[slot].step;
-	if (ok) {
-		totp_used[slot].user_id = user_id;
-		totp_used[slot].step = step;
-	}
-	pthread_mutex_unlock(&totp_mu);
-	return ok;
+		return 0;
+	return now_ms / 1000 / OATH_TOTP_DEFAULT_TIME_STEP_SIZE + pos;
 }
 
 bool totp_code(const char *secret_b32, int64_t now_ms, char out[8])
@@ -216,17 +200,6 @@ int64_t throttle_wait(const struct throttle_slot *s, const struct throttle_polic
 	return end - now;
 }
 
-void throttle_fail(struct throttle_slot *s, const struct throttle_policy *p, int64_t now)
-{
-	if (now >= s->window_start + p->window_ms) {
-		s->window_start = now;
-		s->failures = 0;
-	}
-	s->failures++;
-}
-
-#define THROTTLE_SLOTS 8192
-
 static const struct {
 	const char *kind;
 	struct throttle_policy policy;
@@ -235,10 +208,7 @@ static const struct {
 	{ "address", { 30, 15 * 60 * 1000 } },
 };
 
-static struct throttle_slot slots[THROTTLE_SLOTS];
-static pthread_mutex_t throttle_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static const struct throttle_policy *policy_of(const char *kind)
+const struct throttle_policy *throttle_policy_of(const char *kind)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(throttle_kinds); i++)
 		if (!strcmp(throttle_kinds[i].kind, kind))
@@ -246,87 +216,15 @@ static const struct throttle_policy *policy_of(const char *kind)
 	return &throttle_kinds[0].policy;
 }
 
-static unsigned char shorthash_key[crypto_shorthash_KEYBYTES];
-static pthread_once_t shorthash_once = PTHREAD_ONCE_INIT;
-
-static void shorthash_init(void)
+void throttle_key(const char *kind, const char *key, unsigned char out[32])
 {
-	randombytes_buf(shorthash_key, sizeof(shorthash_key));
-}
+	crypto_hash_sha256_state h;
 
-/* A keyed 64-bit hash of kind and key (SipHash: an attacker cannot pick
- * keys that collide). */
-static uint64_t slot_key(const char *kind, const char *key)
-{
-	unsigned char out[crypto_shorthash_BYTES];
-	char buf[600];
-	uint64_t k;
-	int n;
-
-	pthread_once(&shorthash_once, shorthash_init);
-	n = snprintf(buf, sizeof(buf), "%s\n%s", kind, key);
-	if (n < 0)
-		n = 0;
-	if (n >= (int)sizeof(buf))
-		n = (int)sizeof(buf) - 1;
-	crypto_shorthash(out, (const unsigned char *)buf, (unsigned long long)n, shorthash_key);
-	memcpy(&k, out, sizeof(k));
-	return k ? k : 1;
-}
-
-/* The slot for key: its own, or (when absent) the oldest in its bucket of
- * four, taken over. Under throttle_mu. */
-static struct throttle_slot *slot_find(uint64_t k, bool create)
-{
-	size_t base = (size_t)(k % (THROTTLE_SLOTS / 4)) * 4;
-	struct throttle_slot *oldest = &slots[base];
-
-	for (size_t i = base; i < base + 4; i++) {
-		if (slots[i].key == k)
-			return &slots[i];
-		if (slots[i].window_start < oldest->window_start)
-			oldest = &slots[i];
-	}
-	if (!create)
-		return NULL;
-	memset(oldest, 0, sizeof(*oldest));
-	oldest->key = k;
-	return oldest;
-}
-
-int64_t throttle_check(const char *kind, const char *key, int64_t now)
-{
-	uint64_t k = slot_key(kind, key);
-	struct throttle_slot *s;
-	int64_t wait = 0;
-
-	pthread_mutex_lock(&throttle_mu);
-	s = slot_find(k, false);
-	if (s)
-		wait = throttle_wait(s, policy_of(kind), now);
-	pthread_mutex_unlock(&throttle_mu);
-	return wait;
-}
-
-void throttle_record_failure(const char *kind, const char *key, int64_t now)
-{
-	uint64_t k = slot_key(kind, key);
-
-	pthread_mutex_lock(&throttle_mu);
-	throttle_fail(slot_find(k, true), policy_of(kind), now);
-	pthread_mutex_unlock(&throttle_mu);
-}
-
-void throttle_reset(const char *kind, const char *key)
-{
-	uint64_t k = slot_key(kind, key);
-	struct throttle_slot *s;
-
-	pthread_mutex_lock(&throttle_mu);
-	s = slot_find(k, false);
-	if (s)
-		memset(s, 0, sizeof(*s));
-	pthread_mutex_unlock(&throttle_mu);
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)"itsup-throttle", 15);
+	crypto_hash_sha256_update(&h, (const unsigned char *)kind, strlen(kind) + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)key, strlen(key));
+	crypto_hash_sha256_final(&h, out);
 }
 
 /* ---- permissions ---------------------------------------------------------- */

@@ -46,10 +46,13 @@ bool hash_equal(const unsigned char a[32], const unsigned char b[32]);
 void totp_secret_new(char out[TOTP_SECRET_MAX]);
 /* True when code is valid for secret at now_ms, within one 30 s step. */
 bool totp_check(const char *secret_b32, const char *code, int64_t now_ms);
-/* totp_check, and each code (time step) is accepted once per user
- * (RFC 6238 section 5.2): a code seen on the wire cannot be replayed. The
- * memory of used steps is per process. */
-bool totp_check_once(int64_t user_id, const char *secret_b32, const char *code, int64_t now_ms);
+/* The time step (30-second units since the epoch) whose code is code for
+ * secret at now_ms, within one step either way; 0 when none. Each step is
+ * accepted once per user (RFC 6238 section 5.2): the store keeps the last
+ * one used (users.totp_last_step) and refuses a login or enrolment whose
+ * step is not newer (store_write.totp_step), so a code seen on the wire
+ * cannot be replayed, on any server of the database. */
+int64_t totp_step_of(const char *secret_b32, const char *code, int64_t now_ms);
 /* The code for secret at now_ms (tests and the demo). */
 bool totp_code(const char *secret_b32, int64_t now_ms, char out[8]);
 /* otpauth://totp/ URI for authenticator apps. */
@@ -60,15 +63,17 @@ void totp_uri(const char *issuer, const char *account, const char *secret_b32,
  * Failed logins are counted per account (the e-mail as typed, lowercased,
  * whether or not it exists, so that throttling reveals nothing) and per
  * client address, in fixed windows. Past the limit, logins from that key
- * are refused until the window ends, even with the right password. */
+ * are refused until the window ends, even with the right password. The
+ * counters live in the store (W_THROTTLE, store_throttle_get), so that
+ * every server on one database counts the same failures. */
 
 struct throttle_policy {
 	int limit;            /* failures allowed per window */
 	int64_t window_ms;
 };
 
+/* A counter as stored: its window's start and the failures in it. */
 struct throttle_slot {
-	uint64_t key;
 	int64_t window_start;
 	int failures;
 };
@@ -76,13 +81,11 @@ struct throttle_slot {
 /* Pure decision: 0 when allowed now, else ms until it is. */
 int64_t throttle_wait(const struct throttle_slot *s, const struct throttle_policy *p,
 		      int64_t now);
-/* Pure update after a failure. */
-void throttle_fail(struct throttle_slot *s, const struct throttle_policy *p, int64_t now);
-
-/* The process's table (fixed size, thread-safe). */
-int64_t throttle_check(const char *kind, const char *key, int64_t now);
-void throttle_record_failure(const char *kind, const char *key, int64_t now);
-void throttle_reset(const char *kind, const char *key);
+/* The policy of a kind ("account", "address"). */
+const struct throttle_policy *throttle_policy_of(const char *kind);
+/* The counter's key in the store: SHA-256 of the kind and the key (the
+ * same on every server; no e-mail address stored as such). */
+void throttle_key(const char *kind, const char *key, unsigned char out[32]);
 
 /* ---- permissions: pure decisions ---------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "http/http.h"
 #include "jobs/sla_track.h"
+#include "store/pg_import.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -38,38 +39,49 @@ static int cmd_user(int argc, char **argv);
 static int cmd_token(int argc, char **argv);
 static int cmd_audit(int argc, char **argv);
 static int cmd_demo(int argc, char **argv);
+static int cmd_migrate(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, "create a new database with its first admin",
-	  "itsup init --db PATH --admin-email EMAIL --admin-password-file FILE [--admin-name NAME]\n"
-	  "  Creates PATH (it must not exist), applies the schema, and creates the first\n"
+	  "itsup init (--db PATH | --pg URL) --admin-email EMAIL --admin-password-file FILE\n"
+	  "           [--admin-name NAME]\n"
+	  "  Creates PATH (it must not exist), or the schema in the PostgreSQL database at\n"
+	  "  URL (postgresql://USER:PASSWORD@HOST:PORT/DB; it must not hold one yet),\n"
+	  "  applies the schema, and creates the first\n"
 	  "  admin with the password read from FILE (first line). MFA is required for\n"
 	  "  provider staff from the start; the admin enrols at first login.\n" },
 	{ "serve", cmd_serve, "serve the API and the web UI",
-	  "itsup serve [--db PATH] [--listen HOST:PORT] [--config FILE] [--threads N] [--test-clock]\n"
-	  "  Settings come from FILE, then ITSUP_DB, ITSUP_LISTEN, ITSUP_THREADS...,\n"
+	  "itsup serve [--db PATH | --pg URL] [--listen HOST:PORT] [--config FILE] [--threads N]\n"
+	  "            [--test-clock]\n"
+	  "  Settings come from FILE, then ITSUP_DB, ITSUP_PG, ITSUP_LISTEN, ITSUP_THREADS...,\n"
 	  "  then the flags. Ctrl-C (SIGINT) or SIGTERM stops it cleanly: no new\n"
 	  "  connections, writes in flight are committed and answered.\n"
 	  "  --test-clock: the clock moves only by POST /api/v1/test/clock (refused\n"
 	  "  when the configuration says production = true).\n" },
 	{ "user", cmd_user, "add a user (user add ...)",
-	  "itsup user add --db PATH --email EMAIL --name NAME --role ROLE [--tier N]\n"
+	  "itsup user add (--db PATH | --pg URL) --email EMAIL --name NAME --role ROLE [--tier N]\n"
 	  "               [--client-id ID] [--password-file FILE]\n"
 	  "  ROLE: admin, dispatcher, technician (needs --tier 1..3), client_admin,\n"
 	  "  client_user, client_it (these need --client-id).\n" },
 	{ "token", cmd_token, "create an API token (token create ...)",
-	  "itsup token create --db PATH --user EMAIL --name NAME\n"
+	  "itsup token create (--db PATH | --pg URL) --user EMAIL --name NAME\n"
 	  "  Prints a new API token once; only its SHA-256 is stored.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain (audit verify ...)",
-	  "itsup audit verify --db PATH\n"
+	  "itsup audit verify (--db PATH | --pg URL)\n"
 	  "  Checks every record's link to the one before; prints the head hash to keep\n"
 	  "  elsewhere as an anchor, or the first broken record (exit status 1).\n" },
 	{ "demo", cmd_demo, "create a demo database (used by make run)",
-	  "itsup demo --db PATH --credentials FILE\n"
+	  "itsup demo (--db PATH | --pg URL) --credentials FILE\n"
 	  "  Creates PATH with a demo provider: an admin, a dispatcher, technicians of\n"
 	  "  tiers 1-3, two client organisations with contacts, a client admin and a\n"
 	  "  client user. One random password for all of them is written to FILE\n"
 	  "  (mode 0600). MFA is not required in the demo.\n" },
+	{ "migrate", cmd_migrate, "copy a SQLite deployment into PostgreSQL",
+	  "itsup migrate --from-sqlite FILE --pg URL\n"
+	  "  Copies every table of the SQLite database FILE (stop the server on it first)\n"
+	  "  into the empty PostgreSQL database at URL, in one transaction, and commits\n"
+	  "  only when every table's row count and SHA-256 checksum are equal on both\n"
+	  "  sides; prints them. Then: itsup serve --pg URL.\n" },
 	{ "help", cmd_help, "show help for a command", "itsup help [COMMAND]\n" },
 };
 
@@ -115,17 +127,18 @@ static int cmd_help(int argc, char **argv)
 /* ---- option parsing ---------------------------------------------------------- */
 
 struct opts {
-	const char *db, *listen, *config, *threads, *email, *name, *role, *tier, *client_id;
-	const char *password_file, *user, *credentials;
+	const char *db, *pg, *listen, *config, *threads, *email, *name, *role, *tier, *client_id;
+	const char *password_file, *user, *credentials, *from_sqlite;
 	bool test_clock, help;
 };
 
-enum { O_DB = 1000, O_LISTEN, O_CONFIG, O_THREADS, O_EMAIL, O_NAME, O_ROLE, O_TIER,
+enum { O_DB = 1000, O_PG, O_LISTEN, O_CONFIG, O_THREADS, O_EMAIL, O_NAME, O_ROLE, O_TIER,
        O_CLIENT, O_PWFILE, O_USER, O_CREDS, O_TESTCLOCK, O_HELP, O_ADMIN_EMAIL,
-       O_ADMIN_PWFILE, O_ADMIN_NAME };
+       O_ADMIN_PWFILE, O_ADMIN_NAME, O_FROM_SQLITE };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
+	{ "pg", required_argument, NULL, O_PG },
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "threads", required_argument, NULL, O_THREADS },
@@ -142,6 +155,7 @@ static const struct option long_opts[] = {
 	{ "admin-email", required_argument, NULL, O_ADMIN_EMAIL },
 	{ "admin-password-file", required_argument, NULL, O_ADMIN_PWFILE },
 	{ "admin-name", required_argument, NULL, O_ADMIN_NAME },
+	{ "from-sqlite", required_argument, NULL, O_FROM_SQLITE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -157,6 +171,7 @@ static bool parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
 		case O_DB: o->db = optarg; break;
+		case O_PG: o->pg = optarg; break;
 		case O_LISTEN: o->listen = optarg; break;
 		case O_CONFIG: o->config = optarg; break;
 		case O_THREADS: o->threads = optarg; break;
@@ -168,6 +183,7 @@ static bool parse_opts(int argc, char **argv, struct opts *o)
 		case O_PWFILE: case O_ADMIN_PWFILE: o->password_file = optarg; break;
 		case O_USER: o->user = optarg; break;
 		case O_CREDS: o->credentials = optarg; break;
+		case O_FROM_SQLITE: o->from_sqlite = optarg; break;
 		case O_TESTCLOCK: o->test_clock = true; break;
 		case O_HELP: o->help = true; break;
 		default: return false;
@@ -186,11 +202,22 @@ static int fail(const char *what, const struct err *e)
 	return 1;
 }
 
-/* The database path: --db, else ITSUP_DB. */
+/* The database: --pg URL, else --db PATH, else ITSUP_PG, else ITSUP_DB. */
 static const char *db_path(const struct opts *o)
 {
-	const char *env = getenv("ITSUP_DB");
-	return o->db ? o->db : (env && *env ? env : NULL);
+	const char *pg = getenv("ITSUP_PG"), *db = getenv("ITSUP_DB");
+
+	if (o->pg)
+		return o->pg;
+	if (o->db)
+		return o->db;
+	return pg && *pg ? pg : (db && *db ? db : NULL);
+}
+
+/* How a database is named in messages: a URL may hold a password. */
+static const char *db_label(const char *db)
+{
+	return store_is_pg(db) ? "the PostgreSQL database" : db;
 }
 
 /* Reads the first line of path (without the newline). */
@@ -316,13 +343,17 @@ static int cmd_init(int argc, char **argv)
 	if (add_user(st, o.email, o.name ? o.name : "Administrator", ROLE_ADMIN, 0, 0, password,
 		     NULL, &e) != RC_OK)
 		goto out;
-	printf("Created %s with admin %s. Start it with: itsup serve --db %s\n", db, o.email, db);
+	if (store_is_pg(db))
+		printf("Created the itsup schema in the PostgreSQL database with admin %s."
+		       " Start it with: itsup serve --pg URL\n", o.email);
+	else
+		printf("Created %s with admin %s. Start it with: itsup serve --db %s\n", db, o.email, db);
 	rc = 0;
 out:
 	if (rc)
 		fail("init", &e);
 	store_close(st);
-	if (rc)
+	if (rc && !store_is_pg(db))
 		unlink(db);
 	return rc;
 }
@@ -509,6 +540,8 @@ static int cmd_serve(int argc, char **argv)
 	if ((o.config && config_load_file(&srv.cfg, o.config, &e) != RC_OK) ||
 	    config_load_env(&srv.cfg, &e) != RC_OK ||
 	    (o.db && config_set(&srv.cfg, "db", o.db, &e) != RC_OK) ||
+	    (o.db && !o.pg && config_set(&srv.cfg, "pg", "", &e) != RC_OK) ||
+	    (o.pg && config_set(&srv.cfg, "pg", o.pg, &e) != RC_OK) ||
 	    (o.listen && config_set(&srv.cfg, "listen", o.listen, &e) != RC_OK) ||
 	    (o.threads && config_set(&srv.cfg, "threads", o.threads, &e) != RC_OK))
 		return fail("serve", &e);
@@ -751,15 +784,45 @@ static int cmd_demo(int argc, char **argv)
 			? (people[i].tier == 1 ? "tier1" : people[i].tier == 2 ? "tier2" : "tier3")
 			: role_name(people[i].role), people[i].email, people[i].name);
 	fclose(f);
-	printf("Created demo database %s; logins in %s\n", db, o.credentials);
+	printf("Created demo database %s; logins in %s\n", db_label(db), o.credentials);
 	rc = 0;
 out:
 	if (rc)
 		fail("demo", &e);
 	store_close(st);
-	if (rc)
+	if (rc && !store_is_pg(db))
 		unlink(db);
 	return rc;
+}
+
+/* ---- migrate --from-sqlite ---------------------------------------------------------- */
+
+static int cmd_migrate(int argc, char **argv)
+{
+	struct pg_import_report *rep;
+	struct opts o;
+	struct err e = { 0 };
+	enum result r;
+
+	if (!parse_opts(argc, argv, &o))
+		return EXIT_USAGE;
+	if (o.help) {
+		fputs(usage_of("migrate"), stdout);
+		return 0;
+	}
+	if (!o.from_sqlite || !o.pg || !store_is_pg(o.pg)) {
+		fputs(usage_of("migrate"), stderr);
+		return EXIT_USAGE;
+	}
+	rep = calloc(1, sizeof(*rep));
+	if (!rep)
+		return 1;
+	r = pg_import_sqlite(o.from_sqlite, o.pg, stdout, rep, &e);
+	pg_import_print_report(stdout, rep);
+	free(rep);
+	if (r != RC_OK)
+		return fail("migrate", &e);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -54,6 +54,7 @@ static const struct jfield login_fields[] = {
 struct login_ctx {
 	struct user user;
 	char session[TOKEN_MAX], csrf[TOKEN_MAX];
+	char account[256];
 	bool mfa_pending;
 };
 
@@ -63,17 +64,38 @@ static void login_failed_then(struct req *r)
 		    "the e-mail, password or code is not right");
 }
 
+/* Counts the failure on both counters and audits it, in one write. */
 static void login_failed(struct req *r, const char *account, const char *why, int64_t user_id)
 {
-	int64_t now = clock_now_ms();
-
-	throttle_record_failure("account", account, now);
-	throttle_record_failure("address", r->addr, now);
-	req_write_init(r, W_AUDIT, "login.failed", "user");
+	req_write_init(r, W_THROTTLE, "login.failed", "user");
+	throttle_key("account", account, r->w.in.throttle.key[0]);
+	r->w.in.throttle.window_ms[0] = throttle_policy_of("account")->window_ms;
+	throttle_key("address", r->addr, r->w.in.throttle.key[1]);
+	r->w.in.throttle.window_ms[1] = throttle_policy_of("address")->window_ms;
+	r->w.in.throttle.n = 2;
+	r->w.in.throttle.now = clock_now_ms();
 	r->w.audit.outcome = "failed";
 	r->w.audit.object_id = user_id;
 	r->w.audit.detail = arena_printf(r->a, "%s; account %s", why, account);
 	req_write(r, login_failed_then);
+}
+
+/* ms until the counter of kind/key lets a login through (0: now); -1
+ * with e set when the store does not answer. */
+static int64_t throttle_check(struct req *r, const char *kind, const char *key, int64_t now,
+			      struct err *e)
+{
+	struct throttle_slot slot = { 0, 0 };
+	unsigned char k[32];
+	enum result rc;
+
+	throttle_key(kind, key, k);
+	rc = store_throttle_get(r->srv->store, k, &slot.window_start, &slot.failures, e);
+	if (rc == RC_NOTFOUND)
+		return 0;
+	if (rc != RC_OK)
+		return -1;
+	return throttle_wait(&slot, throttle_policy_of(kind), now);
 }
 
 static void throttled_then(struct req *r)
@@ -87,6 +109,11 @@ static void login_then(struct req *r)
 	struct login_ctx *c = r->ctx;
 	json_t *o;
 
+	if (r->w.rc == RC_DENIED && !strcmp(r->w.err.field, "totp")) {
+		/* The code was used before (on this server or another). */
+		login_failed(r, c->account, "TOTP code used before", c->user.id);
+		return;
+	}
 	if (r->w.rc != RC_OK) {
 		req_fail(r, r->w.rc, &r->w.err);
 		return;
@@ -108,7 +135,7 @@ void h_login(struct req *r)
 	json_t *errs = json_array();
 	struct login_ctx *c;
 	char account[256];
-	int64_t now = clock_now_ms(), wait_acct, wait_addr, wait;
+	int64_t now = clock_now_ms(), wait_acct, wait_addr, wait, totp_step = 0;
 	struct err e;
 	enum result rc;
 	bool known;
@@ -120,8 +147,12 @@ void h_login(struct req *r)
 	json_decref(errs);
 	str_lower(in.email, account, sizeof(account));
 
-	wait_acct = throttle_check("account", account, now);
-	wait_addr = throttle_check("address", r->addr, now);
+	wait_acct = throttle_check(r, "account", account, now, &e);
+	wait_addr = wait_acct < 0 ? -1 : throttle_check(r, "address", r->addr, now, &e);
+	if (wait_acct < 0 || wait_addr < 0) {
+		req_fail(r, e.code, &e);
+		return;
+	}
 	wait = wait_acct > wait_addr ? wait_acct : wait_addr;
 	if (wait) {
 		req_header(r, "Retry-After", arena_printf(r->a, "%" PRId64, (wait + 999) / 1000));
@@ -138,6 +169,7 @@ void h_login(struct req *r)
 		return;
 	}
 	r->ctx = c;
+	snprintf(c->account, sizeof(c->account), "%s", account);
 	rc = store_user_auth(r->srv->store, account, r->a, &c->user, &e);
 	if (rc != RC_OK && rc != RC_NOTFOUND) {
 		req_fail(r, rc, &e);
@@ -156,12 +188,12 @@ void h_login(struct req *r)
 				    "this account uses an authenticator: send its 6-digit code as totp");
 			return;
 		}
-		if (!totp_check_once(c->user.id, c->user.totp_secret, in.totp, now)) {
+		totp_step = totp_step_of(c->user.totp_secret, in.totp, now);
+		if (!totp_step) {
 			login_failed(r, account, "wrong TOTP code", c->user.id);
 			return;
 		}
 	}
-	throttle_reset("account", account);
 
 	c->mfa_pending = !c->user.totp_enabled && role_is_staff(c->user.role) &&
 			 settings_mfa_required(r);
@@ -169,6 +201,11 @@ void h_login(struct req *r)
 	token_new("", c->csrf);
 	r->scope = scope_for(c->user.id, c->user.role, c->user.tier, c->user.client_id);
 	req_write_init(r, W_LOGIN, "login", "user");
+	r->w.totp_step = totp_step;   /* used once: the store refuses it again */
+	/* The account's failures are forgotten with the login (the address's
+	 * are not: one right password must not reset a spray). */
+	throttle_key("account", account, r->w.in.session.throttle_reset);
+	r->w.in.session.has_throttle_reset = true;
 	r->w.audit.object_id = c->user.id;
 	r->w.audit.tenant_id = c->user.client_id;
 	r->w.audit.detail = c->user.totp_enabled ? "password+totp"
@@ -358,6 +395,12 @@ static void confirm_done(struct req *r)
 
 static void confirm_then(struct req *r)
 {
+	if (r->w.rc == RC_DENIED && !strcmp(r->w.err.field, "totp")) {
+		json_t *errs = json_array();
+		jschema_error(errs, "code", "was used already; wait for the next one");
+		req_invalid(r, errs);
+		return;
+	}
 	if (r->w.rc != RC_OK || !r->via_cookie) {
 		confirm_done(r);
 		return;
@@ -376,6 +419,7 @@ void h_totp_confirm(struct req *r)
 	struct user u;
 	struct err e;
 	enum result rc;
+	int64_t step;
 
 	if (!jschema_parse(r->json, confirm_fields, ARRAY_SIZE(confirm_fields), &in, &seen, errs)) {
 		req_invalid(r, errs);
@@ -394,13 +438,15 @@ void h_totp_confirm(struct req *r)
 					   : "start with POST /api/v1/me/totp");
 		return;
 	}
-	if (!totp_check_once(u.id, u.totp_secret, in.code, clock_now_ms())) {
+	step = totp_step_of(u.totp_secret, in.code, clock_now_ms());
+	if (!step) {
 		jschema_error(errs, "code", "is not the current code of the authenticator");
 		req_invalid(r, errs);
 		return;
 	}
 	json_decref(errs);
 	req_write_init(r, W_USER_UPDATE, "mfa.enrol", "user");
+	r->w.totp_step = step;
 	r->w.id = u.id;
 	r->w.fields = F_TOTP;
 	r->w.in.user.totp_secret = u.totp_secret;

@@ -271,7 +271,8 @@ void tickets_rules_changed(void);
 
 /* Runs every due timer (escalation rules, auto-close) at now; returns how
  * many tickets changed (jobs.c). */
-struct jobs_result { int escalated, closed, sla; };
+/* leader: false when another server holds the background work (nothing ran). */
+struct jobs_result { int escalated, closed, sla; bool leader; };
 struct jobs_result jobs_run_once(struct server *s, int64_t now);
 enum result jobs_start(struct server *s, struct err *e);
 void jobs_stop(struct server *s);

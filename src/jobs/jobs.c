@@ -8,7 +8,11 @@
  * Each timer reads its candidates, lets a pure function decide (esc_due,
  * ticket_set_status), and writes the change guarded by the version read,
  * so a ticket a person changed in the meantime is simply left for the next
- * tick. Changes are made by the system (actor 0). A notification leaves
+ * tick. Changes are made by the system (actor 0). With several servers on
+ * one PostgreSQL, a run happens only on the server that holds the store's
+ * leadership (store_lead: an advisory lock of its session), so no timer
+ * fires twice; when that server dies its session ends, the lock is free,
+ * and the next tick of another server takes it. A notification leaves
  * last_activity_at alone; a move to another tier restarts it, so the new
  * tier's timers count from the move (and the rule that moved it does not
  * fire again until the ticket changes).
@@ -164,9 +168,14 @@ static int run_autoclose(struct server *s, struct arena *a, int64_t now)
 
 struct jobs_result jobs_run_once(struct server *s, int64_t now)
 {
-	struct jobs_result jr = { 0, 0, 0 };
-	struct arena *a = arena_new(64u << 20);
+	struct jobs_result jr = { 0, 0, 0, false };
+	struct arena *a;
 
+	/* Several servers on one PostgreSQL: only the leader runs timers. */
+	if (!store_lead(s->store))
+		return jr;
+	jr.leader = true;
+	a = arena_new(64u << 20);
 	if (!a)
 		return jr;
 	pthread_mutex_lock(&run_mu);

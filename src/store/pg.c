@@ -23,7 +23,8 @@
 struct pg_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int size, nfree;
+	int size, nfree, cap, opening;  /* opening: connections being made */
+	char *url;
 	PGconn *conns[PG_POOL_MAX];
 	int free_slots[PG_POOL_MAX];
 	unsigned long resets;
@@ -102,19 +103,24 @@ enum result pg_pool_open(struct pg_pool **out, const char *url, int size, struct
 	if (size < 1 || size > PG_POOL_MAX)
 		return err_set(e, RC_INVALID, "pg_pool", "a pool has 1 to %d connections", PG_POOL_MAX);
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (p)
+		p->url = malloc(strlen(url) + 1);
+	if (!p || !p->url) {
+		free(p);
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
+	}
+	memcpy(p->url, url, strlen(url) + 1);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	for (int i = 0; i < size; i++) {
-		if (pg_connect(url, &p->conns[i], e) != RC_OK) {
-			p->size = i;
-			pg_pool_close(p);
-			return e->code;
-		}
-		p->free_slots[i] = i;
+	p->cap = size;
+	/* One connection now, to fail early on a wrong URL or password; the
+	 * others when the load needs them. */
+	if (pg_connect(url, &p->conns[0], e) != RC_OK) {
+		pg_pool_close(p);
+		return e->code;
 	}
-	p->size = p->nfree = size;
+	p->free_slots[0] = 0;
+	p->size = p->nfree = 1;
 	*out = p;
 	return RC_OK;
 }
@@ -125,6 +131,7 @@ void pg_pool_close(struct pg_pool *p)
 		return;
 	for (int i = 0; i < p->size; i++)
 		PQfinish(p->conns[i]);
+	free(p->url);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -158,8 +165,30 @@ PGconn *pg_take(struct pg_pool *p)
 	PGconn *c;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->nfree == 0)
+	while (p->nfree == 0) {
+		if (p->size + p->opening < p->cap) {
+			/* Grow: connect outside the lock, then keep it. A failed
+			 * connect leaves the pool as it was; the caller waits for
+			 * a connection to come back. */
+			struct err e;
+			PGconn *n = NULL;
+			p->opening++;
+			pthread_mutex_unlock(&p->mu);
+			(void)pg_connect(p->url, &n, &e);
+			pthread_mutex_lock(&p->mu);
+			p->opening--;
+			if (n) {
+				p->conns[p->size++] = n;
+				pthread_mutex_unlock(&p->mu);
+				return n;
+			}
+			if (p->size == 0) {
+				pthread_mutex_unlock(&p->mu);
+				return NULL;
+			}
+		}
 		pthread_cond_wait(&p->cv, &p->mu);
+	}
 	c = p->conns[p->free_slots[--p->nfree]];
 	pthread_mutex_unlock(&p->mu);
 	if (!pg_alive(c)) {

@@ -5,10 +5,11 @@
  * the same moment.
  *
  * Contract:
- *   - pg_pool_open connects `size` connections to url (a libpq URI or
- *     conninfo string), each with synchronous_commit=on and UTC; any
- *     failure closes what was opened and says why (the password is never
- *     in the message).
+ *   - pg_pool_open connects one connection to url (a libpq URI or
+ *     conninfo string) at once, so that a wrong URL fails there, and
+ *     more as threads need them, up to `size`; each with
+ *     synchronous_commit=on and UTC. A failure says why (the password is
+ *     never in the message).
  *   - pg_take blocks until a connection is free and returns it healthy: a
  *     connection found broken (server restart, terminated backend) is
  *     reset first; pg_give hands it back. A connection is used by one

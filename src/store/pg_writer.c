@@ -22,6 +22,7 @@
 struct pg_writer {
 	PGconn *c;
 	pg_apply_fn apply;
+	void *arg;
 	pthread_t th;
 	struct wqueue q;
 	pthread_mutex_t smu;          /* stats */
@@ -112,7 +113,7 @@ static enum pass run_batch(struct pg_writer *wr, struct store_write *batch)
 		if (!ctl(c, "SAVEPOINT w"))
 			goto doomed;
 		err_clear(&w->err);
-		rc = wr->apply(c, w, &doomed);
+		rc = wr->apply(c, wr->arg, w, &doomed);
 		if (doomed)
 			goto doomed;
 		if (rc != RC_OK) {
@@ -186,7 +187,7 @@ static void *writer_main(void *arg)
 }
 
 enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn apply,
-			    struct err *e)
+			    void *arg, struct err *e)
 {
 	struct pg_writer *wr = calloc(1, sizeof(*wr));
 
@@ -198,6 +199,7 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 		return e->code;
 	}
 	wr->apply = apply;
+	wr->arg = arg;
 	wqueue_init(&wr->q);
 	pthread_mutex_init(&wr->smu, NULL);
 	if (pthread_create(&wr->th, NULL, writer_main, wr) != 0) {

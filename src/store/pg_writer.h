@@ -36,10 +36,10 @@
 #define PG_BATCH_MAX 256
 #define PG_BATCH_RETRIES 20   /* about 11 s of pauses in all */
 
-/* Runs one write on c (inside its savepoint). On failure sets w->err and
+/* Runs one write on c (inside its savepoint); arg is pg_writer_start's. On failure sets w->err and
  * returns its code; sets *doomed when the failure dooms the transaction
  * (use pg_doomed() on the failing result). */
-typedef enum result (*pg_apply_fn)(PGconn *c, struct store_write *w, bool *doomed);
+typedef enum result (*pg_apply_fn)(PGconn *c, void *arg, struct store_write *w, bool *doomed);
 
 struct pg_writer_stats {
 	unsigned long commits, writes, retries, failed_batches;
@@ -48,7 +48,7 @@ struct pg_writer_stats {
 struct pg_writer;
 
 enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn apply,
-			    struct err *e);
+			    void *arg, struct err *e);
 void pg_writer_submit(struct pg_writer *wr, struct store_write *w);
 void pg_writer_stop(struct pg_writer *wr);
 void pg_writer_stats(struct pg_writer *wr, struct pg_writer_stats *out);

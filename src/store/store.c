@@ -7,10 +7,12 @@
 #include <pthread.h>
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
-static const struct store_ops *const backends[] = {
-	&store_sqlite_ops,
-};
+bool store_is_pg(const char *target)
+{
+	return target && (!strncmp(target, "postgres://", 11) || !strncmp(target, "postgresql://", 13));
+}
 
 enum result store_open(struct store **out, const char *target, bool create,
 		       struct err *e)
@@ -18,10 +20,9 @@ enum result store_open(struct store **out, const char *target, bool create,
 	*out = NULL;
 	if (!target || !*target)
 		return err_set(e, RC_INVALID, "db", "no database given (--db PATH or ITSUP_DB)");
-	if (strncmp(target, "postgres://", 11) == 0 || strncmp(target, "postgresql://", 13) == 0)
-		return err_set(e, RC_INVALID, "pg",
-			       "the PostgreSQL backend is not built yet; use a SQLite file");
-	return backends[0]->open(out, target, create, e);
+	if (store_is_pg(target))
+		return store_pg_ops.open(out, target, create, e);
+	return store_sqlite_ops.open(out, target, create, e);
 }
 
 void store_close(struct store *st)

@@ -295,6 +295,7 @@ enum store_wkind {
 	W_CALENDAR_PUT,     /* in.cal: id 0 creates */
 	W_SLA_POLICY_PUT,   /* in.policy: id 0 creates; is_default moves the default here */
 	W_CONTRACT_PUT,     /* in.contract: id 0 creates */
+	W_THROTTLE,         /* in.throttle: count one failure on each key */
 	W_KIND_COUNT
 };
 
@@ -337,7 +338,20 @@ struct store_write {
 			unsigned char id_hash[32];
 			struct session s;
 			const char *addr;
+			/* W_LOGIN: the failed-login counter to delete, if any */
+			unsigned char throttle_reset[32];
+			bool has_throttle_reset;
 		} session;
+		/* Failed-login counters (fixed windows): for each key, a
+		 * failure at now counts in the key's window unless that window
+		 * (window_start + window_ms) has ended, when a new window
+		 * starts at now with this one failure. */
+		struct {
+			unsigned char key[2][32];
+			int64_t window_ms[2];
+			int n;
+			int64_t now;
+		} throttle;
 		struct {
 			unsigned char hash[32];
 			struct api_token t;
@@ -365,6 +379,10 @@ struct store_write {
 	unsigned fields;          /* updates: F_* bits to set */
 	int64_t id;               /* updates: target; creates: the new id */
 	int64_t if_version;       /* updates: 0 = any version */
+	int64_t totp_step;        /* W_LOGIN, W_USER_UPDATE: the TOTP step the
+				   * user's code matched (0: none); refused with
+				   * RC_DENIED on field "totp" unless newer than
+				   * the last one used, which it becomes */
 	const char *idem_key;     /* creates: Idempotency-Key, or NULL */
 	unsigned char idem_fp[32];
 	struct audit_in audit;
@@ -378,6 +396,8 @@ struct store_write {
 	void (*done)(struct store_write *w);
 	void *arg;
 	struct store_write *next; /* the store's queue link */
+	int64_t audit_tenant_in;  /* the store's: audit.tenant_id as submitted
+				   * (a write run again starts from it) */
 };
 
 /* ---- statistics (for /metrics) ---------------------------------------- */
@@ -413,6 +433,11 @@ struct store_ops {
 	/* The SLA configuration generation (bumped by every calendar and
 	 * policy write). */
 	enum result (*sla_generation)(struct store *, int64_t *gen, struct err *);
+	/* Whether this server may run the background work (scheduler,
+	 * outbox) now: on a store shared by several servers exactly one of
+	 * them at a time, taken over within seconds when it dies. NULL: the
+	 * store has one server (SQLite), which always may. */
+	bool (*lead)(struct store *);
 
 	enum result (*client_get)(struct store *, const struct scope *, int64_t id,
 				  struct arena *, struct client *, struct err *);
@@ -448,6 +473,9 @@ struct store_ops {
 				 struct arena *, struct api_token *, struct user *, struct err *);
 	enum result (*setting_get)(struct store *, const char *key, struct arena *,
 				   const char **value, struct err *);
+	/* A failed-login counter (W_THROTTLE): RC_NOTFOUND when none. */
+	enum result (*throttle_get)(struct store *, const unsigned char key[32],
+				    int64_t *window_start, int *failures, struct err *);
 	/* Calls fn for every audit record in order; stops when fn returns
 	 * false. */
 	enum result (*audit_walk)(struct store *, bool (*fn)(const struct audit_rec *, void *),
@@ -517,11 +545,16 @@ struct store {
 	const struct store_ops *ops;
 };
 
-/* Opens target: a SQLite file path. create: make it (and apply
- * migrations) if it does not exist; otherwise it must exist. */
+/* Opens target: a PostgreSQL URL (postgres:// or postgresql://) or a
+ * SQLite file path. create: make it (and apply migrations) if it does not
+ * exist (on PostgreSQL: the database must not hold the schema yet);
+ * otherwise it must exist (PostgreSQL applies any newer migrations, once
+ * however many servers start together). */
 enum result store_open(struct store **out, const char *target, bool create,
 		       struct err *e);
 void store_close(struct store *st);
+/* Whether target names a PostgreSQL database. */
+bool store_is_pg(const char *target);
 
 /* Hands w to the store; w->done(w) is called once it is committed or has
  * failed. w must stay valid until then. */
@@ -543,12 +576,14 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_session_get(st, ...) ((st)->ops->session_get((st), __VA_ARGS__))
 #define store_token_get(st, ...) ((st)->ops->token_get((st), __VA_ARGS__))
 #define store_setting_get(st, ...) ((st)->ops->setting_get((st), __VA_ARGS__))
+#define store_throttle_get(st, ...) ((st)->ops->throttle_get((st), __VA_ARGS__))
 #define store_audit_walk(st, ...) ((st)->ops->audit_walk((st), __VA_ARGS__))
 #define store_stats(st, out) ((st)->ops->stats((st), (out)))
 #define store_read_begin(st) ((st)->ops->read_begin((st)))
 #define store_read_end(st) ((st)->ops->read_end((st)))
 #define store_read_fresh_begin(st) ((st)->ops->read_fresh_begin((st)))
 #define store_read_fresh_end(st) ((st)->ops->read_fresh_end((st)))
+#define store_lead(st) ((st)->ops->lead ? (st)->ops->lead((st)) : true)
 #define store_sla_generation(st, ...) ((st)->ops->sla_generation((st), __VA_ARGS__))
 #define store_ticket_get(st, ...) ((st)->ops->ticket_get((st), __VA_ARGS__))
 #define store_ticket_list(st, ...) ((st)->ops->ticket_list((st), __VA_ARGS__))

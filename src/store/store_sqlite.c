@@ -65,6 +65,7 @@ enum rstmt {
 	RS_SESSION_GET,
 	RS_TOKEN_GET,
 	RS_SETTING_GET,
+	RS_THROTTLE_GET,
 	RS_COUNT
 };
 
@@ -88,6 +89,7 @@ static const char *const read_sql[RS_COUNT] = {
 			 " coalesce(t.expires_at, 0) FROM api_tokens t JOIN users u ON u.id = t.user_id"
 			 " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
 	[RS_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+	[RS_THROTTLE_GET] = "SELECT window_start, failures FROM auth_throttle WHERE key = ?1",
 };
 
 enum wstmt {
@@ -117,6 +119,9 @@ enum wstmt {
 	WS_SESSION_MFA,
 	WS_TOKEN_INSERT,
 	WS_SETTING_PUT,
+	WS_THROTTLE_PUT,
+	WS_THROTTLE_DELETE,
+	WS_TOTP_STEP,
 	WS_COUNT
 };
 
@@ -182,6 +187,15 @@ static const char *const write_sql[WS_COUNT] = {
 			    " VALUES (?1, ?2, ?3, ?4, nullif(?5, 0))",
 	[WS_SETTING_PUT] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	/* The same text as store_pg.c's w_throttle. */
+	[WS_THROTTLE_PUT] = "INSERT INTO auth_throttle (key, window_start, failures) VALUES (?1, ?2, 1)"
+			    " ON CONFLICT (key) DO UPDATE SET"
+			    " failures = CASE WHEN ?2 >= auth_throttle.window_start + ?3 THEN 1"
+			    " ELSE auth_throttle.failures + 1 END,"
+			    " window_start = CASE WHEN ?2 >= auth_throttle.window_start + ?3 THEN ?2"
+			    " ELSE auth_throttle.window_start END",
+	[WS_THROTTLE_DELETE] = "DELETE FROM auth_throttle WHERE key = ?1",
+	[WS_TOTP_STEP] = "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2",
 };
 
 _Static_assert(RS_COUNT <= RS_COUNT_MAX, "read statement table");
@@ -469,6 +483,7 @@ static void row_user(sqlite3_stmt *q, struct arena *a, struct user *u)
 	u->created_at = sqlite3_column_int64(q, 9);
 	u->updated_at = sqlite3_column_int64(q, 10);
 	u->last_login_at = sqlite3_column_int64(q, 11);
+	u->password_hash = u->totp_secret = NULL;   /* only user_auth fills them */
 }
 
 void bind_scope(sqlite3_stmt *q, int all_idx, const struct scope *sc)
@@ -602,6 +617,17 @@ static enum result sq_setting_get(struct store *st, const char *key, struct aren
 	READ_ONE(RS_SETTING_GET,
 		 { sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC); },
 		 { *value = col_str(q, 0, a); }, "setting");
+}
+
+static enum result sq_throttle_get(struct store *st, const unsigned char key[32],
+				   int64_t *window_start, int *failures, struct err *e)
+{
+	READ_ONE(RS_THROTTLE_GET,
+		 { sqlite3_bind_blob(q, 1, key, 32, SQLITE_STATIC); },
+		 {
+			 *window_start = sqlite3_column_int64(q, 0);
+			 *failures = sqlite3_column_int(q, 1);
+		 }, "counter");
 }
 
 /* Steps a list query into items of size sz filled by row(). */
@@ -1150,6 +1176,30 @@ static enum result w_user_create(struct sq *s, struct store_write *w)
 	return RC_OK;
 }
 
+/* Records w->totp_step as user's last used one; RC_DENIED when it is not
+ * newer (the code was used before). */
+static enum result totp_step_put(struct sq *s, struct store_write *w, int64_t user)
+{
+	sqlite3_stmt *q = NULL;
+	enum result r;
+	int rc;
+
+	if (!w->totp_step)
+		return RC_OK;
+	r = wstmt(s, WS_TOTP_STEP, &q, &w->err);
+	if (r != RC_OK)
+		return r;
+	sqlite3_bind_int64(q, 1, user);
+	sqlite3_bind_int64(q, 2, w->totp_step);
+	rc = step1(q);
+	stmt_done(q);
+	if (rc != SQLITE_DONE)
+		return sq_error(s->wdb, rc, &w->err, "totp");
+	if (sqlite3_changes(s->wdb) != 1)
+		return err_set(&w->err, RC_DENIED, "totp", "this code was used already; wait for the next one");
+	return RC_OK;
+}
+
 static enum result w_user_update(struct sq *s, struct store_write *w)
 {
 	const struct user *u = &w->in.user;
@@ -1162,6 +1212,9 @@ static enum result w_user_update(struct sq *s, struct store_write *w)
 		if (r != RC_OK)
 			return r;
 	}
+	r = totp_step_put(s, w, w->id);
+	if (r != RC_OK)
+		return r;
 	r = wstmt(s, WS_USER_UPDATE, &q, &w->err);
 	if (r != RC_OK)
 		return r;
@@ -1201,9 +1254,12 @@ static enum result w_login(struct sq *s, struct store_write *w)
 {
 	const struct session *ss = &w->in.session.s;
 	sqlite3_stmt *q = NULL;
-	enum result r = wstmt(s, WS_SESSION_PURGE, &q, &w->err);
+	enum result r = totp_step_put(s, w, ss->user_id);
 	int rc;
 
+	if (r != RC_OK)
+		return r;
+	r = wstmt(s, WS_SESSION_PURGE, &q, &w->err);
 	if (r != RC_OK)
 		return r;
 	sqlite3_bind_int64(q, 1, ss->user_id);
@@ -1235,7 +1291,37 @@ static enum result w_login(struct sq *s, struct store_write *w)
 	stmt_done(q);
 	if (rc != SQLITE_DONE)
 		return sq_error(s->wdb, rc, &w->err, "login");
+	if (w->in.session.has_throttle_reset) {
+		r = wstmt(s, WS_THROTTLE_DELETE, &q, &w->err);
+		if (r != RC_OK)
+			return r;
+		sqlite3_bind_blob(q, 1, w->in.session.throttle_reset, 32, SQLITE_STATIC);
+		rc = step1(q);
+		stmt_done(q);
+		if (rc != SQLITE_DONE)
+			return sq_error(s->wdb, rc, &w->err, "login");
+	}
 	w->id = ss->user_id;
+	return RC_OK;
+}
+
+static enum result w_throttle(struct sq *s, struct store_write *w)
+{
+	sqlite3_stmt *q = NULL;
+
+	for (int i = 0; i < w->in.throttle.n && i < 2; i++) {
+		enum result r = wstmt(s, WS_THROTTLE_PUT, &q, &w->err);
+		int rc;
+		if (r != RC_OK)
+			return r;
+		sqlite3_bind_blob(q, 1, w->in.throttle.key[i], 32, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, w->in.throttle.now);
+		sqlite3_bind_int64(q, 3, w->in.throttle.window_ms[i]);
+		rc = step1(q);
+		stmt_done(q);
+		if (rc != SQLITE_DONE)
+			return sq_error(s->wdb, rc, &w->err, "counter");
+	}
 	return RC_OK;
 }
 
@@ -1334,6 +1420,7 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_CALENDAR_PUT] = sqt_calendar_put,
 	[W_SLA_POLICY_PUT] = sqt_sla_policy_put,
 	[W_CONTRACT_PUT] = sqt_contract_put,
+	[W_THROTTLE] = w_throttle,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1720,6 +1807,7 @@ const struct store_ops store_sqlite_ops = {
 	.session_get = sq_session_get,
 	.token_get = sq_token_get,
 	.setting_get = sq_setting_get,
+	.throttle_get = sq_throttle_get,
 	.audit_walk = sq_audit_walk,
 	.ticket_get = sqt_ticket_get,
 	.ticket_list = sqt_ticket_list,

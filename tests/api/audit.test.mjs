@@ -3,14 +3,11 @@
 // or deletion made behind the server's back.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFile, rm, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { Client, DEMO, cli, createDb, serve } from './lib/server.mjs';
+import { rm } from 'node:fs/promises';
+import { Client, DEMO, cli, cloneDb, createDb, serve, sql } from './lib/server.mjs';
 import { assertProblem, assertStatus, uniq } from './lib/util.mjs';
 
-const run = promisify(execFile);
-const sqlite = async (db, sql) => (await run('sqlite3', ['-cmd', '.timeout 5000', db, sql])).stdout;
+const sqlite = sql;
 const verify = (db) => cli(['audit', 'verify', '--db', db]);
 
 let d, server;
@@ -26,12 +23,7 @@ after(async () => {
 /* A copy of the database to tamper with (the server is stopped, but copy
  * a WAL if one was left). */
 async function copyDb(name) {
-  const to = `${d.dir}/${name}.db`;
-  await copyFile(d.db, to);
-  for (const ext of ['-wal']) {
-    if (await stat(d.db + ext).catch(() => null))
-      await copyFile(d.db + ext, to + ext);
-  }
+  const to = await cloneDb(d.db, d.dir, name);
   tampered.push(to);
   return to;
 }

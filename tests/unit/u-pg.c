@@ -402,8 +402,9 @@ static void wait_for(struct waitn *wn, int n)
 
 /* in.setting.key "row:K" inserts K (a duplicate fails alone);
  * "add" adds one to the shared counter (two servers collide on it). */
-static enum result apply_test(PGconn *c, struct store_write *w, bool *doomed)
+static enum result apply_test(PGconn *c, void *arg, struct store_write *w, bool *doomed)
 {
+	UNUSED(arg);
 	const char *key = w->in.setting.key;
 	const char *params[1] = { key + 4 };
 	PGresult *r = !strncmp(key, "row:", 4)
@@ -461,7 +462,7 @@ static void test_writer_batches_and_isolates_failures(void **state)
 
 	(void)state;
 	writer_db(&admin, &p);
-	assert_int_equal(pg_writer_start(&wr, dburl, apply_test, &e), RC_OK);
+	assert_int_equal(pg_writer_start(&wr, dburl, apply_test, NULL, &e), RC_OK);
 	for (int i = 0; i < NW; i++) {
 		/* every 100th write repeats the key before it: it must fail alone */
 		snprintf(keys[i], sizeof(keys[i]), "row:%d", i % 100 == 99 ? i - 1 : i);
@@ -508,7 +509,7 @@ static void test_two_writers_collide_and_nothing_is_lost(void **state)
 	(void)state;
 	writer_db(&admin, &p);
 	for (int k = 0; k < 2; k++) {
-		assert_int_equal(pg_writer_start(&wr[k], dburl, apply_test, &e), RC_OK);
+		assert_int_equal(pg_writer_start(&wr[k], dburl, apply_test, NULL, &e), RC_OK);
 		for (int i = 0; i < 1000; i++) {
 			ws[k][i] = (struct store_write){ .done = on_done, .arg = &wn };
 			ws[k][i].in.setting.key = "add";

@@ -1,5 +1,8 @@
-/* u-store.c: the SQLite store: tenancy in every read and write, versions,
- * idempotency, group commit under concurrency, the audit chain. */
+/* u-store.c: the store contract: tenancy in every read and write,
+ * versions, idempotency, group commit under concurrency, the audit chain.
+ * Run twice by meson: on SQLite (u-store), and with U_STORE_PG=1 on the
+ * PostgreSQL that scripts/with-pg started (u-store-pg: each test gets a
+ * new database there). The tests are the same for both backends. */
 #include "base/common.h"
 
 #include <pthread.h>
@@ -10,10 +13,14 @@
 
 #include "audit/audit.h"
 #include "jobs/sla_track.h"
+#include "store/pg.h"
 #include "store/store.h"
 
+/* ITSUP_TEST_PG when this run is the PostgreSQL one. */
+static const char *pg_base;
+
 struct fx {
-	char dir[64], path[96];
+	char dir[64], path[512];
 	struct store *st;
 	struct arena *a;
 	int64_t c1, c2; /* two client organisations */
@@ -61,6 +68,23 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+	if (pg_base) {
+		/* A new database on the same server: the URL ends in /DBNAME. */
+		static int seq;
+		char sql[96], name[48];
+		PGconn *c;
+		snprintf(name, sizeof(name), "u_store_%d_%d", (int)getpid(), ++seq);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+		if (pg_connect(pg_base, &c, &e) != RC_OK)
+			return -1;
+		if (pg_exec(c, sql, &e) != RC_OK) {
+			PQfinish(c);
+			return -1;
+		}
+		PQfinish(c);
+		snprintf(f->path, sizeof(f->path), "%.*s/%s", (int)(strrchr(pg_base, '/') - pg_base),
+			 pg_base, name);
+	}
 	if (store_open(&f->st, f->path, true, &e) != RC_OK)
 		return -1;
 	f->a = arena_new(1 << 24);
@@ -93,7 +117,9 @@ static void test_open_requires_existing(void **state)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/missing.db", f->dir);
-	assert_int_equal(store_open(&st, path, false, &e), RC_NOTFOUND);
+	if (!pg_base)
+		assert_int_equal(store_open(&st, path, false, &e), RC_NOTFOUND);
+	/* Creating again: SQLite's file exists; PostgreSQL has the schema. */
 	assert_int_equal(store_open(&st, f->path, true, &e), RC_CONFLICT);
 }
 
@@ -651,8 +677,98 @@ static void test_contact_search(void **state)
 	assert_string_equal(found(f, &cu2, f->c1, NULL), "");
 }
 
+/* Failed-login counters: fixed windows, counted in the store. */
+static void test_throttle_counters(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct store_write w;
+	unsigned char k1[32], k2[32];
+	int64_t start = 0;
+	int failures = 0;
+	struct err e;
+
+	memset(k1, 1, 32);
+	memset(k2, 2, 32);
+	assert_int_equal(store_throttle_get(f->st, k1, &start, &failures, &e), RC_NOTFOUND);
+	for (int i = 0; i < 3; i++) {
+		store_write_init(&w, W_THROTTLE, &sys);
+		memcpy(w.in.throttle.key[0], k1, 32);
+		memcpy(w.in.throttle.key[1], k2, 32);
+		w.in.throttle.window_ms[0] = 1000;
+		w.in.throttle.window_ms[1] = 10000;
+		w.in.throttle.n = i == 2 ? 1 : 2;   /* the last counts k1 only */
+		w.in.throttle.now = 5000 + i * 100;
+		assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	}
+	assert_int_equal(store_throttle_get(f->st, k1, &start, &failures, &e), RC_OK);
+	assert_int_equal(start, 5000);
+	assert_int_equal(failures, 3);
+	assert_int_equal(store_throttle_get(f->st, k2, &start, &failures, &e), RC_OK);
+	assert_int_equal(failures, 2);
+	/* After k1's window ended: a new window of one failure. */
+	store_write_init(&w, W_THROTTLE, &sys);
+	memcpy(w.in.throttle.key[0], k1, 32);
+	w.in.throttle.window_ms[0] = 1000;
+	w.in.throttle.n = 1;
+	w.in.throttle.now = 6000;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_throttle_get(f->st, k1, &start, &failures, &e), RC_OK);
+	assert_int_equal(start, 6000);
+	assert_int_equal(failures, 1);
+}
+
+/* A TOTP step is accepted once per user, by logins and enrolment alike. */
+static void test_totp_step_once(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct store_write w;
+	int64_t uid;
+
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "otp@p.test", .name = "OTP", .role = ROLE_DISPATCHER,
+				   .active = true };
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	uid = w.id;
+	for (int i = 0; i < 4; i++) {
+		static const int64_t steps[] = { 100, 100, 99, 101 };
+		static const enum result want[] = { RC_OK, RC_DENIED, RC_DENIED, RC_OK };
+		store_write_init(&w, W_LOGIN, &sys);
+		memset(w.in.session.id_hash, 'a' + i, 32);
+		w.in.session.s.user_id = uid;
+		w.in.session.s.created_at = 1000;
+		w.in.session.s.expires_at = 999999999999;
+		w.totp_step = steps[i];
+		assert_int_equal(store_write_sync(f->st, &w), want[i]);
+		if (want[i] == RC_DENIED)
+			assert_string_equal(w.err.field, "totp");
+	}
+	/* Enrolment's confirmation with a used step: refused, nothing changed. */
+	store_write_init(&w, W_USER_UPDATE, &sys);
+	w.id = uid;
+	w.fields = F_NAME;
+	w.in.user.name = "Changed";
+	w.totp_step = 101;
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+	w.totp_step = 102;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	/* A write without a step does not touch it. */
+	w.totp_step = 0;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+}
+
 int main(void)
 {
+	const char *want = getenv("U_STORE_PG");
+
+	if (want && *want) {
+		pg_base = getenv("ITSUP_TEST_PG");
+		if (!pg_base || !strrchr(pg_base, '/')) {
+			fprintf(stderr, "u-store-pg: ITSUP_TEST_PG is not set (run under scripts/with-pg)\n");
+			return 1;
+		}
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_requires_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_scope, setup, teardown),
@@ -665,6 +781,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sla_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_search, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_totp_step_once, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;

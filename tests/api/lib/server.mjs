@@ -10,14 +10,23 @@
 //
 // With ITSUP_SANITIZED=1, stop() (and every CLI run) throws when the process
 // exited non-zero or its stderr holds an ASan/LSan/UBSan report.
+//
+// With ITSUP_API_PG=1 (make api-pg, under scripts/with-pg), every database
+// is a new PostgreSQL database on the throw-away server in ITSUP_TEST_PG
+// instead of a SQLite file: db is then its URL, which every itsup command
+// takes in place of a path. sql(db, text) and cloneDb() work on either.
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const BIN = process.env.ITSUP_BIN || new URL('../../../build/itsup', import.meta.url).pathname;
 export const SANITIZED = process.env.ITSUP_SANITIZED === '1';
+export const PG_BASE = process.env.ITSUP_API_PG === '1' ? process.env.ITSUP_TEST_PG : null;
+if (process.env.ITSUP_API_PG === '1' && !PG_BASE)
+  throw new Error('ITSUP_API_PG=1 needs ITSUP_TEST_PG (run under scripts/with-pg)');
+export const isPg = (db) => /^postgres(ql)?:\/\//.test(db);
 const SANITIZER_MARKS = ['AddressSanitizer', 'LeakSanitizer', 'runtime error'];
 
 export const DEMO = {
@@ -66,11 +75,52 @@ async function cliOk(args) {
   return r;
 }
 
+/* Runs SQL on db (a SQLite file or a PostgreSQL URL); resolves the rows
+ * as text, columns separated by '|', one row a line. */
+export async function sql(db, text) {
+  const args = isPg(db) ? ['psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', text]]
+    : ['sqlite3', ['-cmd', '.timeout 5000', db, text]];
+  return new Promise((resolve, reject) => {
+    execFile(args[0], args[1], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err)
+        reject(new Error(`${args[0]}: ${stderr || err.message}`));
+      else
+        resolve(stdout);
+    });
+  });
+}
+
+/* A new, empty PostgreSQL database on the test server; its URL. */
+export async function newPgDb() {
+  const name = 'itsup_t_' + randomBytes(6).toString('hex');
+  await sql(PG_BASE, `CREATE DATABASE ${name}`);
+  return PG_BASE.replace(/\/[^/?]*(\?.*)?$/, `/${name}$1`);
+}
+
+/* A copy of db (the server on it stopped) to tamper with: a file next to
+ * it in dir, or a new PostgreSQL database made from it as a template. */
+export async function cloneDb(db, dir, name) {
+  if (isPg(db)) {
+    const to = 'itsup_c_' + randomBytes(6).toString('hex');
+    const from = new URL(db).pathname.slice(1);
+    await sql(PG_BASE, `CREATE DATABASE ${to} TEMPLATE ${from}`);
+    return db.replace(/\/[^/?]*(\?.*)?$/, `/${to}`);
+  }
+  const to = `${dir}/${name}.db`;
+  await copyFile(db, to);
+  for (const ext of ['-wal']) {
+    if (await stat(db + ext).catch(() => null))
+      await copyFile(db + ext, to + ext);
+  }
+  return to;
+}
+
 /* A new temp dir with a database: 'demo' (all demo users, MFA off) or
- * 'init' (one admin, MFA required for staff). */
-export async function createDb({ kind = 'demo' } = {}) {
+ * 'init' (one admin, MFA required for staff). sqlite: a SQLite file even
+ * when the run is on PostgreSQL. */
+export async function createDb({ kind = 'demo', sqlite = false } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), 'itsup-api-'));
-  const db = path.join(dir, 'itsup.db');
+  const db = PG_BASE && !sqlite ? await newPgDb() : path.join(dir, 'itsup.db');
   let password, adminEmail;
   if (kind === 'demo') {
     const creds = path.join(dir, 'logins.txt');
@@ -98,7 +148,7 @@ export async function createDb({ kind = 'demo' } = {}) {
  * /api/v1/test/clock). */
 export function serve(db, { env, testClock = false } = {}) {
   return new Promise((resolve, reject) => {
-    const args = ['serve', '--db', db, '--listen', '127.0.0.1:0'];
+    const args = ['serve', isPg(db) ? '--pg' : '--db', db, '--listen', '127.0.0.1:0'];
     if (testClock)
       args.push('--test-clock');
     const child = spawn(BIN, args, {

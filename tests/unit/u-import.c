@@ -1,0 +1,785 @@
+/* u-import.c: `itsup migrate --from-sqlite FILE --pg URL` (pg_import_sqlite)
+ * against a real PostgreSQL (scripts/with-pg starts a throw-away one and
+ * sets ITSUP_TEST_PG; make check runs this under it). An SQLite deployment
+ * built through the real store (clients, contacts, users, sessions and
+ * tokens with BLOB hashes, tickets with messages, notes, time, outbox, SLA,
+ * settings, the audit chain; text with tabs, newlines, carriage returns,
+ * backslashes and non-ASCII) is copied into a fresh database and read back:
+ * counts, values, full-text search, identity sequences. A non-empty target,
+ * a wrong schema version, a missing or foreign file and a schema out of
+ * step are refused and change nothing; a row corrupted on the PostgreSQL
+ * side inside the transaction (a test hook) is caught by the checksums and
+ * rolled back. */
+#include "base/common.h"
+
+#include <setjmp.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "auth/scope.h"
+#include "store/pg.h"
+#include "store/pg_import.h"
+#include "store/store.h"
+
+static const char *url;
+static char dir[64], src_db[128];
+static int64_t ticket_ids[3], msg_max;
+
+/* Texts COPY must escape, and non-ASCII. */
+#define NOTES "tab\there\nnew line\r\nCR LF \\ backslash \\N not null \\. end \xc3\xa9t\xc3\xa9 \xe2\x82\xac"
+#define BODY "The flibbertigibbet printer says:\t\"PC LOAD LETTER\"\nC:\\Users\\jane\\doc.txt"
+#define NOTE_BODY "\xc3\x9c" "berraschung in the server room (internal)"
+
+/* ---- PostgreSQL helpers -------------------------------------------------- */
+
+/* A fresh database per test (the URL ends in /itsup: the same server). */
+static char dburl[512];
+static void fresh_db(const char *name)
+{
+	struct err e;
+	char sql[160];
+	PGconn *c;
+
+	assert_int_equal(pg_connect(url, &c, &e), RC_OK);
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+	assert_int_equal(pg_exec(c, sql, &e), RC_OK);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	assert_int_equal(pg_exec(c, sql, &e), RC_OK);
+	PQfinish(c);
+	snprintf(dburl, sizeof(dburl), "%.*s/%s", (int)(strrchr(url, '/') - url), url, name);
+}
+
+static PGconn *pg(void)
+{
+	struct err e;
+	PGconn *c;
+
+	assert_int_equal(pg_connect(dburl, &c, &e), RC_OK);
+	return c;
+}
+
+/* The first value of a query, as text ("" for NULL), into out. */
+static void pg_value(PGconn *c, const char *sql, char *out, size_t n)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_true(PQntuples(r) >= 1);
+	snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static long long pg_num(PGconn *c, const char *sql)
+{
+	char v[64];
+
+	pg_value(c, sql, v, sizeof(v));
+	return strtoll(v, NULL, 10);
+}
+
+static void pg_do(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+	assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+	PQclear(r);
+}
+
+/* ---- SQLite helpers --------------------------------------------------------- */
+
+static long long sq_num(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	long long v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+static void sq_do(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, msg);
+	assert_null(msg);
+	sqlite3_close(db);
+}
+
+/* A copy of the deployment that a test may change. */
+static void copy_src(const char *name, char *out, size_t n)
+{
+	char cmd[512];
+
+	snprintf(out, n, "%s/%s", dir, name);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", src_db, out);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* ---- the deployment, through the real store ------------------------------------ */
+
+static int64_t write_ok(struct store *st, struct store_write *w)
+{
+	if (store_write_sync(st, w) != RC_OK) {
+		fprintf(stderr, "store write %d: %s\n", (int)w->kind, w->err.msg);
+		return 0;
+	}
+	return w->id;
+}
+
+static int64_t mk_ticket(struct store *st, int64_t client, int64_t user, const char *subject,
+			 const char *body, const char *kind)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = client;
+	tw.t.requester_user_id = user;
+	tw.t.subject = subject;
+	tw.t.description = "Description with a tab\tand\na new line, caf\xc3\xa9";
+	tw.t.queue = "general";
+	tw.t.tags = "[\"printer\"]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	tw.t.sla.present = true;
+	tw.t.sla.log = "[]";
+	tw.t.sla.response_due = 1700000000000LL;
+	tw.sla_set = true;
+	tw.sla_gen = -1;
+	if (body) {
+		tw.has_msg = true;
+		tw.msg.kind = kind;
+		tw.msg.body = body;
+		tw.msg.author_user_id = user;
+	}
+	tw.has_te = true;
+	tw.te.user_id = user;
+	tw.te.minutes = 15;
+	tw.te.billable = true;
+	tw.te.note = "fixed\\it";
+	tw.ob[0].event = "ticket.created";
+	tw.ob[0].payload = "{\"x\":\"a\\tb\"}";
+	tw.nob = 1;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	w.audit.action = "ticket.create";
+	w.audit.object_type = "ticket";
+	return write_ok(st, &w);
+}
+
+static int build_deployment(void)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct store *st;
+	struct err e;
+	int64_t c1, c2, tech, cu;
+
+	snprintf(dir, sizeof(dir), "/tmp/u-import-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(src_db, sizeof(src_db), "%s/src.db", dir);
+	if (store_open(&st, src_db, true, &e) != RC_OK) {
+		fprintf(stderr, "store_open: %s\n", e.msg);
+		return -1;
+	}
+
+	store_write_init(&w, W_CLIENT_CREATE, &sys);
+	w.in.client = (struct client){ .name = "Acme", .timezone = "Europe/Paris", .active = true,
+				       .notes = NOTES, .email_domain = "acme.example" };
+	w.audit.action = "client.create";
+	c1 = write_ok(st, &w);
+	store_write_init(&w, W_CLIENT_CREATE, &sys);
+	w.in.client = (struct client){ .name = "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale",
+				       .timezone = "UTC", .active = true };
+	w.audit.action = "client.create";
+	c2 = write_ok(st, &w);
+
+	store_write_init(&w, W_CONTACT_CREATE, &sys);
+	w.in.contact = (struct contact){ .client_id = c1, .name = "Alice\tA.", .email = "alice@acme.example" };
+	w.audit.action = "contact.create";
+	write_ok(st, &w);
+	store_write_init(&w, W_CONTACT_CREATE, &sys);
+	w.in.contact = (struct contact){ .client_id = c2, .name = "Bj\xc3\xb6rn" }; /* no e-mail, no phone */
+	w.audit.action = "contact.create";
+	write_ok(st, &w);
+
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "tech@p.test", .name = "Tech", .role = ROLE_TECHNICIAN,
+				   .tier = 2, .active = true, .password_hash = "$argon2id$v=19$m=65536\\x" };
+	w.audit.action = "user.create";
+	tech = write_ok(st, &w);
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "cu@acme.example", .name = "Client User",
+				   .role = ROLE_CLIENT_USER, .client_id = c1, .active = true };
+	w.audit.action = "user.create";
+	cu = write_ok(st, &w);
+
+	/* Sessions and a token: BLOB keys with the bytes COPY must not
+	 * mistake (NUL, tab, newline, backslash, high bytes). */
+	store_write_init(&w, W_LOGIN, &sys);
+	for (int i = 0; i < 32; i++) {
+		w.in.session.id_hash[i] = (unsigned char)(i * 37 + 1);
+		w.in.session.s.csrf_hash[i] = (unsigned char)(255 - i);
+	}
+	w.in.session.id_hash[0] = 0;
+	w.in.session.id_hash[1] = '\t';
+	w.in.session.id_hash[2] = '\n';
+	w.in.session.id_hash[3] = '\\';
+	w.in.session.s.user_id = tech;
+	w.in.session.s.created_at = 1700000000000LL;
+	w.in.session.s.expires_at = 4102444800000LL;
+	w.in.session.s.mfa_ok = true;
+	w.in.session.addr = "192.0.2.1";
+	w.audit.action = "login";
+	write_ok(st, &w);
+	store_write_init(&w, W_LOGIN, &sys);
+	memset(w.in.session.id_hash, 0xab, 32);
+	memset(w.in.session.s.csrf_hash, 0x5c, 32);
+	w.in.session.s.user_id = cu;
+	w.in.session.s.created_at = 1700000000001LL;
+	w.in.session.s.expires_at = 4102444800000LL;
+	write_ok(st, &w);
+	store_write_init(&w, W_TOKEN_CREATE, &sys);
+	memset(w.in.token.hash, 0x0d, 32);
+	w.in.token.t.user_id = tech;
+	w.in.token.t.name = "ci\\token";
+	write_ok(st, &w);
+
+	store_write_init(&w, W_SETTING_SET, &sys);
+	w.in.setting.key = "portal.banner";
+	w.in.setting.value = "Welcome\n\tto the \\portal\\ \xe2\x9c\x93";
+	write_ok(st, &w);
+
+	ticket_ids[0] = mk_ticket(st, c1, cu, "Printer jams", BODY, "reply");
+	ticket_ids[1] = mk_ticket(st, c1, tech, "Server room", NOTE_BODY, "note");
+	ticket_ids[2] = mk_ticket(st, c2, tech, "No message", NULL, NULL);
+	store_close(st);
+	for (int i = 0; i < 3; i++)
+		if (!ticket_ids[i])
+			return -1;
+	msg_max = sq_num(src_db, "SELECT max(id) FROM ticket_messages");
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return build_deployment();
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static const char *const all_tables[] = {
+	"settings", "clients", "contacts", "users", "sessions", "api_tokens", "idempotency",
+	"audit_log", "tickets", "ticket_messages", "ticket_events", "time_entries", "triage_rules",
+	"escalation_rules", "escalation_fired", "csat", "outbox", "ticket_fts", "calendars",
+	"sla_policies", "contracts", "ticket_sla",
+};
+
+static int position(const struct pg_import_report *r, const char *name);
+
+/* The report's line of a table (an empty one, never equal, when missing:
+ * check with position()). */
+static const struct pg_import_table *find(const struct pg_import_report *r, const char *name)
+{
+	static const struct pg_import_table none;
+	int i = position(r, name);
+
+	return i < 0 ? &none : &r->tables[i];
+}
+
+static int position(const struct pg_import_report *r, const char *name)
+{
+	for (int i = 0; i < r->ntables; i++)
+		if (!strcmp(r->tables[i].name, name))
+			return i;
+	return -1;
+}
+
+static void test_import_copies_everything(void **state)
+{
+	struct pg_import_report rep;
+	struct err e;
+	char *out = NULL, v[512], sql[256];
+	size_t outlen = 0;
+	FILE *progress = open_memstream(&out, &outlen);
+	long long sq_rows = 0;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_import_ok");
+	assert_non_null(progress);
+	if (pg_import_sqlite(src_db, dburl, progress, &rep, &e) != RC_OK)
+		fprintf(stderr, "import: %s\n", e.msg);
+	fclose(progress);
+	assert_int_equal(e.code, RC_OK);
+	assert_true(rep.committed);
+	assert_true(rep.migrations_applied > 0);
+	assert_int_equal(rep.schema_version, rep.migrations_applied);
+
+	/* Every table of the schema, verified, with SQLite's counts. */
+	for (size_t i = 0; i < ARRAY_SIZE(all_tables); i++) {
+		const struct pg_import_table *t = find(&rep, all_tables[i]);
+		if (position(&rep, all_tables[i]) < 0)
+			fprintf(stderr, "table %s not in the report\n", all_tables[i]);
+		assert_true(position(&rep, all_tables[i]) >= 0);
+		assert_true(t->equal);
+		assert_int_equal(t->rows_sqlite, t->rows_pg);
+		assert_string_equal(t->sum_sqlite, t->sum_pg);
+		assert_int_equal(strlen(t->sum_pg), 64);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", all_tables[i]);
+		assert_int_equal(t->rows_sqlite, sq_num(src_db, sql));
+	}
+	/* ... and every other table SQLite has (less its internals, the
+	 * FTS5 shadow tables and schema_migrations). */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		int n = 0;
+		assert_int_equal(sqlite3_open_v2(src_db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+						    " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+						    " AND name NOT LIKE 'ticket\\_fts\\_%' ESCAPE '\\'"
+						    " AND name <> 'schema_migrations'", -1, &q, NULL), SQLITE_OK);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(q, 0);
+			if (position(&rep, name) < 0)
+				fprintf(stderr, "table %s not in the report\n", name);
+			assert_true(position(&rep, name) >= 0);
+			assert_true(find(&rep, name)->equal);
+			n++;
+		}
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		assert_int_equal(n, rep.ntables);
+	}
+	for (int i = 0; i < rep.ntables; i++)
+		sq_rows += rep.tables[i].rows_sqlite;
+	assert_int_equal(sq_rows, rep.rows);
+	/* No shadow table, no schema_migrations. */
+	assert_int_equal(position(&rep, "ticket_fts_content"), -1);
+	assert_int_equal(position(&rep, "schema_migrations"), -1);
+	/* Parents before children. */
+	assert_true(position(&rep, "clients") < position(&rep, "contacts"));
+	assert_true(position(&rep, "clients") < position(&rep, "tickets"));
+	assert_true(position(&rep, "users") < position(&rep, "sessions"));
+	assert_true(position(&rep, "tickets") < position(&rep, "ticket_messages"));
+	assert_true(position(&rep, "calendars") < position(&rep, "sla_policies"));
+	assert_true(position(&rep, "sla_policies") < position(&rep, "contracts"));
+	/* Real data in the tables that matter. */
+	assert_int_equal(find(&rep, "clients")->rows_pg, 2);
+	assert_int_equal(find(&rep, "tickets")->rows_pg, 3);
+	assert_int_equal(find(&rep, "ticket_messages")->rows_pg, 2);
+	assert_int_equal(find(&rep, "sessions")->rows_pg, 2);
+	assert_int_equal(find(&rep, "ticket_fts")->rows_pg, 5);   /* 3 tickets, 2 messages */
+	assert_true(find(&rep, "audit_log")->rows_pg >= 10);
+
+	/* The progress lines. */
+	assert_non_null(strstr(out, "migrate: SQLite schema version "));
+	assert_non_null(strstr(out, "\n  clients: 2 rows\n"));
+	assert_non_null(strstr(out, "\n  tickets: 3 rows\n"));
+	assert_non_null(strstr(out, "verified: "));
+	assert_non_null(strstr(out, "\ncommitted\n"));
+	free(out);
+
+	c = pg();
+	/* Values, byte for byte. */
+	pg_value(c, "SELECT notes FROM clients WHERE name = 'Acme'", v, sizeof(v));
+	assert_string_equal(v, NOTES);
+	pg_value(c, "SELECT name FROM clients ORDER BY id DESC", v, sizeof(v));
+	assert_string_equal(v, "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale");
+	pg_value(c, "SELECT body FROM ticket_messages WHERE kind = 'reply'", v, sizeof(v));
+	assert_string_equal(v, BODY);
+	pg_value(c, "SELECT password_hash FROM users WHERE email = 'tech@p.test'", v, sizeof(v));
+	assert_string_equal(v, "$argon2id$v=19$m=65536\\x");
+	pg_value(c, "SELECT value FROM settings WHERE key = 'portal.banner'", v, sizeof(v));
+	assert_string_equal(v, "Welcome\n\tto the \\portal\\ \xe2\x9c\x93");
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM contacts WHERE phone IS NULL AND email IS NULL"), 1);
+	/* BLOBs became BYTEA with the same bytes. */
+	pg_value(c, "SELECT encode(substr(id_hash, 1, 5), 'hex') FROM sessions ORDER BY id_hash LIMIT 1",
+		 v, sizeof(v));
+	assert_string_equal(v, "00090a5c95");
+	assert_int_equal(pg_num(c, "SELECT octet_length(id_hash) FROM sessions LIMIT 1"), 32);
+	pg_value(c, "SELECT encode(hash, 'hex') FROM api_tokens", v, sizeof(v));
+	assert_string_equal(v, "0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d");
+	/* The deployment's signing key, not the migration's. */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_open_v2(src_db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'signing_key'",
+						    -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		pg_value(c, "SELECT value FROM settings WHERE key = 'signing_key'", v, sizeof(v));
+		assert_string_equal(v, (const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM settings WHERE key = 'signing_key'"), 1);
+
+	/* Full-text search, rebuilt from the FTS5 content: a word of a
+	 * message, a word with its diacritic removed, a word of a subject. */
+	snprintf(sql, sizeof(sql), "%lld", (long long)ticket_ids[0]);
+	pg_value(c, "SELECT ticket_id FROM ticket_fts WHERE words @@ ticket_fts_query('\"flibbertigibbet\"')",
+		 v, sizeof(v));
+	assert_string_equal(v, sql);
+	snprintf(sql, sizeof(sql), "%lld", (long long)ticket_ids[1]);
+	pg_value(c, "SELECT ticket_id FROM ticket_fts WHERE words @@ ticket_fts_query('\"uberraschung\"')"
+		 " AND internal = 1", v, sizeof(v));
+	assert_string_equal(v, sql);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM ticket_fts WHERE words @@ ticket_fts_query('\"jane\"')"), 1);
+	assert_int_equal(pg_num(c, "SELECT count(DISTINCT ticket_id) FROM ticket_fts"
+				" WHERE words @@ ticket_fts_query('\"description\"')"), 3);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM ticket_fts WHERE words = ''::tsvector"), 0);
+	assert_int_equal(pg_num(c, "SELECT min(rowid) FROM ticket_fts WHERE rowid > 1099511627776"),
+			 1099511627776LL + 1);
+
+	/* Identity sequences were moved past the copied ids. */
+	assert_int_equal(pg_num(c, "INSERT INTO clients (name, timezone, created_at, updated_at)"
+				" VALUES ('After', 'UTC', 0, 0) RETURNING id"), 3);
+	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('ticket_messages', 'id'))"),
+			 msg_max + 1);
+	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))"),
+			 ticket_ids[2] + 1);
+	/* An empty table's sequence starts at 1. */
+	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('calendars', 'id'))"), 1);
+	PQfinish(c);
+}
+
+/* Everything PostgreSQL holds, as one string: to prove "changes nothing". */
+static void fingerprint(PGconn *c, char *out, size_t n)
+{
+	pg_value(c, "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM ("
+		 " SELECT 'c' || id || name AS x FROM clients UNION ALL"
+		 " SELECT 'u' || id || email FROM users UNION ALL"
+		 " SELECT 't' || id || subject FROM tickets UNION ALL"
+		 " SELECT 's' || key || value FROM settings UNION ALL"
+		 " SELECT 'm' || version FROM schema_migrations) AS all_rows", out, n);
+}
+
+static void test_non_empty_target_is_refused(void **state)
+{
+	struct pg_import_report rep;
+	char before[64], after[64];
+	struct err e;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_import_busy");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_OK);
+	c = pg();
+	/* A server wrote after the migration. */
+	pg_do(c, "INSERT INTO clients (name, timezone, created_at, updated_at) VALUES ('Later', 'UTC', 1, 1)");
+	fingerprint(c, before, sizeof(before));
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_CONFLICT);
+	assert_non_null(strstr(e.msg, "already holds data"));
+	assert_non_null(strstr(e.msg, "clients"));
+	assert_false(rep.committed);
+	fingerprint(c, after, sizeof(after));
+	assert_string_equal(before, after);
+
+	/* The copied data alone is enough to refuse a second copy. */
+	pg_do(c, "DELETE FROM clients WHERE name = 'Later'");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_CONFLICT);
+	PQfinish(c);
+
+	/* A database that holds data in some other shape (no itsup schema
+	 * yet): refused before any migration runs. */
+	fresh_db("u_import_other");
+	c = pg();
+	pg_do(c, "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT)");
+	pg_do(c, "INSERT INTO users VALUES (1, 'someone@else.example')");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_CONFLICT);
+	assert_non_null(strstr(e.msg, "users"));
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), 1);
+	PQfinish(c);
+}
+
+static void test_wrong_schema_version_is_refused(void **state)
+{
+	struct pg_import_report rep;
+	char newer[160], older[160];
+	struct err e;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_import_version");
+	copy_src("newer.db", newer, sizeof(newer));
+	sq_do(newer, "INSERT INTO schema_migrations SELECT max(version) + 1, '9999_future.sql', 0"
+		     " FROM schema_migrations");
+	assert_int_equal(pg_import_sqlite(newer, dburl, NULL, &rep, &e), RC_INVALID);
+	assert_non_null(strstr(e.msg, "schema version"));
+	assert_non_null(strstr(e.msg, "newer"));
+	copy_src("older.db", older, sizeof(older));
+	sq_do(older, "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)");
+	assert_int_equal(pg_import_sqlite(older, dburl, NULL, &rep, &e), RC_INVALID);
+	assert_non_null(strstr(e.msg, "schema version"));
+	/* PostgreSQL was not touched: not even the schema. */
+	c = pg();
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), 0);
+	PQfinish(c);
+	unlink(newer);
+	unlink(older);
+}
+
+static void test_bad_sources_are_refused(void **state)
+{
+	struct pg_import_report rep;
+	char path[160];
+	struct err e;
+	FILE *f;
+
+	(void)state;
+	fresh_db("u_import_bad");
+	snprintf(path, sizeof(path), "%s/missing.db", dir);
+	assert_int_equal(pg_import_sqlite(path, dburl, NULL, &rep, &e), RC_NOTFOUND);
+	assert_non_null(strstr(e.msg, "missing.db"));
+	/* The read-only open did not create it. */
+	assert_int_not_equal(access(path, F_OK), 0);
+	/* An SQLite database that is not itsup's. */
+	snprintf(path, sizeof(path), "%s/other.db", dir);
+	sq_do(path, "CREATE TABLE t (x INTEGER)");
+	assert_int_equal(pg_import_sqlite(path, dburl, NULL, &rep, &e), RC_INVALID);
+	assert_non_null(strstr(e.msg, "not an itsup database"));
+	/* Not SQLite at all. */
+	snprintf(path, sizeof(path), "%s/text.db", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not a database, but it is long enough to have a header......................\n"
+	      "................................................................................\n", f);
+	fclose(f);
+	assert_int_equal(pg_import_sqlite(path, dburl, NULL, &rep, &e), RC_INVALID);
+	/* A bad URL: said without the password. */
+	assert_int_not_equal(pg_import_sqlite(src_db, "postgresql://itsup:s3cret%zz@127.0.0.1:1/x", NULL,
+					      &rep, &e), RC_OK);
+	assert_null(strstr(e.msg, "s3cret"));
+}
+
+/* A PostgreSQL schema out of step with SQLite's: refused, naming the table. */
+static void test_schema_out_of_step_is_refused(void **state)
+{
+	struct pg_import_report rep;
+	struct err e;
+	PGconn *c;
+	int applied;
+
+	(void)state;
+	fresh_db("u_import_step");
+	c = pg();
+	assert_int_equal(pg_migrate(c, pg_migrations, &applied, &e), RC_OK);
+	pg_do(c, "ALTER TABLE contacts ADD COLUMN nickname TEXT");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_INVALID);
+	assert_string_equal(e.field, "contacts");
+	assert_non_null(strstr(e.msg, "nickname"));
+	pg_do(c, "ALTER TABLE contacts DROP COLUMN nickname");
+	pg_do(c, "ALTER TABLE contacts ALTER COLUMN phone TYPE BYTEA USING phone::bytea");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_INVALID);
+	assert_non_null(strstr(e.msg, "phone"));
+	pg_do(c, "ALTER TABLE contacts ALTER COLUMN phone TYPE TEXT USING encode(phone, 'escape')");
+	pg_do(c, "CREATE TABLE extra (id BIGINT PRIMARY KEY)");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_INVALID);
+	assert_string_equal(e.field, "extra");
+	pg_do(c, "DROP TABLE extra");
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_OK);
+	assert_int_equal(rep.migrations_applied, 0);
+	PQfinish(c);
+}
+
+/* A value PostgreSQL refuses (not UTF-8): the error names the table, and
+ * nothing is left behind. */
+static void test_copy_error_names_the_table(void **state)
+{
+	struct pg_import_report rep;
+	char path[160];
+	struct err e;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_import_utf8");
+	copy_src("latin1.db", path, sizeof(path));
+	sq_do(path, "UPDATE ticket_messages SET body = 'caf' || CAST(x'e9' AS TEXT)"
+		    " WHERE id = (SELECT max(id) FROM ticket_messages)");
+	assert_int_equal(pg_import_sqlite(path, dburl, NULL, &rep, &e), RC_IO);
+	assert_string_equal(e.field, "ticket_messages");
+	assert_non_null(strstr(e.msg, "table ticket_messages: PostgreSQL COPY"));
+	assert_non_null(strstr(e.msg, "UTF8"));
+	assert_false(rep.committed);
+	c = pg();
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM clients"), 0);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM tickets"), 0);
+	PQfinish(c);
+	unlink(path);
+}
+
+/* ---- the verification can fail -------------------------------------------------- */
+
+static const char *corruption;
+static void corrupt(PGconn *c)
+{
+	PGresult *r = PQexec(c, corruption);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fprintf(stderr, "%s: %s", corruption, PQresultErrorMessage(r));
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	assert_int_equal(strtol(PQcmdTuples(r), NULL, 10), 1);
+	PQclear(r);
+}
+
+static void test_corruption_is_caught_and_rolled_back(void **state)
+{
+	static const struct {
+		const char *sql, *table;
+		bool count;
+	} cases[] = {
+		/* One character more in one message. */
+		{ "UPDATE ticket_messages SET body = body || ' '"
+		  " WHERE id = (SELECT min(id) FROM ticket_messages)", "ticket_messages", false },
+		/* NULL became the empty string. */
+		{ "UPDATE contacts SET phone = '' WHERE id = (SELECT max(id) FROM contacts)", "contacts", false },
+		/* One bit of one BLOB. */
+		{ "UPDATE sessions SET csrf_hash = set_byte(csrf_hash, 31, get_byte(csrf_hash, 31) # 1)"
+		  " WHERE id_hash = (SELECT id_hash FROM sessions ORDER BY id_hash LIMIT 1)", "sessions", false },
+		/* An integer off by one. */
+		{ "UPDATE tickets SET version = version + 1 WHERE id = (SELECT max(id) FROM tickets)",
+		  "tickets", false },
+		/* A search document changed. */
+		{ "UPDATE ticket_fts SET internal = 1 - internal WHERE rowid = (SELECT min(rowid) FROM ticket_fts)",
+		  "ticket_fts", false },
+		/* A row lost. */
+		{ "DELETE FROM outbox WHERE id = (SELECT max(id) FROM outbox)", "outbox", true },
+		/* A row added. */
+		{ "INSERT INTO settings VALUES ('stray', 'x')", "settings", true },
+	};
+	struct pg_import_report rep;
+	struct err e;
+	char *out = NULL;
+	size_t outlen = 0;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_import_corrupt");
+	c = pg();
+	pg_import_test_hook = corrupt;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct pg_import_table *t;
+		FILE *progress = open_memstream(&out, &outlen);
+
+		corruption = cases[i].sql;
+		assert_int_equal(pg_import_sqlite(src_db, dburl, progress, &rep, &e), RC_IO);
+		fclose(progress);
+		assert_string_equal(e.field, cases[i].table);
+		assert_non_null(strstr(e.msg, cases[i].table));
+		assert_non_null(strstr(e.msg, "nothing was committed"));
+		assert_false(rep.committed);
+		assert_true(position(&rep, cases[i].table) >= 0);
+		t = find(&rep, cases[i].table);
+		assert_false(t->equal);
+		if (cases[i].count)
+			assert_int_not_equal(t->rows_sqlite, t->rows_pg);
+		else
+			assert_string_not_equal(t->sum_sqlite, t->sum_pg);
+		assert_non_null(strstr(out, "MISMATCH "));
+		assert_null(strstr(out, "committed"));
+		free(out);
+		out = NULL;
+		/* Rolled back: the schema is there (pg_migrate committed it),
+		 * the data is not. */
+		assert_int_equal(pg_num(c, "SELECT count(*) FROM clients"), 0);
+		assert_int_equal(pg_num(c, "SELECT count(*) FROM ticket_fts"), 0);
+		assert_int_equal(pg_num(c, "SELECT count(*) FROM settings WHERE key = 'portal.banner'"), 0);
+	}
+	pg_import_test_hook = NULL;
+	/* Without the corruption the same database takes the copy. */
+	assert_int_equal(pg_import_sqlite(src_db, dburl, NULL, &rep, &e), RC_OK);
+	assert_true(rep.committed);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM clients"), 2);
+	PQfinish(c);
+}
+
+static int clear_hook(void **state)
+{
+	(void)state;
+	pg_import_test_hook = NULL;
+	return 0;
+}
+
+/* A big table reports its progress every PG_IMPORT_PROGRESS_ROWS rows. */
+static void test_big_table_progress(void **state)
+{
+	struct pg_import_report rep;
+	char path[160], line[96];
+	struct err e;
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *progress;
+	long long n;
+	PGconn *c;
+
+	(void)state;
+	fresh_db("u_import_big");
+	copy_src("big.db", path, sizeof(path));
+	sq_do(path, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 150000)"
+		    " INSERT INTO audit_log (seq, at, actor_id, tenant_id, action, object_id, outcome,"
+		    " detail, prev_hash, hash)"
+		    " SELECT 1000000 + x, x, 1, x % 3, 'bulk', x, 'ok', 'row ' || x || char(9) || 'tab',"
+		    " zeroblob(32), randomblob(32) FROM n");
+	n = sq_num(path, "SELECT count(*) FROM audit_log");
+	progress = open_memstream(&out, &outlen);
+	assert_int_equal(pg_import_sqlite(path, dburl, progress, &rep, &e), RC_OK);
+	fclose(progress);
+	assert_non_null(strstr(out, "\n  audit_log: 100000 rows...\n"));
+	snprintf(line, sizeof(line), "\n  audit_log: %lld rows\n", n);
+	assert_non_null(strstr(out, line));
+	assert_int_equal(find(&rep, "audit_log")->rows_pg, n);
+	free(out);
+	c = pg();
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM audit_log"), n);
+	PQfinish(c);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_import_copies_everything),
+		cmocka_unit_test(test_non_empty_target_is_refused),
+		cmocka_unit_test(test_wrong_schema_version_is_refused),
+		cmocka_unit_test(test_bad_sources_are_refused),
+		cmocka_unit_test(test_schema_out_of_step_is_refused),
+		cmocka_unit_test(test_copy_error_names_the_table),
+		cmocka_unit_test_teardown(test_corruption_is_caught_and_rolled_back, clear_hook),
+		cmocka_unit_test(test_big_table_progress),
+	};
+
+	url = getenv("ITSUP_TEST_PG");
+	if (!url || !*url) {
+		fprintf(stderr, "u-import: ITSUP_TEST_PG is not set (scripts/with-pg sets it); skipped\n");
+		return 77;   /* meson: skipped */
+	}
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
