@@ -60,10 +60,13 @@ api: build asan
 	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 node --test --test-concurrency=2 tests/api/*.test.mjs
 
 # The same API suite with every database in PostgreSQL (and the two-server
-# scale-out test, which only runs there), on the ASan+UBSan build.
+# scale-out and migration tests, which only run there), on the ASan+UBSan
+# build. The reader pool (2) is smaller than the server's threads (4), so
+# that waiting for a connection, and a fresh snapshot's connection past
+# the pool, are exercised by every test.
 api-pg: asan
 	@echo "== API tests on PostgreSQL (ASan+UBSan build, a throw-away PostgreSQL 15)"
-	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 ITSUP_API_PG=1 \
+	@ITSUP_BIN=$(CURDIR)/$(ASAN_BUILD)/itsup ITSUP_SANITIZED=1 ITSUP_API_PG=1 ITSUP_PG_POOL=2 \
 	  scripts/with-pg node --test --test-concurrency=2 tests/api/*.test.mjs
 
 e2e: asan

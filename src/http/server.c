@@ -395,6 +395,52 @@ static void authenticate(struct req *r)
 	}
 }
 
+/* Every query parameter's name and value must be UTF-8 (text reaches the
+ * store, and PostgreSQL refuses invalid UTF-8 where SQLite would store
+ * it): the first that is not is a 400 naming it. jansson's json_string()
+ * is the validator (it refuses invalid UTF-8). */
+struct utf8_scan { const char *bad; };
+
+static enum MHD_Result utf8_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	struct utf8_scan *u = cls;
+	const char *parts[2] = { key, value };
+
+	UNUSED(kind);
+	for (int i = 0; i < 2; i++) {
+		json_t *t;
+		if (!parts[i])
+			continue;
+		t = json_string(parts[i]);
+		if (!t) {
+			u->bad = key;
+			return MHD_NO;
+		}
+		json_decref(t);
+	}
+	return MHD_YES;
+}
+
+static bool query_utf8(struct req *r)
+{
+	struct utf8_scan u = { NULL };
+	json_t *errs;
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, utf8_arg, &u);
+	if (!u.bad)
+		return true;
+	errs = json_array();
+	{
+		json_t *k = json_string(u.bad);
+		json_array_append_new(errs, json_pack("{s:s,s:s}", "field", k ? u.bad : "query",
+						      "message", "must be UTF-8 text"));
+		json_decref(k);
+	}
+	req_invalid(r, errs);
+	return false;
+}
+
 static bool csrf_ok(struct req *r)
 {
 	const char *h = req_header_in(r, "X-CSRF-Token");
@@ -515,6 +561,8 @@ static void dispatch(struct req *r)
 			return;
 		}
 	}
+	if (!query_utf8(r))
+		return;
 	if (rt->idempotent && !req_idempotency(r))
 		return;
 	rt->fn(r);

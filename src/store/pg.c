@@ -17,6 +17,7 @@
 #include "store/pg.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #include "base/clock.h"
 
@@ -40,6 +41,15 @@ static enum result pg_fail(struct err *e, const char *what, const char *msg)
 	return err_set(e, RC_IO, NULL, "PostgreSQL %s: %.*s", what, (int)n, msg ? msg : "");
 }
 
+/* A failed statement: its primary message only (DETAIL and CONTEXT may
+ * quote rows, password hashes among them). */
+static enum result pg_fail_res(struct err *e, const char *what, const PGresult *r)
+{
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	return pg_fail(e, what, msg ? msg : "no answer from the server");
+}
+
 enum result pg_exec(PGconn *c, const char *sql, struct err *e)
 {
 	PGresult *r = PQexec(c, sql);
@@ -47,7 +57,7 @@ enum result pg_exec(PGconn *c, const char *sql, struct err *e)
 	enum result rc = RC_OK;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		rc = pg_fail(e, "statement", PQresultErrorMessage(r));
+		rc = pg_fail_res(e, "statement", r);
 	PQclear(r);
 	return rc;
 }
@@ -56,7 +66,20 @@ enum result pg_exec(PGconn *c, const char *sql, struct err *e)
 enum result pg_session_setup(PGconn *c, struct err *e)
 {
 	return pg_exec(c, "SET synchronous_commit = on; SET TIME ZONE 'UTC';"
-			  " SET client_min_messages = warning", e);
+			  " SET client_min_messages = warning; SET bytea_output = 'hex'", e);
+}
+
+/* The '@'s in a URL's authority (between :// and the next / or ?). */
+static int url_ats(const char *url)
+{
+	const char *p = strstr(url, "://");
+	int n = 0;
+
+	if (!p)
+		return 0;
+	for (p += 3; *p && *p != '/' && *p != '?'; p++)
+		n += *p == '@';
+	return n;
 }
 
 enum result pg_connect(const char *url, PGconn **out, struct err *e)
@@ -72,7 +95,11 @@ enum result pg_connect(const char *url, PGconn **out, struct err *e)
 	PGconn *c;
 
 	*out = NULL;
-	/* A malformed URL: libpq's message may quote the password. */
+	/* A malformed URL: libpq's message may quote the password. So may a
+	 * connection error when the password holds an unescaped '@' (libpq
+	 * then reads its end as the host): refuse a second '@'. */
+	if (url_ats(url) > 1)
+		return err_set(e, RC_INVALID, "pg", "malformed PostgreSQL URL: write @ in the password as %%40");
 	opts = PQconninfoParse(url, &why);
 	PQfreemem(why);
 	if (!opts)
@@ -160,36 +187,57 @@ bool pg_reconnect(PGconn *c)
 	return PQstatus(c) == CONNECTION_OK && pg_session_setup(c, &e) == RC_OK;
 }
 
-PGconn *pg_take(struct pg_pool *p)
+/* Under p->mu: a free connection, or a new one when the pool may grow
+ * (below limit), or NULL when the caller must wait. Connecting happens
+ * outside the lock; a failed connect (the server refusing connections)
+ * leaves the pool as it was and backs off (*failed). */
+static PGconn *take_locked(struct pg_pool *p, int limit, bool *failed)
+{
+	struct err e;
+	PGconn *n = NULL;
+
+	if (p->nfree > 0)
+		return p->conns[p->free_slots[--p->nfree]];
+	if (p->size + p->opening >= limit || p->size + p->opening >= PG_POOL_MAX)
+		return NULL;
+	p->opening++;
+	pthread_mutex_unlock(&p->mu);
+	(void)pg_connect(p->url, &n, &e);
+	pthread_mutex_lock(&p->mu);
+	p->opening--;
+	if (!n) {
+		*failed = true;
+		return NULL;
+	}
+	p->conns[p->size++] = n;
+	return n;
+}
+
+static PGconn *take(struct pg_pool *p, int limit)
 {
 	PGconn *c;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->nfree == 0) {
-		if (p->size + p->opening < p->cap) {
-			/* Grow: connect outside the lock, then keep it. A failed
-			 * connect leaves the pool as it was; the caller waits for
-			 * a connection to come back. */
-			struct err e;
-			PGconn *n = NULL;
-			p->opening++;
-			pthread_mutex_unlock(&p->mu);
-			(void)pg_connect(p->url, &n, &e);
-			pthread_mutex_lock(&p->mu);
-			p->opening--;
-			if (n) {
-				p->conns[p->size++] = n;
-				pthread_mutex_unlock(&p->mu);
-				return n;
+	for (;;) {
+		bool failed = false;
+		c = take_locked(p, limit, &failed);
+		if (c)
+			break;
+		if (failed) {
+			/* Wait a little (a connection given back meanwhile wakes
+			 * us), then look for a free one again, then grow again. */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
 			}
-			if (p->size == 0) {
-				pthread_mutex_unlock(&p->mu);
-				return NULL;
-			}
+			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		} else {
+			pthread_cond_wait(&p->cv, &p->mu);
 		}
-		pthread_cond_wait(&p->cv, &p->mu);
 	}
-	c = p->conns[p->free_slots[--p->nfree]];
 	pthread_mutex_unlock(&p->mu);
 	if (!pg_alive(c)) {
 		/* Broken while idle: reconnect with the same parameters. A reset
@@ -202,6 +250,16 @@ PGconn *pg_take(struct pg_pool *p)
 		}
 	}
 	return c;
+}
+
+PGconn *pg_take(struct pg_pool *p)
+{
+	return take(p, p->cap);
+}
+
+PGconn *pg_take_extra(struct pg_pool *p)
+{
+	return take(p, PG_POOL_MAX);
 }
 
 void pg_give(struct pg_pool *p, PGconn *c)
@@ -241,7 +299,7 @@ static enum result applied_version(PGconn *c, long *have, struct err *e)
 	enum result rc = RC_OK;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-		rc = pg_fail(e, "schema_migrations", PQresultErrorMessage(r));
+		rc = pg_fail_res(e, "schema_migrations", r);
 	else
 		*have = strtol(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
@@ -260,7 +318,7 @@ static enum result record(PGconn *c, long version, const char *name, struct err 
 	r = PQexecParams(c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 			 3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg_fail(e, "schema_migrations", PQresultErrorMessage(r));
+		rc = pg_fail_res(e, "schema_migrations", r);
 	PQclear(r);
 	return rc;
 }

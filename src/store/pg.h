@@ -39,6 +39,12 @@ struct pg_pool;
 enum result pg_pool_open(struct pg_pool **out, const char *url, int size, struct err *e);
 void pg_pool_close(struct pg_pool *p);
 PGconn *pg_take(struct pg_pool *p);
+/* For a thread that already holds one of p's connections and needs a
+ * second (a fresh snapshot inside a pinned one): a free connection, or a
+ * new one past `size` (up to PG_POOL_MAX), never a wait for other
+ * threads' connections, which could all be held by threads waiting the
+ * same way. */
+PGconn *pg_take_extra(struct pg_pool *p);
 void pg_give(struct pg_pool *p, PGconn *c);
 /* How many broken connections were reset (successfully). */
 unsigned long pg_pool_resets(struct pg_pool *p);

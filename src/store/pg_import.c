@@ -137,6 +137,24 @@ static void say(struct imp *im, const char *fmt, ...)
 
 /* ---- errors ------------------------------------------------------------- */
 
+/* A failed statement's primary message, and the constraint it broke if
+ * any: never DETAIL or CONTEXT, which quote whole rows (password hashes
+ * and TOTP secrets among them). */
+static const char *res_msg(const PGresult *r)
+{
+	static __thread char out[400];
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *c = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+	if (!m)
+		return r ? "unexpected result" : "no answer from the server";
+	if (c)
+		snprintf(out, sizeof(out), "%s (constraint %s)", m, c);
+	else
+		snprintf(out, sizeof(out), "%s", m);
+	return out;
+}
+
 /* A libpq message without its trailing newline. */
 static enum result pgx_fail(struct err *e, enum result code, const char *table, const char *what,
 			    const char *msg)
@@ -169,7 +187,7 @@ static enum result pgx_cmd(struct imp *im, const char *sql, int n, const char *c
 	enum result rc = RC_OK;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		rc = pgx_fail(e, RC_IO, table, what, PQresultErrorMessage(r));
+		rc = pgx_fail(e, RC_IO, table, what, res_msg(r));
 	PQclear(r);
 	return rc;
 }
@@ -182,7 +200,7 @@ static PGresult *pgx_one(struct imp *im, const char *sql, int n, const char *con
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || PQnfields(r) < 1) {
 		pgx_fail(e, RC_IO, table, what, PQresultStatus(r) == PGRES_TUPLES_OK
-			 ? "unexpected result" : PQresultErrorMessage(r));
+			 ? "unexpected result" : res_msg(r));
 		PQclear(r);
 		return NULL;
 	}
@@ -420,7 +438,7 @@ static enum result pg_match(struct imp *im, struct err *e)
 	enum result rc = RC_OK;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = pgx_fail(e, RC_IO, NULL, "catalog", PQresultErrorMessage(r));
+		rc = pgx_fail(e, RC_IO, NULL, "catalog", res_msg(r));
 		PQclear(r);
 		return rc;
 	}
@@ -482,7 +500,7 @@ static enum result pg_order(struct imp *im, struct err *e)
 	int n = 0;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		enum result rc = pgx_fail(e, RC_IO, NULL, "foreign keys", PQresultErrorMessage(r));
+		enum result rc = pgx_fail(e, RC_IO, NULL, "foreign keys", res_msg(r));
 		PQclear(r);
 		return rc;
 	}
@@ -672,7 +690,7 @@ static enum result copy_end(struct imp *im, const struct table *t, const char *a
 	while ((r = PQgetResult(im->pg))) {
 		if (!abandon && rc == RC_OK) {
 			if (PQresultStatus(r) != PGRES_COMMAND_OK)
-				rc = pgx_fail(e, RC_IO, t->name, "COPY", PQresultErrorMessage(r));
+				rc = pgx_fail(e, RC_IO, t->name, "COPY", res_msg(r));
 			else if (strtoll(PQcmdTuples(r), NULL, 10) != rows)
 				rc = err_set(e, RC_IO, t->name, "table %s: PostgreSQL took %s rows of %lld",
 					     t->name, PQcmdTuples(r), rows);
@@ -718,7 +736,7 @@ static enum result copy_table(struct imp *im, const struct table *t, struct pg_i
 	}
 	pr = PQexec(im->pg, buf_str(&sql));
 	if (PQresultStatus(pr) != PGRES_COPY_IN) {
-		r = pgx_fail(e, RC_IO, t->name, "COPY", PQresultErrorMessage(pr));
+		r = pgx_fail(e, RC_IO, t->name, "COPY", res_msg(pr));
 		PQclear(pr);
 		goto out;
 	}
@@ -887,7 +905,7 @@ static enum result pg_checksum(struct imp *im, const struct table *t, struct pg_
 		snprintf(fetch, sizeof(fetch), "FETCH FORWARD %d FROM pg_import_rows", FETCH_ROWS);
 		pr = PQexecParams(im->pg, fetch, 0, NULL, NULL, NULL, NULL, 1);
 		if (PQresultStatus(pr) != PGRES_TUPLES_OK) {
-			r = pgx_fail(e, RC_IO, t->name, "read back", PQresultErrorMessage(pr));
+			r = pgx_fail(e, RC_IO, t->name, "read back", res_msg(pr));
 			PQclear(pr);
 			return r;
 		}

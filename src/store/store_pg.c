@@ -68,10 +68,12 @@ void pgq_init(struct pgq *q, const char *sql)
 			 * inside are two quotes in a row: the scan restarts). */
 			const char *end = strchr(p + 1, *p);
 			size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
-			buf_append(&q->sql, p, n);
+			if (buf_append(&q->sql, p, n) != RC_OK)
+				q->overflow = true;
 			p += n;
 		} else if (p[0] == ':' && p[1] == ':') {
-			buf_append(&q->sql, p, 2);
+			if (buf_append(&q->sql, p, 2) != RC_OK)
+				q->overflow = true;
 			p += 2;
 		} else if (p[0] == ':' && name_char(p[1], true)) {
 			size_t n = 1;
@@ -90,10 +92,12 @@ void pgq_init(struct pgq *q, const char *sql)
 				q->namelen[k] = n;
 				q->n++;
 			}
-			buf_appendf(&q->sql, "$%d", k + 1);
+			if (buf_appendf(&q->sql, "$%d", k + 1) != RC_OK)
+				q->overflow = true;
 			p += n;
 		} else {
-			buf_append(&q->sql, p, 1);
+			if (buf_append(&q->sql, p, 1) != RC_OK)
+				q->overflow = true;
 			p++;
 		}
 	}
@@ -285,7 +289,10 @@ PGconn *pgr_get(struct pgs *s)
 
 	if (pinned && pinned_store == s)
 		return pinned;
-	c = pg_take(s->pool);
+	/* A fresh snapshot while the thread holds a pinned one: a second
+	 * connection, never a wait (every connection could be pinned by a
+	 * thread waiting the same way). */
+	c = saved_pinned ? pg_take_extra(s->pool) : pg_take(s->pool);
 	if (c && pin_wanted == s && !pinned) {
 		PGresult *r = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
@@ -367,9 +374,21 @@ static PGresult *read_exec(struct pgs *s, struct pgq *q, const char *what, struc
 			return NULL;
 		}
 		if (PQstatus(c) == CONNECTION_OK || pinned_conn || attempt == 1) {
-			pg_error(c, r, PQstatus(c) == CONNECTION_OK ? RC_IO : RC_BUSY, e, what);
+			const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+			/* Class 22 (data exception): the value read with is wrong. */
+			pg_error(c, r, PQstatus(c) != CONNECTION_OK ? RC_BUSY
+				 : state && !strncmp(state, "22", 2) ? RC_INVALID : RC_IO, e, what);
 			PQclear(r);
-			pgr_put(s, c);
+			if (pinned_conn) {
+				/* The failure aborted the snapshot's transaction: the
+				 * request's next reads start a new one (pin_wanted is
+				 * still set) instead of failing on this one. */
+				pinned = NULL;
+				pinned_store = NULL;
+				pg_give(s->pool, c);   /* rolls it back */
+			} else {
+				pgr_put(s, c);
+			}
 			return NULL;
 		}
 		PQclear(r);
@@ -1546,9 +1565,14 @@ static enum result apply(PGconn *c, void *arg, struct store_write *w, bool *doom
 	bool replay = false;
 	enum result r = RC_OK;
 
-	/* A batch may run again: start from the write as submitted. */
+	/* A batch may run again: start from the write as submitted (a failed
+	 * second pass must not answer with the first pass's id or version). */
 	w->replayed = false;
 	w->audit.tenant_id = w->audit_tenant_in;
+	w->version = 0;
+	if (w->kind == W_CLIENT_CREATE || w->kind == W_CONTACT_CREATE || w->kind == W_USER_CREATE ||
+	    w->kind == W_TOKEN_CREATE || w->kind == W_TICKET_CREATE)
+		w->id = 0;
 	if (w->idem_key)
 		r = idem_check(&x, w, &replay);
 	if (r == RC_OK && !replay) {
@@ -1629,12 +1653,30 @@ static void pg_close(struct store *st)
 
 const struct store_ops store_pg_ops;
 
+/* Whether the database holds an itsup schema (schema_migrations with a
+ * row). */
+static bool has_schema(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	bool yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		   !strcmp(PQgetvalue(r, 0, 0), "t");
+
+	PQclear(r);
+	if (!yes)
+		return false;
+	r = PQexec(c, "SELECT EXISTS (SELECT 1 FROM schema_migrations)");
+	yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	      !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return yes;
+}
+
 static enum result pg_open(struct store **out, const char *url, bool create, struct err *e)
 {
 	struct pgs *s = calloc(1, sizeof(*s));
 	const char *env = getenv("ITSUP_PG_POOL");
 	int64_t want = READ_POOL;
-	int size, applied = 0, total = 0;
+	int size, applied = 0;
 	enum result r;
 	PGconn *c;
 
@@ -1656,15 +1698,14 @@ static enum result pg_open(struct store **out, const char *url, bool create, str
 	r = pg_pool_open(&s->pool, url, size, e);
 	if (r == RC_OK) {
 		c = pg_take(s->pool);
-		r = pg_migrate(c, pg_migrations, &applied, e);
+		/* init on a database that has a schema (any version): refuse
+		 * before changing anything, as SQLite refuses an existing file. */
+		if (create && has_schema(c))
+			r = err_set(e, RC_CONFLICT, "pg", "the database already has an itsup schema");
+		if (r == RC_OK)
+			r = pg_migrate(c, pg_migrations, &applied, e);
 		pg_give(s->pool, c);
 	}
-	for (size_t i = 0; pg_migrations[i].name; i++)
-		total++;
-	/* init on a database that already has the schema: refuse, as SQLite
-	 * refuses an existing file. */
-	if (r == RC_OK && create && applied < total)
-		r = err_set(e, RC_CONFLICT, "pg", "the database already has an itsup schema");
 	if (r == RC_OK)
 		r = pg_writer_start(&s->wr, url, apply, s, e);
 	if (r != RC_OK) {

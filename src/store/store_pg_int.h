@@ -38,7 +38,8 @@ struct pgq {
 	int len[PGQ_MAX], fmt[PGQ_MAX];
 	Oid type[PGQ_MAX];
 	char num[PGQ_MAX][24];
-	bool overflow;                   /* more than PGQ_MAX names */
+	bool overflow;                   /* more than PGQ_MAX names, or the
+					  * text did not fit: never sent */
 };
 
 /* Parses sql (which must outlive q): every :name outside quotes and not

@@ -2,8 +2,9 @@
 // serve the same data: a session made on one works on the other, writes
 // through both are read through the other, ticket numbers stay unique, an
 // Idempotency-Key replays across servers. The scheduler runs on exactly one
-// of them (the leader); kill -9 the leader and the other takes over: the
-// SLA timers that came due fire there, once.
+// of them (the leader); kill -9 the leader mid-write and the other takes
+// over: every write the dead one acknowledged is there, and the SLA timers
+// that came due fire on the survivor, once.
 //
 // Runs only on PostgreSQL (make api-pg); on SQLite one file has one server.
 import { after, before, describe, test } from 'node:test';
@@ -105,10 +106,29 @@ describe('two servers on one PostgreSQL', { skip: !PG_BASE && 'needs PostgreSQL:
     assert.equal(b1.ran.leader, false);
     assert.deepEqual(await slaEvents(cB, tB, t.id), []);
 
-    // kill -9 the leader: PostgreSQL ends its session and frees the lock.
+    // kill -9 the leader while four clients write through it: PostgreSQL
+    // ends its sessions and frees the lock; every write it acknowledged is
+    // there (read through B).
+    const acked = new Map();
+    let dead = false;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; !dead; i++) {
+        const name = uniq(`kill ${w}-${i}`);
+        const r = await cA.post(`/api/v1/clients/${ACME}/contacts`, { name }, { token: tA }).catch(() => null);
+        if (r?.status === 201)
+          acked.set(r.body.id, name);
+      }
+    });
+    await new Promise((res) => setTimeout(res, 300));
     const { signal } = await A.kill9();
+    dead = true;
+    await Promise.all(writers);
     assert.equal(signal, 'SIGKILL');
     A = null;
+    assert.ok(acked.size > 0, 'writes were acknowledged before the kill');
+    for (const [id, name] of acked)
+      assert.equal(assertStatus(await cB.get(`/api/v1/contacts/${id}`, { token: tB }), 200).name, name);
+    ctx.diagnostic(`${acked.size} writes acknowledged by the killed server, all read back through the other`);
     let took = null;
     const t0 = Date.now();
     while (Date.now() - t0 < 15000) {

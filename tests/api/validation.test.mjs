@@ -251,3 +251,14 @@ describe('addresses and headers', () => {
     await unchanged();
   });
 });
+
+describe('query parameters', () => {
+  test('a parameter that is not UTF-8 is 400 naming it, on every route', async () => {
+    for (const [p, field] of [['/api/v1/tickets?q=%FF', 'q'], ['/api/v1/tickets?queue=%C3%28', 'queue'],
+      [`/api/v1/clients/${ACME}/contacts?q=ab%FE`, 'q'], ['/api/v1/contacts?q=%80x', 'q']]) {
+      assertProblem(await c.get(p, { token }), 400, { field });
+    }
+    // UTF-8 text is fine.
+    assertStatus(await c.get('/api/v1/tickets?q=%C3%9Cberraschung', { token }), 200);
+  });
+});

@@ -570,6 +570,36 @@ static void test_bad_url_says_why_without_password(void **state)
 	assert_int_equal(pg_pool_open(&p, "postgresql://itsup:s3cret%zzword@127.0.0.1:1/itsup", 2, &e), RC_INVALID);
 	assert_non_null(strstr(e.msg, "malformed PostgreSQL URL"));
 	assert_null(strstr(e.msg, "s3cret"));
+	/* An unescaped '@' in the password: libpq would take its end for the
+	 * host name and quote it. */
+	assert_int_equal(pg_pool_open(&p, "postgresql://itsup:p@ssw0rd@127.0.0.1:1/itsup", 2, &e), RC_INVALID);
+	assert_null(strstr(e.msg, "ssw0rd"));
+}
+
+/* A thread holding the pool's only connection (size 1) gets a second one
+ * with pg_take_extra at once instead of waiting for itself. */
+static void test_pool_extra_past_the_cap(void **state)
+{
+	struct pg_pool *p;
+	struct err e;
+	PGconn *a, *b;
+
+	(void)state;
+	assert_int_equal(pg_pool_open(&p, url, 1, &e), RC_OK);
+	a = pg_take(p);
+	b = pg_take_extra(p);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(count(b, "SELECT 1"), 1);
+	pg_give(p, b);
+	pg_give(p, a);
+	/* Both stay in the pool: two takes without waiting. */
+	a = pg_take(p);
+	b = pg_take(p);
+	assert_ptr_not_equal(a, b);
+	pg_give(p, a);
+	pg_give(p, b);
+	pg_pool_close(p);
 }
 
 int main(void)
@@ -584,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_writer_batches_and_isolates_failures),
 		cmocka_unit_test(test_two_writers_collide_and_nothing_is_lost),
 		cmocka_unit_test(test_bad_url_says_why_without_password),
+		cmocka_unit_test(test_pool_extra_past_the_cap),
 	};
 
 	url = getenv("ITSUP_TEST_PG");
