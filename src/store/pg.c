@@ -62,6 +62,127 @@ enum result pg_exec(PGconn *c, const char *sql, struct err *e)
 	return rc;
 }
 
+/* ---- prepared statements ------------------------------------------------ *
+ *
+ * Each connection prepares a statement text the first time it runs it
+ * (PQprepare, named s1, s2, ... on that connection) and executes it by name
+ * after that, so PostgreSQL parses and analyses it once per connection, as
+ * SQLite's statement caches do. The cache of a connection is found by the
+ * PGconn pointer and is valid only for the backend it was made on
+ * (PQbackendPID): a reset connection, or a new one at the same address,
+ * starts empty. A connection is used by one thread at a time, so only the
+ * table of caches takes a lock. A full cache (PSTMT_MAX texts: the ticket
+ * list's filter shapes are the many) runs further texts unprepared. */
+#define PSTMT_MAX 256
+#define PCACHE_CONNS 256
+
+struct pcache {
+	PGconn *c;
+	int pid;                         /* the backend the statements live in */
+	int n;
+	uint64_t hash[PSTMT_MAX];
+	char *sql[PSTMT_MAX];
+};
+
+static struct pcache pcaches[PCACHE_CONNS];
+static pthread_mutex_t pcache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t sql_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void pcache_reset(struct pcache *pc, PGconn *c, int pid)
+{
+	for (int i = 0; i < pc->n; i++)
+		free(pc->sql[i]);
+	pc->n = 0;
+	pc->c = c;
+	pc->pid = pid;
+}
+
+/* c's cache (emptied when c's backend changed); NULL when every slot is
+ * another live connection's. */
+static struct pcache *pcache_of(PGconn *c)
+{
+	int pid = PQbackendPID(c);
+	struct pcache *pc = NULL, *empty = NULL;
+
+	pthread_mutex_lock(&pcache_mu);
+	for (size_t i = 0; i < PCACHE_CONNS; i++) {
+		if (pcaches[i].c == c) {
+			pc = &pcaches[i];
+			break;
+		}
+		if (!pcaches[i].c && !empty)
+			empty = &pcaches[i];
+	}
+	if (!pc && empty) {
+		pc = empty;
+		pc->c = c;
+		pc->pid = pid;
+	}
+	pthread_mutex_unlock(&pcache_mu);
+	if (pc && pc->pid != pid)
+		pcache_reset(pc, c, pid);
+	return pc;
+}
+
+/* Closes c, forgetting its statements. */
+void pg_finish(PGconn *c)
+{
+	pthread_mutex_lock(&pcache_mu);
+	for (size_t i = 0; i < PCACHE_CONNS; i++)
+		if (pcaches[i].c == c) {
+			pcache_reset(&pcaches[i], NULL, 0);
+			break;
+		}
+	pthread_mutex_unlock(&pcache_mu);
+	PQfinish(c);
+}
+
+PGresult *pg_exec_params(PGconn *c, const char *sql, int n, const Oid *types,
+			 const char *const *vals, const int *lens, const int *fmts)
+{
+	struct pcache *pc = pcache_of(c);
+	uint64_t h;
+	char name[16];
+	int k;
+
+	if (!pc)
+		return PQexecParams(c, sql, n, types, vals, lens, fmts, 0);
+	h = sql_hash(sql);
+	for (k = 0; k < pc->n; k++)
+		if (pc->hash[k] == h && !strcmp(pc->sql[k], sql))
+			break;
+	if (k == pc->n) {
+		PGresult *r;
+		size_t len = strlen(sql) + 1;
+		if (k == PSTMT_MAX)
+			return PQexecParams(c, sql, n, types, vals, lens, fmts, 0);
+		pc->sql[k] = malloc(len);
+		if (!pc->sql[k])
+			return PQexecParams(c, sql, n, types, vals, lens, fmts, 0);
+		snprintf(name, sizeof(name), "s%d", k + 1);
+		r = PQprepare(c, name, sql, n, types);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			free(pc->sql[k]);
+			pc->sql[k] = NULL;
+			return r;   /* the error, as the statement's own */
+		}
+		PQclear(r);
+		memcpy(pc->sql[k], sql, len);
+		pc->hash[k] = h;
+		pc->n++;
+	}
+	snprintf(name, sizeof(name), "s%d", k + 1);
+	return PQexecPrepared(c, name, n, vals, lens, fmts, 0);
+}
+
 /* Session settings every connection of the store runs with. */
 enum result pg_session_setup(PGconn *c, struct err *e)
 {
@@ -157,7 +278,7 @@ void pg_pool_close(struct pg_pool *p)
 	if (!p)
 		return;
 	for (int i = 0; i < p->size; i++)
-		PQfinish(p->conns[i]);
+		pg_finish(p->conns[i]);
 	free(p->url);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);

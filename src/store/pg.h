@@ -74,6 +74,16 @@ enum result pg_migrate(PGconn *c, const struct embedded_file *migs, int *applied
 #define PG_LEADER_LOCK 0x6974737570000002LL
 bool pg_leader_try(PGconn *c, long long key);
 
+/* PQexecParams with text results, through c's cache of prepared
+ * statements: a text is prepared on c the first time c runs it and
+ * executed by name after that (parsed and analysed once per connection).
+ * The cache belongs to c's backend: after a reset it starts empty. */
+PGresult *pg_exec_params(PGconn *c, const char *sql, int n, const Oid *types,
+			 const char *const *vals, const int *lens, const int *fmts);
+/* PQfinish, and forgets c's prepared statements. Every connection made by
+ * pg_connect is closed with it. */
+void pg_finish(PGconn *c);
+
 /* One statement outside a transaction, no parameters, no rows wanted. */
 enum result pg_exec(PGconn *c, const char *sql, struct err *e);
 

@@ -3,9 +3,12 @@
  *
  * The queue is the SQLite writer's (wqueue.c). The writer thread owns one connection; a batch is
  *
- *   BEGIN ISOLATION LEVEL SERIALIZABLE
- *   for each write: SAVEPOINT w; apply; RELEASE w | ROLLBACK TO w
- *   COMMIT
+ *   BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT txid_current()
+ *   for each write: [RELEASE w;] SAVEPOINT w; apply; [ROLLBACK TO w]
+ *   RELEASE w; COMMIT
+ *
+ * (each line one round trip: the batch's fixed cost is two, a write's one
+ * besides its own statements)
  *
  * and any doomed step sends the whole batch round again (after a ROLLBACK,
  * and a reconnect when the connection is gone), with a short growing pause
@@ -22,6 +25,7 @@
 struct pg_writer {
 	PGconn *c;
 	pg_apply_fn apply;
+	void (*on_begin)(void *arg);
 	void *arg;
 	pthread_t th;
 	struct wqueue q;
@@ -50,6 +54,17 @@ static bool ctl(PGconn *c, const char *sql)
 	return ok;
 }
 
+/* A statement returning rows, whose rows are not wanted; false when it
+ * failed. */
+static bool sel(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	PQclear(r);
+	return ok;
+}
+
 static void pause_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -59,10 +74,11 @@ static void pause_ms(int ms)
 
 enum pass { PASS_COMMITTED, PASS_AGAIN, PASS_UNKNOWN };
 
-/* The transaction's id, taken at BEGIN, to ask after a lost COMMIT. */
+/* Opens the batch's transaction and takes its id (to ask after a lost
+ * COMMIT), in one round trip. */
 static bool xid_of(PGconn *c, char *out, size_t n)
 {
-	PGresult *r = PQexec(c, "SELECT txid_current()");
+	PGresult *r = PQexec(c, "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT txid_current()");
 	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 
 	if (ok)
@@ -93,24 +109,51 @@ static enum pass lost_commit(struct pg_writer *wr, const char *xid)
 	return out;
 }
 
+/* The last write's RELEASE, COMMIT and the turn's release, in one round
+ * trip; true when COMMIT itself succeeded (each statement's result is
+ * read: the unlock failing must not pass for a failed COMMIT). */
+static bool commit_and_unlock(PGconn *c)
+{
+	PGresult *r;
+	bool committed = false;
+	int i = 0;
+
+	if (!PQsendQuery(c, "RELEASE SAVEPOINT w; COMMIT; SELECT pg_advisory_unlock(" PG_WRITER_LOCK_SQL ")"))
+		return false;
+	while ((r = PQgetResult(c))) {
+		if (i == 1)
+			committed = PQresultStatus(r) == PGRES_COMMAND_OK;
+		i++;
+		PQclear(r);
+	}
+	return committed;
+}
+
 /* One pass over the batch. PASS_AGAIN: the transaction was doomed and
  * nothing is durable (every write's result is meaningless). */
 static enum pass run_batch(struct pg_writer *wr, struct store_write *batch)
 {
 	PGconn *c = wr->c;
 	char xid[32];
-	PGresult *r;
 	bool committed;
 
-	if (!ctl(c, "BEGIN ISOLATION LEVEL SERIALIZABLE"))
-		return PASS_AGAIN;
+	/* The writers of every server take turns (see pg_writer.h): wait
+	 * for the turn before BEGIN, so that the transaction's snapshot is
+	 * taken after the previous holder's COMMIT. */
+	if (!sel(c, "SELECT pg_advisory_lock(" PG_WRITER_LOCK_SQL ")"))
+		goto doomed;
+	/* BEGIN and the transaction id in one round trip. */
 	if (!xid_of(c, xid, sizeof(xid)))
 		goto doomed;
+	if (wr->on_begin)
+		wr->on_begin(wr->arg);
 	for (struct store_write *w = batch; w; w = w->next) {
 		bool doomed = false;
 		enum result rc;
 
-		if (!ctl(c, "SAVEPOINT w"))
+		/* The previous write's RELEASE and this one's SAVEPOINT, in
+		 * one round trip. */
+		if (!ctl(c, w == batch ? "SAVEPOINT w" : "RELEASE SAVEPOINT w; SAVEPOINT w"))
 			goto doomed;
 		err_clear(&w->err);
 		rc = wr->apply(c, wr->arg, w, &doomed);
@@ -120,24 +163,24 @@ static enum pass run_batch(struct pg_writer *wr, struct store_write *batch)
 			if (!ctl(c, "ROLLBACK TO SAVEPOINT w"))
 				goto doomed;
 		}
-		if (!ctl(c, "RELEASE SAVEPOINT w"))
-			goto doomed;
 		w->rc = rc;
 	}
-	r = PQexec(c, "COMMIT");
-	committed = PQresultStatus(r) == PGRES_COMMAND_OK;
+	/* The last write's RELEASE and COMMIT, in one round trip (if RELEASE
+	 * fails, COMMIT is not run: the batch runs again). */
+	committed = commit_and_unlock(c);
 	if (!committed && PQstatus(c) != CONNECTION_OK) {
 		/* The connection went during COMMIT: the server may have
 		 * committed. Running the batch again could apply it twice. */
-		PQclear(r);
 		return lost_commit(wr, xid);
 	}
-	PQclear(r);
+	if (!committed)
+		(void)sel(c, "SELECT pg_advisory_unlock_all()");
 	/* A COMMIT refused by the server (a serialization failure found at
 	 * commit): nothing is durable; run again. */
 	return committed ? PASS_COMMITTED : PASS_AGAIN;
 doomed:
 	ctl(c, "ROLLBACK");
+	(void)sel(c, "SELECT pg_advisory_unlock_all()");
 	return PASS_AGAIN;
 }
 
@@ -203,7 +246,7 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 	wqueue_init(&wr->q);
 	pthread_mutex_init(&wr->smu, NULL);
 	if (pthread_create(&wr->th, NULL, writer_main, wr) != 0) {
-		PQfinish(wr->c);
+		pg_finish(wr->c);
 		wqueue_destroy(&wr->q);
 		pthread_mutex_destroy(&wr->smu);
 		free(wr);
@@ -211,6 +254,11 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 	}
 	*out = wr;
 	return RC_OK;
+}
+
+void pg_writer_on_begin(struct pg_writer *wr, void (*fn)(void *arg))
+{
+	wr->on_begin = fn;
 }
 
 void pg_writer_submit(struct pg_writer *wr, struct store_write *w)
@@ -224,7 +272,7 @@ void pg_writer_stop(struct pg_writer *wr)
 		return;
 	wqueue_stop(&wr->q);
 	pthread_join(wr->th, NULL);
-	PQfinish(wr->c);
+	pg_finish(wr->c);
 	wqueue_destroy(&wr->q);
 	pthread_mutex_destroy(&wr->smu);
 	free(wr);

@@ -8,6 +8,16 @@
  *     SERIALIZABLE transaction on its own connection, each inside its own
  *     SAVEPOINT, then COMMIT, then calls each write's done(). Nothing is
  *     acknowledged before its COMMIT returned.
+ *   - The writers of all servers on one database take turns: a session
+ *     advisory lock (PG_WRITER_LOCK) is taken before each batch's BEGIN
+ *     and released with its COMMIT. Nearly every write touches a value
+ *     all writers share (the audit chain's head, ticket numbers, contact
+ *     ids), so two writers' transactions could not commit side by side
+ *     anyway; without turns they collide, one runs its batch again, and
+ *     under load the one that backs off starves (measured: 8 clients on
+ *     the second server got 1,061 answers in 5 s, p50 0.9 s). With turns
+ *     each batch waits at most for one other batch, and the snapshot is
+ *     taken after it committed.
  *   - A write that fails on its own (a constraint, a stale version) is
  *     rolled back to its savepoint and answered with its error; the rest
  *     of the batch commits.
@@ -34,6 +44,9 @@
 #include "store/store.h"
 
 #define PG_BATCH_MAX 256
+/* The writers' turn lock ("itsup" + 4), as SQL text and as a number. */
+#define PG_WRITER_LOCK_SQL "7598825419508285444"
+#define PG_WRITER_LOCK 0x6974737570000004LL
 #define PG_BATCH_RETRIES 20   /* about 11 s of pauses in all */
 
 /* Runs one write on c (inside its savepoint); arg is pg_writer_start's. On failure sets w->err and
@@ -49,6 +62,11 @@ struct pg_writer;
 
 enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn apply,
 			    void *arg, struct err *e);
+/* fn(arg) is called at the start of every pass over a batch (after BEGIN),
+ * before its first write: apply functions that keep something for the
+ * length of one transaction reset it there. Set it before the first
+ * submit. */
+void pg_writer_on_begin(struct pg_writer *wr, void (*fn)(void *arg));
 void pg_writer_submit(struct pg_writer *wr, struct store_write *w);
 void pg_writer_stop(struct pg_writer *wr);
 void pg_writer_stats(struct pg_writer *wr, struct pg_writer_stats *out);

@@ -16,10 +16,10 @@
  *     the audit chain's next seq and hash) are read inside the
  *     transaction. Two servers computing the same value collide on a
  *     unique index; pgw_run() treats that as a doomed transaction, and the
- *     second server's batch runs again and reads the first's value. The
- *     audit chain is appended under a transaction advisory lock
- *     (PG_AUDIT_LOCK), so that it never forks: one server's chain append
- *     waits for the other's COMMIT.
+ *     second server's batch runs again and reads the first's value. So
+ *     the audit chain never forks: the next record's seq is the head's + 1
+ *     and seq is the primary key (a lock would not help: a SERIALIZABLE
+ *     transaction reads the head as of its snapshot, taken at BEGIN).
  *  4. Readers take a connection from the pool (pg.c). Between read_begin
  *     and read_end the thread's first read pins one and opens a REPEATABLE
  *     READ READ ONLY transaction: one snapshot for the request, as in
@@ -39,9 +39,9 @@
 #include "base/util.h"
 #include "store/store.h"
 #include "store/store_pg_int.h"
+#include "store/store_sql.h"
 
 #define LIST_MAX 500
-#define PG_AUDIT_LOCK 0x6974737570000003LL
 #define READ_POOL 16
 
 /* Type oids (pg_type.h is a server header; these never change). */
@@ -191,7 +191,7 @@ PGresult *pgq_exec(PGconn *c, struct pgq *q)
 {
 	if (q->overflow || !buf_str(&q->sql))
 		return NULL;
-	return PQexecParams(c, buf_str(&q->sql), q->n, q->type, q->val, q->len, q->fmt, 0);
+	return pg_exec_params(c, buf_str(&q->sql), q->n, q->type, q->val, q->len, q->fmt);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -531,15 +531,6 @@ enum result pgw_tenant_visible(struct pgw *x, const struct scope *sc, int64_t cl
 }
 
 /* ---- reads: columns and rows ---------------------------------------------- */
-
-#define CLIENT_COLS "id, name, timezone, email_domain, notes, active, version, created_at, updated_at, " \
-	"portal_org_visibility, auto_close_days, priority_matrix"
-#define CONTACT_COLS "id, tenant_id, name, email, phone, title, version, created_at, updated_at," \
-	" (SELECT c.name FROM clients c WHERE c.id = contacts.tenant_id)"
-#define USER_COLS "id, email, name, role, coalesce(tier, 0), coalesce(client_id, 0), active, " \
-	"totp_enabled, version, created_at, updated_at, coalesce(last_login_at, 0)"
-#define USER_COLS_U "u.id, u.email, u.name, u.role, coalesce(u.tier, 0), coalesce(u.client_id, 0)," \
-	" u.active, u.totp_enabled, u.version, u.created_at, u.updated_at, coalesce(u.last_login_at, 0)"
 
 static void row_client(const PGresult *r, int i, struct arena *a, void *p)
 {
@@ -1001,6 +992,27 @@ static enum result update_miss(struct pgw *x, const char *sql, struct store_writ
 	return err_set(&w->err, RC_NOTFOUND, NULL, "%s not found", what);
 }
 
+/* Runs q, an UPDATE of w's object RETURNING version [, tenant]: sets the
+ * new version (and the audit record's tenant when returned); after no
+ * row, update_miss with exists_sql (not found, or another version). */
+static enum result update_run(struct pgw *x, struct pgq *q, struct store_write *w,
+			      const char *field, const char *what, const char *exists_sql)
+{
+	PGresult *r = pgw_run(x, q, field, what, &w->err);
+	int n;
+
+	if (!r)
+		return w->err.code;
+	n = PQntuples(r);
+	if (n) {
+		w->version = pg_i64(r, 0, 0);
+		if (PQnfields(r) > 1)
+			w->audit.tenant_id = pg_i64(r, 0, 1);
+	}
+	PQclear(r);
+	return n ? RC_OK : update_miss(x, exists_sql, w, what);
+}
+
 static enum result w_client_create(struct pgw *x, struct store_write *w)
 {
 	const struct client *c = &w->in.client;
@@ -1038,8 +1050,7 @@ static enum result w_client_update(struct pgw *x, struct store_write *w)
 {
 	const struct client *c = &w->in.client;
 	struct pgq q;
-	PGresult *r;
-	int n;
+	enum result rc;
 
 	pgq_init(&q, "UPDATE clients SET name = CASE WHEN :f_name THEN :name ELSE name END,"
 		 " timezone = CASE WHEN :f_tz THEN :tz ELSE timezone END,"
@@ -1072,17 +1083,11 @@ static enum result w_client_update(struct pgw *x, struct store_write *w)
 	pgq_i64(&q, ":autoclose", c->auto_close_days);
 	pgq_bool(&q, ":f_matrix", w->fields & F_MATRIX);
 	pgq_txt(&q, ":matrix", c->priority_matrix);
-	r = pgw_run(x, &q, "name", "client", &w->err);
+	rc = update_run(x, &q, w, "name", "client",
+			"SELECT version FROM clients WHERE id = :id AND (:all OR id = :scope)");
 	pgq_release(&q);
-	if (!r)
-		return w->err.code;
-	n = PQntuples(r);
-	if (n)
-		w->version = pg_i64(r, 0, 0);
-	PQclear(r);
-	if (!n)
-		return update_miss(x, "SELECT version FROM clients WHERE id = :id AND (:all OR id = :scope)",
-				   w, "client");
+	if (rc != RC_OK)
+		return rc;
 	if (!w->audit.tenant_id)
 		w->audit.tenant_id = w->id;
 	return RC_OK;
@@ -1132,8 +1137,7 @@ static enum result w_contact_update(struct pgw *x, struct store_write *w)
 {
 	const struct contact *c = &w->in.contact;
 	struct pgq q;
-	PGresult *r;
-	int n;
+	enum result rc;
 
 	pgq_init(&q, "UPDATE contacts SET name = CASE WHEN :f_name THEN :name ELSE name END,"
 		 " email = CASE WHEN :f_email THEN :email ELSE email END,"
@@ -1154,20 +1158,10 @@ static enum result w_contact_update(struct pgw *x, struct store_write *w)
 	pgq_i64(&q, ":now", clock_now_ms());
 	pgq_scope(&q, &w->scope);
 	pgq_i64(&q, ":version", w->if_version);
-	r = pgw_run(x, &q, "email", "contact", &w->err);
+	rc = update_run(x, &q, w, "email", "contact", "SELECT version, tenant_id FROM contacts"
+			" WHERE id = :id AND (:all OR tenant_id = :scope)");
 	pgq_release(&q);
-	if (!r)
-		return w->err.code;
-	n = PQntuples(r);
-	if (n) {
-		w->version = pg_i64(r, 0, 0);
-		w->audit.tenant_id = pg_i64(r, 0, 1);
-	}
-	PQclear(r);
-	if (!n)
-		return update_miss(x, "SELECT version, tenant_id FROM contacts WHERE id = :id"
-				   " AND (:all OR tenant_id = :scope)", w, "contact");
-	return RC_OK;
+	return rc;
 }
 
 static enum result w_user_create(struct pgw *x, struct store_write *w)
@@ -1234,11 +1228,10 @@ static enum result w_user_update(struct pgw *x, struct store_write *w)
 {
 	const struct user *u = &w->in.user;
 	struct pgq q;
-	PGresult *r;
-	int n;
+	enum result rc;
 
 	if ((w->fields & F_ROLE) && u->client_id) {
-		enum result rc = pgw_tenant_visible(x, &w->scope, u->client_id, &w->err);
+		rc = pgw_tenant_visible(x, &w->scope, u->client_id, &w->err);
 		if (rc != RC_OK)
 			return rc;
 	}
@@ -1275,20 +1268,10 @@ static enum result w_user_update(struct pgw *x, struct store_write *w)
 	pgq_i64(&q, ":now", clock_now_ms());
 	pgq_scope(&q, &w->scope);
 	pgq_i64(&q, ":version", w->if_version);
-	r = pgw_run(x, &q, "email", "user", &w->err);
+	rc = update_run(x, &q, w, "email", "user",
+			"SELECT version FROM users WHERE id = :id AND (:all OR client_id = :scope)");
 	pgq_release(&q);
-	if (!r)
-		return w->err.code;
-	n = PQntuples(r);
-	if (n) {
-		w->version = pg_i64(r, 0, 0);
-		w->audit.tenant_id = pg_i64(r, 0, 1);
-	}
-	PQclear(r);
-	if (!n)
-		return update_miss(x, "SELECT version FROM users WHERE id = :id"
-				   " AND (:all OR client_id = :scope)", w, "user");
-	return RC_OK;
+	return rc;
 }
 
 static enum result w_login(struct pgw *x, struct store_write *w)
@@ -1501,30 +1484,39 @@ static enum result idem_put(struct pgw *x, struct store_write *w)
 	return rc;
 }
 
-/* Appends the write's audit record to the chain: under the audit lock
- * (held to COMMIT), the head is read, the record hashed after it. */
+/* Appends the write's audit record to the chain. The head (last seq and
+ * hash) is read once per pass over a batch, at the first audited write
+ * (in the transaction's snapshot), and advanced in memory by each record
+ * appended: audit_put is the last statement of a write, so a record that
+ * was inserted belongs to a write that succeeded, and a pass that fails
+ * later runs again from on_begin(), which forgets the head. */
+static void on_begin(void *arg)
+{
+	((struct pgs *)arg)->audit_known = false;
+}
+
 static enum result audit_put(struct pgw *x, struct store_write *w)
 {
+	struct pgs *s = x->s;
 	struct audit_rec rec = { 0 };
-	unsigned char head[32] = { 0 };
 	struct pgq q;
-	PGresult *r;
 	enum result rc;
 
-	r = wrun(x, "SELECT pg_advisory_xact_lock(:id)", NULL, "audit", &w->err, bind_id_only,
-		 &(int64_t){ PG_AUDIT_LOCK });
-	if (!r)
-		return w->err.code;
-	PQclear(r);
-	r = wrun(x, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", NULL, "audit",
-		 &w->err, bind_none, NULL);
-	if (!r)
-		return w->err.code;
-	if (PQntuples(r)) {
-		rec.seq = pg_i64(r, 0, 0);
-		pg_blob(r, 0, 1, head, 32);
+	if (!s->audit_known) {
+		PGresult *r = wrun(x, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", NULL,
+				   "audit", &w->err, bind_none, NULL);
+		if (!r)
+			return w->err.code;
+		s->audit_seq = 0;
+		memset(s->audit_head, 0, 32);
+		if (PQntuples(r)) {
+			s->audit_seq = pg_i64(r, 0, 0);
+			pg_blob(r, 0, 1, s->audit_head, 32);
+		}
+		PQclear(r);
+		s->audit_known = true;
 	}
-	PQclear(r);
+	rec.seq = s->audit_seq;
 	rec.seq++;
 	rec.at = clock_now_ms();
 	rec.actor_id = w->scope.user_id;
@@ -1535,8 +1527,8 @@ static enum result audit_put(struct pgw *x, struct store_write *w)
 	rec.outcome = w->audit.outcome ? w->audit.outcome : "ok";
 	rec.addr = w->audit.addr;
 	rec.detail = w->audit.detail;
-	memcpy(rec.prev_hash, head, 32);
-	audit_hash(head, &rec, rec.hash);
+	memcpy(rec.prev_hash, s->audit_head, 32);
+	audit_hash(s->audit_head, &rec, rec.hash);
 
 	pgq_init(&q, "INSERT INTO audit_log (seq, at, actor_id, tenant_id, action, object_type,"
 		 " object_id, outcome, addr, detail, prev_hash, hash) VALUES (:seq, :at, :actor,"
@@ -1555,6 +1547,10 @@ static enum result audit_put(struct pgw *x, struct store_write *w)
 	pgq_blob(&q, ":hash", rec.hash, 32);
 	rc = pgw_do(x, &q, NULL, "audit", &w->err);
 	pgq_release(&q);
+	if (rc == RC_OK) {
+		s->audit_seq = rec.seq;
+		memcpy(s->audit_head, rec.hash, 32);
+	}
 	return rc;
 }
 
@@ -1645,7 +1641,7 @@ static void pg_close(struct store *st)
 	pg_writer_stop(s->wr);
 	pg_pool_close(s->pool);
 	if (s->leader)
-		PQfinish(s->leader);
+		pg_finish(s->leader);
 	pthread_mutex_destroy(&s->lmu);
 	free(s->url);
 	free(s);
@@ -1706,8 +1702,11 @@ static enum result pg_open(struct store **out, const char *url, bool create, str
 			r = pg_migrate(c, pg_migrations, &applied, e);
 		pg_give(s->pool, c);
 	}
-	if (r == RC_OK)
+	if (r == RC_OK) {
 		r = pg_writer_start(&s->wr, url, apply, s, e);
+		if (r == RC_OK)
+			pg_writer_on_begin(s->wr, on_begin);
+	}
 	if (r != RC_OK) {
 		pg_pool_close(s->pool);
 		pthread_mutex_destroy(&s->lmu);

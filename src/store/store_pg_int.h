@@ -81,6 +81,10 @@ struct pgs {
 	PGconn *leader;                  /* its own session, not pooled */
 	bool leading;
 	char *url;
+	/* The writer thread's, for one pass over a batch (audit_put). */
+	bool audit_known;
+	int64_t audit_seq;
+	unsigned char audit_head[32];
 };
 
 /* ---- reads -------------------------------------------------------------- */

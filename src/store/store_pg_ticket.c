@@ -29,27 +29,8 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 #include "store/store_pg_int.h"
-
-#define TICKET_COLS                                                                      \
-	"t.id, t.tenant_id, t.number, coalesce(t.requester_contact_id, 0),"              \
-	" coalesce(t.requester_user_id, 0), coalesce(t.assignee_id, 0),"                 \
-	" coalesce(t.device_id, 0), coalesce(t.parent_id, 0), t.status, t.type, t.impact," \
-	" t.urgency, t.priority, t.channel, t.subject, t.description, t.category,"        \
-	" t.priority_reason, t.queue, t.vendor, t.vendor_ref, t.tags, t.tier, t.created_at," \
-	" t.updated_at, t.last_activity_at, coalesce(t.first_response_at, 0),"           \
-	" coalesce(t.resolved_at, 0), coalesce(t.closed_at, 0), coalesce(t.fcr, -1),"     \
-	" t.fcr_reason, coalesce(t.first_handler_id, 0), coalesce(t.resolved_by, 0),"     \
-	" coalesce(t.resolved_tier, 0), t.escalations, t.tier_changes, t.reopens, t.version," \
-	" t.early_reopens, s.ticket_id IS NOT NULL, coalesce(s.policy_id, 0), s.log,"        \
-	" coalesce(s.response_due, 0), coalesce(s.resolution_due, 0),"                    \
-	" coalesce(s.response_breached, 0), coalesce(s.resolution_breached, 0),"          \
-	" coalesce(s.paused, 0), coalesce(s.response_ms, 0), coalesce(s.resolution_ms, 0)," \
-	" coalesce(s.t1_ms, 0), coalesce(s.t2_ms, 0), coalesce(s.t3_ms, 0),"              \
-	" coalesce(s.ola_breached, 0), coalesce(s.as_of, 0), coalesce(s.fired, 0),"       \
-	" coalesce(s.next_at, 0)"
-#define TICKET_NCOLS 56
-#define TICKET_FROM " FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id"
 
 #define MSG_BASE (INT64_C(1) << 40) /* FTS rowids of messages */
 #define LIST_MAX 500
@@ -137,17 +118,6 @@ void pgt_row_ticket_at(const PGresult *r, int row, struct arena *a, void *item)
 	row_ticket(r, row, a, item);
 }
 
-/* The visibility predicate for sc, appended to a WHERE clause. */
-static const char *vis_sql(const struct scope *sc)
-{
-	if (sc->all_tenants)
-		return "";
-	if (sc->role == ROLE_CLIENT_USER)
-		return " AND t.tenant_id = :cid AND (t.requester_user_id = :uid OR EXISTS"
-		       " (SELECT 1 FROM clients c WHERE c.id = t.tenant_id AND c.portal_org_visibility = 1))";
-	return " AND t.tenant_id = :cid";
-}
-
 static void bind_vis(struct pgq *q, const struct scope *sc)
 {
 	pgq_i64(q, ":cid", sc->client_id);
@@ -214,7 +184,7 @@ enum result pgt_ticket_get(struct store *st, const struct scope *sc, int64_t id,
 	enum result r;
 
 	snprintf(sql, sizeof(sql), "SELECT " TICKET_COLS TICKET_FROM " WHERE t.id = :id%s",
-		 vis_sql(sc));
+		 sql_ticket_vis(sc));
 	pgq_init(&q, sql);
 	bind_vis(&q, sc);
 	pgq_i64(&q, ":id", id);
@@ -257,39 +227,13 @@ enum result pgt_ticket_list(struct store *st, const struct scope *sc, const stru
 	out->next_before = 0;
 	if (!items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	/* Constant fragments only; every value is a bound parameter. */
-	/* open_only is spelled exactly as the partial indexes' WHERE, so the
-	 * planner can use them (migrations-pg/0002). The search is the one
-	 * migrations-pg/0002 describes: ticket_fts_query() reads the FTS5
-	 * query string the API built; notes are never searched for a client
-	 * scope. */
-	buf_appends(&b, "SELECT " TICKET_COLS TICKET_FROM " WHERE true");
-	buf_appends(&b, vis_sql(sc));
-	if (tq->before)
-		buf_appends(&b, " AND t.id < :before");
-	if (tq->client_id)
-		buf_appends(&b, " AND t.tenant_id = :client");
-	if (tq->status >= 0)
-		buf_appends(&b, " AND t.status = :status");
-	else if (tq->open_only)
-		buf_appends(&b, " AND t.status NOT IN ('resolved', 'closed')");
-	if (tq->priority >= 0)
-		buf_appends(&b, " AND t.priority = :prio");
-	if (tq->tier)
-		buf_appends(&b, " AND t.tier = :tier");
-	if (tq->queue)
-		buf_appends(&b, " AND t.queue = :queue");
-	if (tq->assignee_id > 0)
-		buf_appends(&b, " AND t.assignee_id = :assignee");
-	else if (tq->assignee_id < 0)
-		buf_appends(&b, " AND t.assignee_id IS NULL");
-	if (tq->fts)
-		buf_appends(&b, sc->all_tenants
-			    ? " AND t.id IN (SELECT ticket_id FROM ticket_fts"
-			      " WHERE words @@ ticket_fts_query(:fts))"
-			    : " AND t.id IN (SELECT ticket_id FROM ticket_fts"
-			      " WHERE words @@ ticket_fts_query(:fts) AND internal = 0)");
-	buf_appends(&b, " ORDER BY t.id DESC LIMIT :limit");
+	/* The shared text (store_sql.c) with the search migrations-pg/0002
+	 * describes: ticket_fts_query() reads the FTS5 query string the API
+	 * built. */
+	sql_ticket_list(&b, sc, tq,
+			"t.id IN (SELECT ticket_id FROM ticket_fts WHERE words @@ ticket_fts_query(:fts))",
+			"t.id IN (SELECT ticket_id FROM ticket_fts WHERE words @@ ticket_fts_query(:fts)"
+			" AND internal = 0)");
 	r = read_rows(st, buf_str(&b), sc, bind_ticket_q, tq, pgt_row_ticket_at, a, items,
 		      sizeof(*items), (size_t)limit + 1, &n, e);
 	buf_release(&b);
@@ -365,7 +309,7 @@ enum result pgt_queue_counts(struct store *st, const struct scope *sc, int64_t c
 		 " WHERE s.ticket_id = t.id AND (s.response_breached = 1 OR s.resolution_breached = 1)))"
 		 " FROM tickets t WHERE t.status NOT IN ('resolved', 'closed')%s%s"
 		 " GROUP BY t.queue ORDER BY t.queue COLLATE \"C\" LIMIT :limit",
-		 vis_sql(sc), client_id ? " AND t.tenant_id = :client" : "");
+		 sql_ticket_vis(sc), client_id ? " AND t.tenant_id = :client" : "");
 	r = read_rows(st, sql, sc, bind_queue_q, &qq, row_queue_count, a, items, sizeof(*items),
 		      QUEUE_COUNTS_MAX + 1, &n, e);
 	if (r != RC_OK)
@@ -1020,7 +964,7 @@ static enum result change_miss(struct pgw *x, struct store_write *w, int64_t id)
 	bool got;
 
 	snprintf(sql, sizeof(sql), "SELECT t.version FROM tickets t WHERE t.id = :id%s",
-		 vis_sql(&w->scope));
+		 sql_ticket_vis(&w->scope));
 	pgq_init(&q, sql);
 	pgq_i64(&q, ":id", id);
 	bind_vis(&q, &w->scope);
@@ -1059,7 +1003,7 @@ static enum result change_one(struct pgw *x, struct store_write *w, struct ticke
 		 " tier_changes = :tier_changes, reopens = :reopens, early_reopens = :early_reopens,"
 		 " version = t.version + 1"
 		 " WHERE t.id = :id AND t.version = :version%s RETURNING t.version, t.tenant_id",
-		 vis_sql(&w->scope));
+		 sql_ticket_vis(&w->scope));
 	pgq_init(&q, sql);
 	bind_ticket_row(&q, t, now);
 	pgq_i64(&q, ":id", t->id);

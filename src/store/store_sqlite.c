@@ -38,6 +38,7 @@
 #include "base/embed.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/store_sql.h"
 #include "store/wqueue.h"
 
 #define BATCH_MAX 256
@@ -45,14 +46,6 @@
 
 /* ---- statements --------------------------------------------------------- */
 
-#define CLIENT_COLS "id, name, timezone, email_domain, notes, active, version, created_at, updated_at, " \
-	"portal_org_visibility, auto_close_days, priority_matrix"
-#define CONTACT_COLS "id, tenant_id, name, email, phone, title, version, created_at, updated_at," \
-	" (SELECT c.name FROM clients c WHERE c.id = contacts.tenant_id)"
-#define USER_COLS "id, email, name, role, coalesce(tier, 0), coalesce(client_id, 0), active, " \
-	"totp_enabled, version, created_at, updated_at, coalesce(last_login_at, 0)"
-#define USER_COLS_U "u.id, u.email, u.name, u.role, coalesce(u.tier, 0), coalesce(u.client_id, 0)," \
-	" u.active, u.totp_enabled, u.version, u.created_at, u.updated_at, coalesce(u.last_login_at, 0)"
 
 enum rstmt {
 	RS_CLIENT_GET,

@@ -18,27 +18,8 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "store/store.h"
+#include "store/store_sql.h"
 #include "store/store_int.h"
-
-#define TICKET_COLS                                                                      \
-	"t.id, t.tenant_id, t.number, coalesce(t.requester_contact_id, 0),"              \
-	" coalesce(t.requester_user_id, 0), coalesce(t.assignee_id, 0),"                 \
-	" coalesce(t.device_id, 0), coalesce(t.parent_id, 0), t.status, t.type, t.impact," \
-	" t.urgency, t.priority, t.channel, t.subject, t.description, t.category,"        \
-	" t.priority_reason, t.queue, t.vendor, t.vendor_ref, t.tags, t.tier, t.created_at," \
-	" t.updated_at, t.last_activity_at, coalesce(t.first_response_at, 0),"           \
-	" coalesce(t.resolved_at, 0), coalesce(t.closed_at, 0), coalesce(t.fcr, -1),"     \
-	" t.fcr_reason, coalesce(t.first_handler_id, 0), coalesce(t.resolved_by, 0),"     \
-	" coalesce(t.resolved_tier, 0), t.escalations, t.tier_changes, t.reopens, t.version,"      \
-	" t.early_reopens, s.ticket_id IS NOT NULL, coalesce(s.policy_id, 0), s.log,"        \
-	" coalesce(s.response_due, 0), coalesce(s.resolution_due, 0),"                    \
-	" coalesce(s.response_breached, 0), coalesce(s.resolution_breached, 0),"          \
-	" coalesce(s.paused, 0), coalesce(s.response_ms, 0), coalesce(s.resolution_ms, 0)," \
-	" coalesce(s.t1_ms, 0), coalesce(s.t2_ms, 0), coalesce(s.t3_ms, 0),"              \
-	" coalesce(s.ola_breached, 0), coalesce(s.as_of, 0), coalesce(s.fired, 0),"       \
-	" coalesce(s.next_at, 0)"
-#define TICKET_NCOLS 56
-#define TICKET_FROM " FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id"
 
 #define MSG_BASE (INT64_C(1) << 40) /* FTS rowids of messages */
 #define LIST_MAX 500
@@ -146,17 +127,6 @@ const char *sqt_ticket_select(void)
 	return "SELECT " TICKET_COLS TICKET_FROM;
 }
 
-/* The visibility predicate for sc, appended to a WHERE clause. */
-static const char *vis_sql(const struct scope *sc)
-{
-	if (sc->all_tenants)
-		return "";
-	if (sc->role == ROLE_CLIENT_USER)
-		return " AND t.tenant_id = :cid AND (t.requester_user_id = :uid OR EXISTS"
-		       " (SELECT 1 FROM clients c WHERE c.id = t.tenant_id AND c.portal_org_visibility = 1))";
-	return " AND t.tenant_id = :cid";
-}
-
 void bind_vis(sqlite3_stmt *q, const struct scope *sc)
 {
 	bind_i64(q, ":cid", sc->client_id);
@@ -222,7 +192,7 @@ enum result sqt_ticket_get(struct store *st, const struct scope *sc, int64_t id,
 	enum result r;
 
 	snprintf(sql, sizeof(sql), "SELECT " TICKET_COLS TICKET_FROM " WHERE t.id = :id%s",
-		 vis_sql(sc));
+		 sql_ticket_vis(sc));
 	r = read_rows(st, sql, sc, bind_id, &id, row_ticket_at, a, out, 1, &n, e);
 	if (r == RC_OK && n == 0)
 		r = err_set(e, RC_NOTFOUND, NULL, "ticket not found");
@@ -260,35 +230,11 @@ enum result sqt_ticket_list(struct store *st, const struct scope *sc, const stru
 	out->next_before = 0;
 	if (!items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	/* Constant fragments only; every value is a bound parameter. */
-	/* open_only is spelled exactly as the partial indexes' WHERE, so the
-	 * planner can use them (migrations/0002). */
-	buf_appends(&b, "SELECT " TICKET_COLS TICKET_FROM " WHERE 1");
-	buf_appends(&b, vis_sql(sc));
-	if (tq->before)
-		buf_appends(&b, " AND t.id < :before");
-	if (tq->client_id)
-		buf_appends(&b, " AND t.tenant_id = :client");
-	if (tq->status >= 0)
-		buf_appends(&b, " AND t.status = :status");
-	else if (tq->open_only)
-		buf_appends(&b, " AND t.status NOT IN ('resolved', 'closed')");
-	if (tq->priority >= 0)
-		buf_appends(&b, " AND t.priority = :prio");
-	if (tq->tier)
-		buf_appends(&b, " AND t.tier = :tier");
-	if (tq->queue)
-		buf_appends(&b, " AND t.queue = :queue");
-	if (tq->assignee_id > 0)
-		buf_appends(&b, " AND t.assignee_id = :assignee");
-	else if (tq->assignee_id < 0)
-		buf_appends(&b, " AND t.assignee_id IS NULL");
-	if (tq->fts)
-		buf_appends(&b, sc->all_tenants
-			    ? " AND t.id IN (SELECT ticket_id FROM ticket_fts WHERE ticket_fts MATCH :fts)"
-			    : " AND t.id IN (SELECT ticket_id FROM ticket_fts WHERE ticket_fts MATCH :fts"
-			      " AND internal = 0)");
-	buf_appends(&b, " ORDER BY t.id DESC LIMIT :limit");
+	/* The shared text (store_sql.c) with FTS5's search. */
+	sql_ticket_list(&b, sc, tq,
+			"t.id IN (SELECT ticket_id FROM ticket_fts WHERE ticket_fts MATCH :fts)",
+			"t.id IN (SELECT ticket_id FROM ticket_fts WHERE ticket_fts MATCH :fts"
+			" AND internal = 0)");
 	r = read_rows(st, buf_str(&b), sc, bind_ticket_q, tq, row_ticket_at, a, items,
 		      (size_t)limit + 1, &n, e);
 	buf_release(&b);
@@ -368,7 +314,7 @@ enum result sqt_queue_counts(struct store *st, const struct scope *sc, int64_t c
 		 " WHERE s.ticket_id = t.id AND (s.response_breached = 1 OR s.resolution_breached = 1)))"
 		 " FROM tickets t WHERE t.status NOT IN ('resolved', 'closed')%s%s"
 		 " GROUP BY t.queue ORDER BY t.queue LIMIT :limit",
-		 vis_sql(sc), client_id ? " AND t.tenant_id = :client" : "");
+		 sql_ticket_vis(sc), client_id ? " AND t.tenant_id = :client" : "");
 	r = read_rows(st, sql, sc, bind_queue_q, &qq, row_queue_count_at, a, items,
 		      QUEUE_COUNTS_MAX + 1, &n, e);
 	if (r != RC_OK)
@@ -976,7 +922,7 @@ static enum result change_one(struct sq *s, struct store_write *w, struct ticket
 		 " tier_changes = :tier_changes, reopens = :reopens, early_reopens = :early_reopens,"
 		 " version = t.version + 1"
 		 " WHERE t.id = :id AND t.version = :version%s RETURNING version, tenant_id",
-		 vis_sql(&w->scope));
+		 sql_ticket_vis(&w->scope));
 	q = wq(s, sql, &w->err);
 	if (!q)
 		return RC_IO;
@@ -993,7 +939,7 @@ static enum result change_one(struct sq *s, struct store_write *w, struct ticket
 	if (rc == SQLITE_DONE) {
 		/* Not changed: not visible, or someone changed it first. */
 		snprintf(sql, sizeof(sql), "SELECT t.version FROM tickets t WHERE t.id = :id%s",
-			 vis_sql(&w->scope));
+			 sql_ticket_vis(&w->scope));
 		q = wq(s, sql, &w->err);
 		if (!q)
 			return RC_IO;

@@ -1,0 +1,48 @@
+/*
+ * store_sql.c: the SQL text both backends share (see store_sql.h).
+ */
+#include "base/common.h"
+
+#include "store/store_sql.h"
+
+const char *sql_ticket_vis(const struct scope *sc)
+{
+	if (sc->all_tenants)
+		return "";
+	if (sc->role == ROLE_CLIENT_USER)
+		return " AND t.tenant_id = :cid AND (t.requester_user_id = :uid OR EXISTS"
+		       " (SELECT 1 FROM clients c WHERE c.id = t.tenant_id AND c.portal_org_visibility = 1))";
+	return " AND t.tenant_id = :cid";
+}
+
+void sql_ticket_list(struct buf *b, const struct scope *sc, const struct ticket_q *tq,
+		     const char *fts_sql, const char *fts_client_sql)
+{
+	/* open_only is spelled exactly as the partial indexes' WHERE (both
+	 * schemas' 0002), so the planner can use them. */
+	buf_appends(b, "SELECT " TICKET_COLS TICKET_FROM " WHERE true");
+	buf_appends(b, sql_ticket_vis(sc));
+	if (tq->before)
+		buf_appends(b, " AND t.id < :before");
+	if (tq->client_id)
+		buf_appends(b, " AND t.tenant_id = :client");
+	if (tq->status >= 0)
+		buf_appends(b, " AND t.status = :status");
+	else if (tq->open_only)
+		buf_appends(b, " AND t.status NOT IN ('resolved', 'closed')");
+	if (tq->priority >= 0)
+		buf_appends(b, " AND t.priority = :prio");
+	if (tq->tier)
+		buf_appends(b, " AND t.tier = :tier");
+	if (tq->queue)
+		buf_appends(b, " AND t.queue = :queue");
+	if (tq->assignee_id > 0)
+		buf_appends(b, " AND t.assignee_id = :assignee");
+	else if (tq->assignee_id < 0)
+		buf_appends(b, " AND t.assignee_id IS NULL");
+	if (tq->fts) {
+		buf_appends(b, " AND ");
+		buf_appends(b, sc->all_tenants ? fts_sql : fts_client_sql);
+	}
+	buf_appends(b, " ORDER BY t.id DESC LIMIT :limit");
+}
