@@ -1,0 +1,171 @@
+/* u-agent.c: itsup-agent's parsers of /proc and /etc/os-release, on the
+ * fixture files in tests/fixtures/proc (real formats, with the cases that
+ * matter: the loopback, escaped mount points, pseudo filesystems, a
+ * mount listed twice, ARM boards, os-release without PRETTY_NAME). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "procfs.h"
+
+static char *fixture(const char *name)
+{
+	char path[512];
+	static char buf[1 << 16];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/proc/%s", FIXTURES, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void test_cpu(void **state)
+{
+	struct cpu_times a, b;
+
+	(void)state;
+	assert_true(parse_stat(fixture("stat.1"), &a));
+	assert_int_equal(a.user, 1000);
+	assert_int_equal(a.steal, 100);
+	assert_int_equal(a.ncpu, 2);
+	assert_true(parse_stat(fixture("stat.2"), &b));
+	/* busy +400 (user 300, system 100), idle +500 (idle 500... iowait 100):
+	 * idle 8000+200 -> 8500+300 = +600; busy 1700 -> 2100 = +400. */
+	assert_float_equal(cpu_percent(&a, &b), 40.0, 1e-9);
+	assert_float_equal(cpu_percent(&b, &a), -1, 0);   /* counters went back */
+	assert_float_equal(cpu_percent(&a, &a), -1, 0);   /* no time passed */
+	assert_false(parse_stat("intr 1 2 3\n", &a));
+}
+
+static void test_load_memory_uptime(void **state)
+{
+	struct loadavg l;
+	struct meminfo m;
+	double up;
+
+	(void)state;
+	assert_true(parse_loadavg(fixture("loadavg"), &l));
+	assert_float_equal(l.load1, 0.52, 1e-9);
+	assert_float_equal(l.load15, 0.59, 1e-9);
+	assert_int_equal(l.running, 3);
+	assert_int_equal(l.processes, 117);
+	assert_true(parse_meminfo(fixture("meminfo"), &m));
+	assert_int_equal(m.total, 8000000ULL * 1024);
+	assert_int_equal(m.available, 2000000ULL * 1024);
+	assert_float_equal(used_percent(m.total, m.available), 75.0, 1e-9);
+	assert_float_equal(used_percent(m.swap_total, m.swap_free), 25.0, 1e-9);
+	assert_float_equal(used_percent(0, 0), 0, 0);   /* no swap */
+	assert_false(parse_meminfo("MemTotal: 10 kB\n", &m));   /* no MemAvailable */
+	assert_true(parse_uptime(fixture("uptime"), &up));
+	assert_float_equal(up, 37446.54, 1e-9);
+}
+
+static void test_network(void **state)
+{
+	struct netbytes n;
+
+	(void)state;
+	assert_true(parse_net_dev(fixture("net_dev"), &n));
+	assert_int_equal(n.interfaces, 2);          /* lo left out */
+	assert_int_equal(n.rx, 1000000 + 25000);
+	assert_int_equal(n.tx, 400000 + 12000);
+}
+
+static void test_mounts(void **state)
+{
+	static struct mounts m;
+
+	(void)state;
+	assert_true(parse_mounts(fixture("mounts"), &m));
+	assert_int_equal(m.n, 4);
+	assert_string_equal(m.path[0], "/");
+	assert_string_equal(m.fstype[0], "ext4");
+	assert_string_equal(m.path[1], "/boot/efi");
+	assert_string_equal(m.path[2], "/srv/Shared Files");   /* \040 undone */
+	assert_string_equal(m.device[2], "/dev/sdb1");
+	assert_string_equal(m.path[3], "/mnt/nas");
+	/* A device name too long to keep is left out (not cut, not shifted
+	 * into the next field). */
+	for (int i = 0; i < m.n; i++)
+		assert_string_not_equal(m.path[i], "/mnt/long");
+	assert_true(fstype_watched("xfs"));
+	assert_false(fstype_watched("tmpfs"));
+	assert_false(fstype_watched("squashfs"));
+	assert_false(fstype_watched("overlay"));
+}
+
+static void test_os_and_cpu_model(void **state)
+{
+	char os[128];
+	struct cpuinfo c;
+
+	(void)state;
+	parse_os_release(fixture("os-release"), os, sizeof(os));
+	assert_string_equal(os, "Debian GNU/Linux 12 (bookworm)");
+	parse_os_release(fixture("os-release.noname"), os, sizeof(os));
+	assert_string_equal(os, "Alpine Linux 3.19.1");
+	parse_os_release("ID=x\n", os, sizeof(os));
+	assert_string_equal(os, "");
+	assert_true(parse_cpuinfo(fixture("cpuinfo.x86"), &c));
+	assert_int_equal(c.count, 2);
+	assert_string_equal(c.model, "Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz");
+	assert_true(parse_cpuinfo(fixture("cpuinfo.arm"), &c));
+	assert_int_equal(c.count, 4);
+	assert_string_equal(c.model, "Raspberry Pi 4 Model B Rev 1.4");
+}
+
+/* The parsers on this machine's own files: whatever they hold, they
+ * parse (the formats are the kernel's, not the fixtures'). */
+static void test_this_machine(void **state)
+{
+	static struct mounts m;
+	char buf[1 << 16];
+	struct cpu_times t;
+	struct meminfo mi;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	f = fopen("/proc/stat", "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_true(parse_stat(buf, &t));
+	assert_true(t.ncpu >= 1);
+	f = fopen("/proc/meminfo", "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_true(parse_meminfo(buf, &mi));
+	assert_true(mi.total > 0);
+	f = fopen("/proc/self/mounts", "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_true(parse_mounts(buf, &m));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu),
+		cmocka_unit_test(test_load_memory_uptime),
+		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_mounts),
+		cmocka_unit_test(test_os_and_cpu_model),
+		cmocka_unit_test(test_this_machine),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
