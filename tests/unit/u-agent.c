@@ -1,7 +1,10 @@
 /* u-agent.c: itsup-agent's parsers of /proc and /etc/os-release, on the
  * fixture files in tests/fixtures/proc (real formats, with the cases that
  * matter: the loopback, escaped mount points, pseudo filesystems, a
- * mount listed twice, ARM boards, os-release without PRETTY_NAME). */
+ * mount listed twice, ARM boards, os-release without PRETTY_NAME); and
+ * its spool (order, acknowledgement, ids never reused across restarts,
+ * bounds that drop the oldest). */
+#define _DEFAULT_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "procfs.h"
+#include "spool.h"
 
 static char *fixture(const char *name)
 {
@@ -157,6 +164,120 @@ static void test_this_machine(void **state)
 	assert_true(parse_mounts(buf, &m));
 }
 
+/* ---- the spool ------------------------------------------------------------ */
+
+static char spool_dir[64];
+
+static void fresh_spool_dir(void)
+{
+	char cmd[128];
+
+	snprintf(spool_dir, sizeof(spool_dir), "/tmp/u-agent-XXXXXX");
+	assert_non_null(mkdtemp(spool_dir));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", spool_dir);
+	assert_int_equal(system(cmd), 0);   /* spool_open makes it (0700) */
+}
+
+static void rm_spool_dir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", spool_dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void put(struct spool *s, const char *text, uint64_t want)
+{
+	uint64_t id = 0;
+
+	assert_true(spool_put(s, text, strlen(text), &id));
+	assert_int_equal(id, want);
+}
+
+static void expect_oldest(struct spool *s, uint64_t want, const char *text)
+{
+	uint64_t id;
+	char *data;
+	size_t len;
+
+	assert_true(spool_oldest(s, &id, &data, &len));
+	assert_int_equal(id, want);
+	assert_int_equal(len, strlen(text));
+	assert_memory_equal(data, text, len);
+	free(data);
+}
+
+static void test_spool_order_ack_and_restart(void **state)
+{
+	struct spool s;
+	struct stat st;
+	char path[160];
+	uint64_t id;
+	char *data;
+	size_t len, files;
+	uint64_t bytes;
+
+	(void)state;
+	fresh_spool_dir();
+	assert_true(spool_open(&s, spool_dir, 100, 0));
+	assert_int_equal(stat(spool_dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_false(spool_oldest(&s, &id, &data, &len));   /* empty */
+	put(&s, "{\"a\":1}", 1);
+	put(&s, "{\"a\":2}", 2);
+	put(&s, "{\"a\":3}", 3);
+	expect_oldest(&s, 1, "{\"a\":1}");
+	assert_true(spool_ack(&s, 1));
+	expect_oldest(&s, 2, "{\"a\":2}");
+	spool_size(&s, &files, &bytes);
+	assert_int_equal(files, 2);
+	assert_int_equal(bytes, 14);
+	/* A restart goes on with the ids. */
+	assert_true(spool_open(&s, spool_dir, 100, 0));
+	put(&s, "x", 4);
+	/* Even without the counter file, an id is never reused. */
+	snprintf(path, sizeof(path), "%s/next", spool_dir);
+	assert_int_equal(unlink(path), 0);
+	assert_true(spool_open(&s, spool_dir, 100, 0));
+	put(&s, "y", 5);
+	/* A temporary file a crash left behind is not a batch. */
+	snprintf(path, sizeof(path), "%s/.tmp-99999", spool_dir);
+	fclose(fopen(path, "w"));
+	spool_size(&s, &files, &bytes);
+	assert_int_equal(files, 4);
+	rm_spool_dir();
+}
+
+static void test_spool_bounds_drop_the_oldest(void **state)
+{
+	struct spool s;
+	size_t files;
+	uint64_t bytes;
+
+	(void)state;
+	fresh_spool_dir();
+	assert_true(spool_open(&s, spool_dir, 3, 0));
+	for (uint64_t i = 1; i <= 5; i++)
+		put(&s, "12345", i);
+	spool_size(&s, &files, &bytes);
+	assert_int_equal(files, 3);
+	assert_int_equal(s.dropped, 2);
+	expect_oldest(&s, 3, "12345");
+	/* A byte bound: 12 bytes hold two 5-byte batches. */
+	assert_true(spool_open(&s, spool_dir, 100, 12));
+	put(&s, "abcde", 6);
+	spool_size(&s, &files, &bytes);
+	assert_true(bytes <= 12);
+	assert_int_equal(files, 2);
+	expect_oldest(&s, 5, "12345");
+	/* A batch bigger than the whole spool is refused. */
+	{
+		uint64_t id;
+		assert_false(spool_put(&s, "0123456789abc", 13, &id));
+	}
+	rm_spool_dir();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_mounts),
 		cmocka_unit_test(test_os_and_cpu_model),
 		cmocka_unit_test(test_this_machine),
+		cmocka_unit_test(test_spool_order_ack_and_restart),
+		cmocka_unit_test(test_spool_bounds_drop_the_oldest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
