@@ -16,7 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "procfs.h"
+#include "report.h"
 #include "spool.h"
 
 static char *fixture(const char *name)
@@ -278,6 +281,103 @@ static void test_spool_bounds_drop_the_oldest(void **state)
 	rm_spool_dir();
 }
 
+/* ---- the JSON the agent sends --------------------------------------------- */
+
+static void test_checkin_json(void **state)
+{
+	static struct reading r;
+	struct inventory inv = { .agent_version = "0.1.0" };
+	struct jw w;
+	json_t *doc, *m, *labels;
+	json_error_t je;
+	size_t i, n;
+
+	(void)state;
+	r.cpu_percent = 12.5;
+	r.load = (struct loadavg){ 0.5, 0.25, 0.125, 1, 99 };
+	r.mem = (struct meminfo){ 1000, 250, 0, 0 };
+	r.uptime = 3600.5;
+	r.net = (struct netbytes){ 1ULL << 40, 7, 1 };
+	r.nfs = 1;
+	snprintf(r.fs[0].mount, sizeof(r.fs[0].mount), "/srv/\"odd\" \\ name\t\xc3\xa9");
+	r.fs[0].used_percent = 71.25;
+	r.fs[0].free_bytes = 123456789012ULL;
+	r.fs[0].inodes_used_percent = -1;    /* no inodes (e.g. btrfs): left out */
+	r.nproc = 1;
+	r.proc_name[0] = "postgres";
+	r.proc_running[0] = true;
+	snprintf(inv.hostname, sizeof(inv.hostname), "host-1");
+	jw_init(&w);
+	report_checkin(&w, 42, 1700000000123, &r, &inv);
+	assert_false(w.failed);
+	doc = json_loads(w.buf, 0, &je);
+	assert_non_null(doc);
+	assert_int_equal(json_integer_value(json_object_get(doc, "batch_id")), 42);
+	assert_int_equal(json_integer_value(json_object_get(doc, "at")), 1700000000123);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "inventory"), "hostname")),
+			    "host-1");
+	m = json_object_get(doc, "metrics");
+	n = json_array_size(m);
+	assert_true(n >= 12);
+	for (i = 0; i < n; i++) {
+		json_t *e = json_array_get(m, i);
+		const char *name = json_string_value(json_object_get(e, "name"));
+		double v = json_number_value(json_object_get(e, "value"));
+		labels = json_object_get(e, "labels");
+		if (!strcmp(name, "cpu.percent"))
+			assert_float_equal(v, 12.5, 0);
+		else if (!strcmp(name, "mem.used_percent"))
+			assert_float_equal(v, 75, 1e-9);
+		else if (!strcmp(name, "net.rx_bytes"))
+			assert_float_equal(v, (double)(1ULL << 40), 0);
+		else if (!strcmp(name, "disk.used_percent"))
+			assert_string_equal(json_string_value(json_object_get(labels, "mount")),
+					    "/srv/\"odd\" \\ name\t\xc3\xa9");
+		else if (!strcmp(name, "disk.free_bytes"))
+			assert_float_equal(v, 123456789012.0, 0);
+		else if (!strcmp(name, "process.running"))
+			assert_string_equal(json_string_value(json_object_get(labels, "name")), "postgres");
+		assert_true(strcmp(name, "disk.inodes_used_percent") != 0);
+	}
+	json_decref(doc);
+	jw_free(&w);
+	/* The first reading has no CPU figure yet; a NaN is null, never "nan". */
+	r.cpu_percent = -1;
+	r.uptime = 0.0 / 0.0;
+	jw_init(&w);
+	report_checkin(&w, 1, 1, &r, NULL);
+	doc = json_loads(w.buf, 0, &je);
+	assert_non_null(doc);
+	assert_null(json_object_get(doc, "inventory"));
+	assert_null(strstr(w.buf, "cpu.percent"));
+	assert_null(strstr(w.buf, "nan"));
+	json_decref(doc);
+	jw_free(&w);
+}
+
+static void test_enroll_json(void **state)
+{
+	struct inventory inv = { .agent_version = "0.1.0", .naddr = 2 };
+	struct jw w;
+	json_t *doc;
+	json_error_t je;
+
+	(void)state;
+	snprintf(inv.hostname, sizeof(inv.hostname), "pc-07");
+	snprintf(inv.os, sizeof(inv.os), "Debian GNU/Linux 12 (bookworm)");
+	snprintf(inv.addr[0], sizeof(inv.addr[0]), "192.0.2.7");
+	snprintf(inv.addr[1], sizeof(inv.addr[1]), "2001:db8::7");
+	jw_init(&w);
+	report_enroll(&w, "enr_abc", &inv);
+	doc = json_loads(w.buf, 0, &je);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "enroll_token")), "enr_abc");
+	assert_string_equal(json_string_value(json_object_get(doc, "hostname")), "pc-07");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(doc, "inventory"), "addresses")), 2);
+	json_decref(doc);
+	jw_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_this_machine),
 		cmocka_unit_test(test_spool_order_ack_and_restart),
 		cmocka_unit_test(test_spool_bounds_drop_the_oldest),
+		cmocka_unit_test(test_checkin_json),
+		cmocka_unit_test(test_enroll_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
