@@ -114,8 +114,9 @@ static bool process_running(const char *name)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%.20s/comm", de->d_name);
 		if (slurp(path, comm, sizeof(comm))) {
+			/* The kernel keeps the first 15 bytes of a name. */
 			comm[strcspn(comm, "\n")] = '\0';
-			found = !strcmp(comm, name);
+			found = !strncmp(comm, name, 15) && (strlen(name) >= 15 || !strcmp(comm, name));
 		}
 	}
 	closedir(d);
@@ -124,7 +125,7 @@ static bool process_running(const char *name)
 
 static void read_filesystems(struct fs_reading *fs, int *n)
 {
-	static char text[1 << 16];
+	static char text[1 << 20];
 	static struct mounts m;
 
 	*n = 0;
@@ -135,11 +136,15 @@ static void read_filesystems(struct fs_reading *fs, int *n)
 		struct fs_reading *f = &fs[*n];
 		if (statvfs(m.path[i], &sv) != 0 || !sv.f_blocks)
 			continue;
+		double used = (double)sv.f_blocks - (double)sv.f_bfree;
+		double whole = used + (double)sv.f_bavail;
+		/* Used as df counts it: of the blocks a user may have. Some
+		 * network filesystems report more free than total: skip them. */
+		if (used < 0 || whole <= 0)
+			continue;
 		snprintf(f->mount, sizeof(f->mount), "%s", m.path[i]);
 		f->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
-		/* Used as df counts it: of the blocks a user may have. */
-		f->used_percent = 100.0 * (double)(sv.f_blocks - sv.f_bfree) /
-				  (double)(sv.f_blocks - sv.f_bfree + sv.f_bavail);
+		f->used_percent = 100.0 * used / whole;
 		f->inodes_used_percent = sv.f_files
 			? 100.0 * (double)(sv.f_files - sv.f_ffree) / (double)sv.f_files : -1;
 		(*n)++;
@@ -148,7 +153,7 @@ static void read_filesystems(struct fs_reading *fs, int *n)
 
 static void take_reading(struct agent *ag, struct reading *r)
 {
-	static char text[1 << 16];
+	static char text[1 << 20];
 	struct cpu_times cpu;
 
 	memset(r, 0, sizeof(*r));
@@ -177,7 +182,7 @@ static void take_reading(struct agent *ag, struct reading *r)
 
 static void take_inventory(struct inventory *inv, const struct reading *r)
 {
-	static char text[1 << 16];
+	static char text[1 << 20];
 	struct utsname u;
 	struct ifaddrs *ifs = NULL;
 
@@ -362,27 +367,32 @@ static bool flush(struct agent *ag)
 	char *data;
 	size_t len;
 
-	while (!stopping && spool_oldest(&ag->spool, &id, &data, &len)) {
+	for (;;) {
+		if (stopping)
+			return false;
+		if (!spool_oldest(&ag->spool, &id, &data, &len))
+			return errno == 0;   /* empty (0), or unreadable */
 		struct body b;
 		long status = post(ag, "/api/v1/agent/checkin", ag->device_token, data, len, &b);
 		free(data);
 		if (status >= 200 && status <= 299) {
-			spool_ack(&ag->spool, id);
+			if (!spool_ack(&ag->spool, id))
+				return false;   /* would send it again and again */
 			continue;
 		}
-		if (status >= 400 && status < 500 && status != 408 && status != 429) {
-			/* Refused for good (a malformed batch, a revoked token):
-			 * keeping it would block every later one. */
+		if (status == 400 || status == 422) {
+			/* This batch is refused for good (malformed): keeping it
+			 * would block every later one. Other 4xx (a wrong URL, a
+			 * revoked token, a proxy) keep the readings. */
 			fprintf(stderr, "itsup-agent: batch %llu refused (HTTP %ld): %.300s\n",
 				(unsigned long long)id, status, b.buf);
 			spool_ack(&ag->spool, id);
 			continue;
 		}
-		fprintf(stderr, "itsup-agent: server not reached (HTTP %ld); %s kept for later\n",
-			status, "the readings are");
+		fprintf(stderr, "itsup-agent: check-in not taken (HTTP %ld: %.200s); the readings are"
+			" kept for later\n", status, b.buf);
 		return false;
 	}
-	return errno == 0;
 }
 
 /* One round: read, spool, send. */
@@ -410,9 +420,15 @@ static bool round_once(struct agent *ag)
 		return true;
 	}
 	if (!spool_put(&ag->spool, w.buf, w.len, &id)) {
-		fprintf(stderr, "itsup-agent: cannot spool: %s\n", strerror(errno));
+		/* A full or read-only disk is exactly what must be reported:
+		 * send this reading straight away, then what is spooled. */
+		struct body b;
+		long status;
+		fprintf(stderr, "itsup-agent: cannot spool (%s): sending without it\n", strerror(errno));
+		status = post(ag, "/api/v1/agent/checkin", ag->device_token, w.buf, w.len, &b);
 		jw_free(&w);
-		return false;
+		(void)flush(ag);
+		return status >= 200 && status <= 299;
 	}
 	jw_free(&w);
 	if (with_inv)
@@ -470,9 +486,21 @@ int main(int argc, char **argv)
 		sleep(1);
 		return round_once(&ag) ? 0 : 1;
 	}
-	if (!ag.server || ag.interval < 1 || optind < argc) {
+	if (!ag.server || ag.interval < 1 || optind < argc ||
+	    (strncmp(ag.server, "http://", 7) && strncmp(ag.server, "https://", 8))) {
 		usage(stderr);
 		return 2;
+	}
+	{
+		/* https://x/ and https://x are the same server. */
+		static char server[1024];
+		size_t n = strlen(ag.server);
+		if (n >= sizeof(server))
+			return 2;
+		memcpy(server, ag.server, n + 1);
+		while (n > 8 && server[n - 1] == '/')
+			server[--n] = '\0';
+		ag.server = server;
 	}
 	if (mkdir(ag.state_dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "itsup-agent: cannot make %s: %s\n", ag.state_dir, strerror(errno));
@@ -489,6 +517,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);   /* CURLOPT_NOSIGNAL: a closed socket is an error, not a death */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (!load_token(&ag) && !enroll(&ag)) {
 		curl_global_cleanup();

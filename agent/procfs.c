@@ -206,7 +206,7 @@ bool parse_mounts(const char *text, struct mounts *out)
 		char *f[3], *dev, *path, *type;
 		bool seen = false;
 		if (split_fields(line, f, 3) != 3)
-			return false;
+			continue;   /* a line cut short (a file longer than was read) */
 		dev = f[0];
 		path = f[1];
 		type = f[2];

@@ -67,12 +67,50 @@ void jw_close(struct jw *w, char bracket)
 	w->comma = true;
 }
 
+/* The length of the valid UTF-8 sequence at s (1..4), or 0 when the
+ * bytes there are not one (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF). */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
 static void str_raw(struct jw *w, const char *s)
 {
 	put(w, "\"", 1);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 		char esc[8];
+		int n = utf8_len((const unsigned char *)s);
+		if (n == 0) {
+			/* Not UTF-8 (a Latin-1 mount point, say): U+FFFD, so that
+			 * the server can read the rest. */
+			put(w, "\xef\xbf\xbd", 3);
+			continue;
+		}
+		if (n > 1) {
+			put(w, s, (size_t)n);
+			s += n - 1;
+			continue;
+		}
 		if (ch == '"' || ch == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)ch;

@@ -6,6 +6,8 @@
 #include "base/common.h"
 #include "monitor/alert.h"
 
+#include <math.h>
+
 const char *const check_cmp_names[] = { ">", ">=", "<", "<=", NULL };
 const char *const severity_names[] = { "ok", "warning", "critical", NULL };
 const char *const alert_status_names[] = { "inactive", "pending", "firing", NULL };
@@ -46,6 +48,10 @@ enum result check_rule_valid(const struct check_rule *r, struct err *e)
 		return err_set(e, RC_INVALID, "comparison", "must be one of >, >=, <, <=");
 	if (!r->has_warn && !r->has_crit)
 		return err_set(e, RC_INVALID, "warning", "give a warning or a critical threshold, or both");
+	if (r->has_warn && !isfinite(r->warn))
+		return err_set(e, RC_INVALID, "warning", "must be a number");
+	if (r->has_crit && !isfinite(r->crit))
+		return err_set(e, RC_INVALID, "critical", "must be a number");
 	if (r->has_warn && r->has_crit &&
 	    (upward(r->cmp) ? r->crit < r->warn : r->crit > r->warn))
 		return err_set(e, RC_INVALID, "critical",
@@ -137,6 +143,7 @@ static unsigned announce(struct alert *a)
 	}
 	if (!firing && a->announced_firing) {
 		a->announced_firing = false;
+		a->acked = false;   /* the acknowledgement was of what was announced */
 		return AE_RESOLVE;
 	}
 	if (firing && a->severity != a->announced_severity) {
@@ -153,7 +160,9 @@ unsigned alert_sample(struct alert *a, const struct check_rule *r, double value,
 	enum severity lvl;
 	unsigned fx;
 
-	if (a->last_at && at <= a->last_at)
+	int64_t prev_at = a->last_at;
+
+	if ((a->last_at && at <= a->last_at) || isnan(value))
 		return AE_NONE;
 	a->last_at = at;
 	a->last_value = value;
@@ -170,14 +179,16 @@ unsigned alert_sample(struct alert *a, const struct check_rule *r, double value,
 		a->severity = lvl;
 		if (lvl == SEV_OK)
 			a->status = AL_INACTIVE;
+		else if (r->for_ms && at - prev_at > r->for_ms)
+			a->pending_since = at;   /* not seen for longer than for_seconds: not "held" */
 		break;
 	case AL_FIRING:
 		a->severity = lvl;
 		if (lvl == SEV_OK) {
 			a->status = AL_INACTIVE;
 			a->resolved_at = at;
-			a->acked = false;
-			record_change(a, at);
+			if (!a->in_maintenance)
+				record_change(a, at);
 		}
 		break;
 	default:
@@ -186,9 +197,11 @@ unsigned alert_sample(struct alert *a, const struct check_rule *r, double value,
 	if (a->status == AL_PENDING && at - a->pending_since >= r->for_ms) {
 		a->status = AL_FIRING;
 		a->firing_since = at;
-		record_change(a, at);
+		if (!a->in_maintenance)
+			record_change(a, at);
 	}
-	fx = flap_update(a, r, at);
+	/* Moves inside a maintenance window are not flapping (nor counted). */
+	fx = a->in_maintenance ? AE_NONE : flap_update(a, r, at);
 	return fx | announce(a);
 }
 
@@ -201,7 +214,8 @@ unsigned alert_maintenance(struct alert *a, bool on, int64_t at)
 
 bool alert_ack(struct alert *a)
 {
-	if (a->status != AL_FIRING)
+	/* What can be acknowledged is what was announced (the ticket). */
+	if (!a->announced_firing)
 		return false;
 	a->acked = true;
 	return true;

@@ -45,9 +45,14 @@
  *    announced and the state now is announced: a disk that filled and
  *    recovered during the window says nothing; one still full says
  *    AE_FIRE once.
- *  - Acknowledgement: an acknowledged firing alert announces nothing new
- *    on a severity change (AE_SEVERITY is kept for the unacknowledged);
- *    the acknowledgement ends when the alert resolves.
+ *  - Acknowledgement is of what was announced: an alert announced firing
+ *    (its ticket open) may be acknowledged; then a severity change
+ *    announces nothing (AE_SEVERITY is for the unacknowledged); the
+ *    acknowledgement ends when AE_RESOLVE is announced.
+ *  - Moves inside a maintenance window are not counted for flapping.
+ *  - Pending must be held: a sample more than for_ms after the one before
+ *    it starts the pending period again (a device that was off did not
+ *    show the condition holding). NaN samples are ignored.
  *
  * Instants are UTC milliseconds.
  */

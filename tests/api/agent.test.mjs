@@ -17,7 +17,7 @@ import { BIN } from './lib/server.mjs';
 const AGENT = path.join(path.dirname(BIN), 'itsup-agent');
 let srv, url, dir;
 const seen = { enroll: [], checkin: [] };
-let mode = 'up';   // 'up' | 'down' | 'lose-answer' | 'refuse'
+let mode = 'up';   // 'up' | 'down' | 'lose-answer' | 'refuse' | 'not-found'
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'itsup-agent-'));
@@ -39,6 +39,8 @@ before(async () => {
       } else if (mode === 'lose-answer') {
         mode = 'up';                       // stored, but the answer is lost once
         req.socket.destroy();
+      } else if (mode === 'not-found') {
+        res.writeHead(404).end();              // a proxy, a wrong path: keep the readings
       } else if (mode === 'refuse') {
         mode = 'up';
         res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"title":"bad batch"}');
@@ -109,4 +111,16 @@ test('a lost answer: the batch is sent again with the same id; a refused one doe
   assert.deepEqual(ids(() => true).slice(-3), [6, 6, 7]);
   assert.equal((await agent()).code, 0);
   assert.deepEqual(ids(() => true).slice(-1), [8]);
+});
+
+test('a 404 (a proxy, a wrong path) keeps the readings; a trailing slash in --server is fine', async () => {
+  mode = 'not-found';
+  assert.equal((await agent()).code, 1);
+  mode = 'up';
+  const r = await new Promise((resolve) => {
+    execFile(AGENT, ['--server', url + '/', '--state-dir', dir, '--once'], (err, stdout, stderr) =>
+      resolve({ code: err ? err.code : 0, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(ids((c) => c.mode === 'up').slice(-2), [9, 10]);
 });

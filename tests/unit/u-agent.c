@@ -353,6 +353,17 @@ static void test_checkin_json(void **state)
 	assert_null(strstr(w.buf, "nan"));
 	json_decref(doc);
 	jw_free(&w);
+	/* A mount point that is not UTF-8 (Latin-1 "Daten\xe4") still makes
+	 * JSON a server can read: U+FFFD in its place. */
+	r.nfs = 1;
+	snprintf(r.fs[0].mount, sizeof(r.fs[0].mount), "/media/Daten\xe4 \xc3\xa9 \xed\xa0\x80");
+	jw_init(&w);
+	report_checkin(&w, 2, 2, &r, NULL);
+	doc = json_loads(w.buf, 0, &je);
+	assert_non_null(doc);
+	assert_non_null(strstr(w.buf, "/media/Daten\xef\xbf\xbd \xc3\xa9 \xef\xbf\xbd"));
+	json_decref(doc);
+	jw_free(&w);
 }
 
 static void test_enroll_json(void **state)

@@ -226,6 +226,77 @@ static void test_replayed_samples_are_ignored(void **state)
 	assert_int_equal(a.status, AL_INACTIVE);
 }
 
+/* Review findings: moves inside a window are not flapping, and the
+ * window's end announces the state at once. */
+static void test_no_flapping_inside_maintenance(void **state)
+{
+	struct check_rule r = disk;
+	struct alert a = { 0 };
+	int64_t t = 1000 * MIN;
+
+	UNUSED(state);
+	r.for_ms = 0;
+	r.flap_changes = 4;
+	r.flap_window_ms = 30 * MIN;
+	alert_maintenance(&a, true, t);
+	assert_int_equal(alert_sample(&a, &r, 92, t + MIN), AE_NONE);
+	assert_int_equal(alert_sample(&a, &r, 80, t + 2 * MIN), AE_NONE);
+	assert_int_equal(alert_sample(&a, &r, 92, t + 3 * MIN), AE_NONE);
+	assert_int_equal(alert_sample(&a, &r, 80, t + 4 * MIN), AE_NONE);
+	assert_int_equal(alert_sample(&a, &r, 97, t + 5 * MIN), AE_NONE);
+	assert_false(a.flapping);
+	assert_int_equal(alert_maintenance(&a, false, t + 6 * MIN), AE_FIRE);
+}
+
+/* What is acknowledged is what was announced. */
+static void test_ack_follows_what_was_announced(void **state)
+{
+	struct check_rule r = disk;
+	struct alert a = { 0 };
+	int64_t t = 1000 * MIN;
+
+	UNUSED(state);
+	r.for_ms = 0;
+	/* Firing inside a window, never announced: nothing to acknowledge. */
+	alert_maintenance(&a, true, t);
+	alert_sample(&a, &r, 97, t + MIN);
+	assert_false(alert_ack(&a));
+	assert_int_equal(alert_maintenance(&a, false, t + 2 * MIN), AE_FIRE);
+	assert_true(alert_ack(&a));
+	/* Recovering inside a window: the acknowledgement stays until the
+	 * resolve is announced, so worse again says nothing new. */
+	alert_maintenance(&a, true, t + 3 * MIN);
+	alert_sample(&a, &r, 50, t + 4 * MIN);
+	alert_sample(&a, &r, 91, t + 5 * MIN);
+	assert_int_equal(alert_maintenance(&a, false, t + 6 * MIN), AE_NONE);
+	assert_true(a.acked);
+	assert_int_equal(alert_sample(&a, &r, 50, t + 7 * MIN), AE_RESOLVE);
+	assert_false(a.acked);
+}
+
+/* Pending must be held while seen; NaN is no sample. */
+static void test_pending_needs_samples_and_nan_is_ignored(void **state)
+{
+	struct alert a = { 0 };
+	int64_t t = 1000 * MIN;
+
+	UNUSED(state);
+	assert_int_equal(alert_sample(&a, &disk, 93, t), AE_NONE);
+	/* The device was off for 3 hours: that is not 10 minutes of "bad". */
+	assert_int_equal(alert_sample(&a, &disk, 93, t + 180 * MIN), AE_NONE);
+	assert_int_equal(a.status, AL_PENDING);
+	assert_int_equal(alert_sample(&a, &disk, 93, t + 185 * MIN), AE_NONE);
+	assert_int_equal(alert_sample(&a, &disk, 93, t + 190 * MIN), AE_FIRE);
+	assert_int_equal(alert_sample(&a, &disk, 0.0 / 0.0, t + 191 * MIN), AE_NONE);
+	assert_int_equal(a.status, AL_FIRING);
+	{
+		struct check_rule bad = disk;
+		struct err e;
+		bad.warn = 1.0 / 0.0;
+		assert_int_equal(check_rule_valid(&bad, &e), RC_INVALID);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_flap_end_brings_the_world_in_line),
 		cmocka_unit_test(test_maintenance_window),
 		cmocka_unit_test(test_replayed_samples_are_ignored),
+		cmocka_unit_test(test_no_flapping_inside_maintenance),
+		cmocka_unit_test(test_ack_follows_what_was_announced),
+		cmocka_unit_test(test_pending_needs_samples_and_nan_is_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
