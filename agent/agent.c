@@ -24,6 +24,8 @@
  *  5. --print builds one check-in and prints it without sending or
  *     spooling; --once does one round and exits (non-zero when the
  *     spool could not be emptied).
+ *  6. One agent per state directory (a lock file): two would hand out
+ *     the same batch ids.
  *
  * Only libc and libcurl: this runs on every endpoint, with nothing else
  * installed.
@@ -40,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
@@ -505,6 +508,19 @@ int main(int argc, char **argv)
 	if (mkdir(ag.state_dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "itsup-agent: cannot make %s: %s\n", ag.state_dir, strerror(errno));
 		return 1;
+	}
+	{
+		/* One agent per state directory: two would hand out the same
+		 * batch ids (the service, and a manual --once beside it). */
+		char lock[600];
+		int fd;
+		snprintf(lock, sizeof(lock), "%s/lock", ag.state_dir);
+		fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			fprintf(stderr, "itsup-agent: another itsup-agent is running on %s\n", ag.state_dir);
+			return 1;
+		}
+		/* fd stays open (and locked) for the life of the process. */
 	}
 	{
 		char dir[600];

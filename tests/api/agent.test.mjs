@@ -7,7 +7,7 @@
 // it once); a batch the server refuses for good does not block the rest.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -123,4 +123,19 @@ test('a 404 (a proxy, a wrong path) keeps the readings; a trailing slash in --se
   });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(ids((c) => c.mode === 'up').slice(-2), [9, 10]);
+});
+
+test('one agent per state directory: a second is refused while the first runs', async () => {
+  const first = spawn(AGENT, ['--server', url, '--state-dir', dir, '--interval', '60'], { stdio: 'ignore' });
+  const exited = new Promise((r) => first.on('exit', r));
+  // Wait until the first has sent its round (it holds the lock by then).
+  const before = seen.checkin.length;
+  for (let i = 0; i < 100 && seen.checkin.length === before; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const r = await agent();
+  first.kill('SIGTERM');
+  await exited;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /another itsup-agent is running/);
+  assert.equal((await agent()).code, 0, 'free again once the first stopped');
 });

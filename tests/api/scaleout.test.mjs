@@ -79,10 +79,13 @@ describe('two servers on one PostgreSQL', { skip: !PG_BASE && 'needs PostgreSQL:
   test('a TOTP code used on one server cannot be replayed on the other; failed logins count on both', async () => {
     const s = await cA.session(DEMO.tier2, d.password);
     const secret = assertStatus(await cA.post('/api/v1/me/totp', undefined, { session: s }), 200).secret;
-    const code = totp(secret);
+    // The servers' clocks are test clocks, frozen at their start: codes
+    // are of the server's time, not of this process's.
+    const now = Date.parse((await clock(cA, tA, { advance_seconds: 0 })).now);
+    const code = totp(secret, now);
     assertStatus(await cA.post('/api/v1/me/totp/confirm', { code }, { session: s }), 200);
     assertProblem(await cB.login(DEMO.tier2, d.password, code), 401, { slug: 'invalid-credentials' });
-    assertStatus(await cB.login(DEMO.tier2, d.password, totp(secret, Date.now() + 30000)), 200);
+    assertStatus(await cB.login(DEMO.tier2, d.password, totp(secret, now + 30000)), 200);
     // Five failures spread over the two servers throttle the account on both.
     for (let i = 0; i < 5; i++)
       assertProblem(await (i % 2 ? cA : cB).login(DEMO.tier3, `wrong-${i}`), 401);
