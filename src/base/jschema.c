@@ -2,6 +2,9 @@
 #include "jschema.h"
 #include "util.h"
 
+#include <inttypes.h>
+#include <math.h>
+
 void jschema_error(json_t *errs, const char *field, const char *message)
 {
 	json_array_append_new(errs, json_pack("{s:s,s:s}", "field", field,
@@ -116,6 +119,29 @@ static bool check_one(const struct jfield *f, json_t *v, json_t *errs, char *bas
 		memcpy(base + f->offset, &b, sizeof(b));
 		return true;
 	}
+	case JT_NUMBER: {
+		double d;
+		if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+			jschema_error(errs, f->name, "must be a number");
+			return false;
+		}
+		d = json_number_value(v);
+		if ((f->min || f->max) && (d < (double)f->min || d > (double)f->max)) {
+			char m[128];
+			snprintf(m, sizeof(m), "must be between %" PRId64 " and %" PRId64, f->min, f->max);
+			jschema_error(errs, f->name, m);
+			return false;
+		}
+		memcpy(base + f->offset, &d, sizeof(d));
+		return true;
+	}
+	case JT_OBJECT:
+		if (!json_is_object(v)) {
+			jschema_error(errs, f->name, "must be an object");
+			return false;
+		}
+		memcpy(base + f->offset, &v, sizeof(v));
+		return true;
 	case JT_INSTANT: {
 		int64_t ms;
 		if (!json_is_string(v) || !time_parse(json_string_value(v), &ms)) {

@@ -28,6 +28,8 @@ enum jtype {
 	JT_INT,     /* int64_t within min..max */
 	JT_BOOL,    /* bool */
 	JT_INSTANT, /* RFC 3339 string -> int64_t UTC ms */
+	JT_NUMBER,  /* a finite number -> double (min..max unless both 0) */
+	JT_OBJECT,  /* a JSON object -> json_t * (borrowed from the body) */
 };
 
 #define JF_REQUIRED 1u

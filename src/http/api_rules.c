@@ -506,6 +506,7 @@ void h_test_clock(struct req *r)
 	 * this request's snapshot). */
 	store_read_end(r->srv->store);
 	jr = jobs_run_once(r->srv, now);
-	req_json(r, 200, json_pack("{s:o,s:{s:i,s:i,s:b}}", "now", json_instant(now), "ran",
-				   "escalated", jr.escalated, "closed", jr.closed, "leader", jr.leader));
+	req_json(r, 200, json_pack("{s:o,s:{s:i,s:i,s:b,s:i,s:i}}", "now", json_instant(now), "ran",
+				   "escalated", jr.escalated, "closed", jr.closed, "leader", jr.leader,
+				   "monitor_tickets", jr.monitor_tickets, "heartbeats", jr.offline));
 }

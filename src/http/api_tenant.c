@@ -18,6 +18,7 @@
 #include "base/jschema.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "monitor/monitor.h"
 #include "ticket/ticket.h"
 
 /* ---- rendering ------------------------------------------------------------------ */
@@ -166,6 +167,8 @@ static void written_client(struct req *r)
 	}
 	if (r->w.replayed)
 		req_header(r, "Idempotent-Replayed", "true");
+	if (r->w.kind == W_CLIENT_CREATE)
+		monitor_changed();   /* its default checks */
 	client_answer(r, r->w.id, r->w.kind == W_CLIENT_CREATE ? 201 : 200);
 }
 

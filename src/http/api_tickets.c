@@ -1766,3 +1766,51 @@ void h_csat_post(struct req *r)
 	r->w.in.tw = tw;
 	req_write(r, csat_then);
 }
+
+/* ---- for the scheduler (jobs/monitor_jobs.c) ---------------------------------------------------- */
+
+/* r stands in for a request: srv, a and the system scope are all it uses. */
+
+void tickets_prepare_new(struct req *r, struct ticket_write *tw, int64_t now)
+{
+	struct ticket *t = &tw->t;
+
+	run_rules(r, tw, true);
+	if (t->assignee_id) {
+		struct ticket_state s;
+		state_from(t, &s);
+		ticket_handled_by(&s, t->assignee_id);
+		state_to(&s, t);
+		t->status = TS_OPEN;
+	}
+	ob_add(r, tw, "ticket.created", json_pack("{s:s,s:s}", "subject", t->subject, "priority",
+						  prio_names[t->priority]));
+	track_sla(r, NULL, tw, now);
+}
+
+bool tickets_prepare_status(struct req *r, const struct ticket *old, struct ticket_write *tw,
+			    enum tstatus to, const char *why, int64_t now)
+{
+	struct ticket_state s;
+	struct status_effects fx;
+	struct err e;
+
+	state_from(&tw->t, &s);
+	if (ticket_set_status(&s, to, r->scope.user_id, now, &fx, &e) != RC_OK)
+		return false;
+	state_to(&s, &tw->t);
+	status_events(r, tw, old->status, &fx, why);
+	return true;
+}
+
+void tickets_prepare_event(struct req *r, struct ticket_write *tw, const char *kind, bool internal,
+			   json_t *data)
+{
+	ev_add(r, tw, kind, internal, data);
+}
+
+void tickets_prepare_change(struct req *r, const struct ticket *old, struct ticket_write *tw,
+			    int64_t now)
+{
+	track_sla(r, old, tw, now);
+}

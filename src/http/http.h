@@ -248,6 +248,33 @@ void h_policy_list(struct req *r);
 void h_policy_get(struct req *r);
 void h_policy_patch(struct req *r);
 void h_policy_simulate(struct req *r);
+void h_enroll_token_create(struct req *r);
+void h_enroll_token_list(struct req *r);
+void h_enroll_token_revoke(struct req *r);
+void h_amr_create_client(struct req *r);
+void h_amr_create(struct req *r);
+void h_amr_list(struct req *r);
+void h_agent_enroll(struct req *r);
+void h_agent_checkin(struct req *r);
+void h_alertmanager(struct req *r);
+void h_device_list(struct req *r);
+void h_device_get(struct req *r);
+void h_device_patch(struct req *r);
+void h_device_series(struct req *r);
+void h_device_chart(struct req *r);
+void h_check_create(struct req *r);
+void h_check_list(struct req *r);
+void h_check_get(struct req *r);
+void h_check_patch(struct req *r);
+void h_check_delete(struct req *r);
+void h_alert_list(struct req *r);
+void h_alert_get(struct req *r);
+void h_alert_ack(struct req *r);
+void h_mwindow_create(struct req *r);
+void h_mwindow_list(struct req *r);
+void h_mwindow_get(struct req *r);
+void h_mwindow_patch(struct req *r);
+void h_mwindow_delete(struct req *r);
 void h_contract_create(struct req *r);
 void h_contract_list(struct req *r);
 void h_contract_get(struct req *r);
@@ -272,10 +299,33 @@ void tickets_rules_changed(void);
 /* Runs every due timer (escalation rules, auto-close) at now; returns how
  * many tickets changed (jobs.c). */
 /* leader: false when another server holds the background work (nothing ran). */
-struct jobs_result { int escalated, closed, sla; bool leader; };
+struct jobs_result { int escalated, closed, sla; bool leader; int monitor_tickets, offline; };
 struct jobs_result jobs_run_once(struct server *s, int64_t now);
 enum result jobs_start(struct server *s, struct err *e);
 void jobs_stop(struct server *s);
+
+/* Wakes the scheduler now (monitoring's pending alert work). */
+void jobs_kick(void);
+
+/* The ticket machinery for the scheduler (api_tickets.c): r stands in for
+ * a request (srv, a and a system scope). prepare_new runs the triage rules
+ * on tw->t (filled by the caller), adds the "created" outbox row and the
+ * SLA clocks; prepare_status moves the status with its events (false when
+ * the move is not allowed); prepare_change keeps the SLA clocks current
+ * for any change. */
+void tickets_prepare_new(struct req *r, struct ticket_write *tw, int64_t now);
+bool tickets_prepare_status(struct req *r, const struct ticket *old, struct ticket_write *tw,
+			    enum tstatus to, const char *why, int64_t now);
+void tickets_prepare_event(struct req *r, struct ticket_write *tw, const char *kind, bool internal,
+			   json_t *data);
+void tickets_prepare_change(struct req *r, const struct ticket *old, struct ticket_write *tw,
+			    int64_t now);
+
+/* The scheduler's monitoring work (jobs/monitor_jobs.c), at now. */
+struct monitor_result { int silent, maintenance, tickets, rollups; };
+void monitor_run(struct server *s, int64_t now, struct monitor_result *mr);
+/* The server started at now: heartbeat ages count from here at the least. */
+void monitor_started(int64_t now);
 
 /* Renderers shared by handlers. */
 json_t *user_json(const struct user *u);

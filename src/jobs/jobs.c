@@ -168,7 +168,7 @@ static int run_autoclose(struct server *s, struct arena *a, int64_t now)
 
 struct jobs_result jobs_run_once(struct server *s, int64_t now)
 {
-	struct jobs_result jr = { 0, 0, 0, false };
+	struct jobs_result jr = { 0, 0, 0, false, 0, 0 };
 	struct arena *a;
 
 	/* Several servers on one PostgreSQL: only the leader runs timers. */
@@ -187,12 +187,28 @@ struct jobs_result jobs_run_once(struct server *s, int64_t now)
 	}
 	jr.escalated = run_escalations(s, a, now);
 	jr.closed = run_autoclose(s, a, now);
+	{
+		struct monitor_result mr;
+		monitor_run(s, now, &mr);
+		jr.monitor_tickets = mr.tickets;
+		jr.offline = mr.silent;
+	}
 	pthread_mutex_unlock(&run_mu);
 	arena_free(a);
-	if (jr.escalated || jr.closed || jr.sla)
-		log_event(LOG_INFO, "jobs", json_pack("{s:i,s:i,s:i}", "escalated", jr.escalated,
-						      "closed", jr.closed, "sla", jr.sla));
+	if (jr.escalated || jr.closed || jr.sla || jr.monitor_tickets)
+		log_event(LOG_INFO, "jobs", json_pack("{s:i,s:i,s:i,s:i}", "escalated", jr.escalated,
+						      "closed", jr.closed, "sla", jr.sla,
+						      "monitor_tickets", jr.monitor_tickets));
 	return jr;
+}
+
+/* Wakes the thread at once (new alert events); with the test clock the
+ * thread stays idle and the clock route runs the work. */
+void jobs_kick(void)
+{
+	pthread_mutex_lock(&jobs_mu);
+	pthread_cond_signal(&jobs_cv);
+	pthread_mutex_unlock(&jobs_mu);
 }
 
 static void *jobs_main(void *arg)
@@ -219,6 +235,7 @@ static void *jobs_main(void *arg)
 enum result jobs_start(struct server *s, struct err *e)
 {
 	jobs_stopping = false;
+	monitor_started(clock_now_ms());
 	if (pthread_create(&jobs_thread, NULL, jobs_main, s) != 0)
 		return err_set(e, RC_IO, NULL, "cannot start the scheduler");
 	jobs_running = true;

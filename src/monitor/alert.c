@@ -6,11 +6,15 @@
 #include "base/common.h"
 #include "monitor/alert.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 
 const char *const check_cmp_names[] = { ">", ">=", "<", "<=", NULL };
 const char *const severity_names[] = { "ok", "warning", "critical", NULL };
 const char *const alert_status_names[] = { "inactive", "pending", "firing", NULL };
+const char *const alert_effect_names[] = { "fire", "severity", "resolve", "flapping", "flap_end",
+					   "ack", NULL };
 
 static bool upward(enum check_cmp c)
 {
@@ -212,6 +216,16 @@ unsigned alert_maintenance(struct alert *a, bool on, int64_t at)
 	return on ? AE_NONE : announce(a);
 }
 
+unsigned alert_retire(struct alert *a, int64_t at)
+{
+	if (a->status == AL_FIRING)
+		a->resolved_at = at;
+	a->status = AL_INACTIVE;
+	a->in_maintenance = false;
+	a->flapping = false;
+	return announce(a);
+}
+
 bool alert_ack(struct alert *a)
 {
 	/* What can be acknowledged is what was announced (the ticket). */
@@ -219,4 +233,88 @@ bool alert_ack(struct alert *a)
 		return false;
 	a->acked = true;
 	return true;
+}
+
+/* ---- the stored form ------------------------------------------------------ */
+
+char *alert_state_format(const struct alert *a)
+{
+	json_t *ch = json_array();
+	json_t *o;
+	char *out;
+
+	for (int i = 0; i < a->nchanges && i < ALERT_FLAP_MAX; i++)
+		json_array_append_new(ch, json_integer(a->changes[i]));
+	o = json_pack("{s:i,s:i,s:I,s:I,s:I,s:f,s:I,s:b,s:b,s:b,s:b,s:i,s:o}",
+		      "s", (int)a->status, "v", (int)a->severity,
+		      "ps", (json_int_t)a->pending_since, "fs", (json_int_t)a->firing_since,
+		      "ra", (json_int_t)a->resolved_at, "lv", isfinite(a->last_value) ? a->last_value : 0.0,
+		      "la", (json_int_t)a->last_at, "fl", a->flapping, "ak", a->acked,
+		      "mt", a->in_maintenance, "af", a->announced_firing,
+		      "as", (int)a->announced_severity, "ch", ch);
+	if (!o)
+		return NULL;
+	out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}
+
+static int64_t get_i64(json_t *o, const char *k)
+{
+	return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+bool alert_state_parse(const char *s, struct alert *a)
+{
+	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
+	json_t *ch, *x;
+	size_t i;
+	int st, sv, as;
+
+	memset(a, 0, sizeof(*a));
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return false;
+	}
+	st = (int)get_i64(o, "s");
+	sv = (int)get_i64(o, "v");
+	as = (int)get_i64(o, "as");
+	if (st < 0 || st >= AL_STATUS_COUNT || sv < 0 || sv >= SEV_COUNT || as < 0 || as >= SEV_COUNT) {
+		json_decref(o);
+		return false;
+	}
+	a->status = (enum alert_status)st;
+	a->severity = (enum severity)sv;
+	a->announced_severity = (enum severity)as;
+	a->pending_since = get_i64(o, "ps");
+	a->firing_since = get_i64(o, "fs");
+	a->resolved_at = get_i64(o, "ra");
+	a->last_value = json_number_value(json_object_get(o, "lv"));
+	a->last_at = get_i64(o, "la");
+	a->flapping = json_is_true(json_object_get(o, "fl"));
+	a->acked = json_is_true(json_object_get(o, "ak"));
+	a->in_maintenance = json_is_true(json_object_get(o, "mt"));
+	a->announced_firing = json_is_true(json_object_get(o, "af"));
+	ch = json_object_get(o, "ch");
+	json_array_foreach(ch, i, x) {
+		if (a->nchanges >= ALERT_FLAP_MAX)
+			break;
+		a->changes[a->nchanges++] = (int64_t)json_integer_value(x);
+	}
+	json_decref(o);
+	return true;
+}
+
+bool alert_state_changed(const struct alert *x, const struct alert *y)
+{
+	if (x->status != y->status || x->severity != y->severity ||
+	    x->pending_since != y->pending_since || x->firing_since != y->firing_since ||
+	    x->resolved_at != y->resolved_at || x->flapping != y->flapping || x->acked != y->acked ||
+	    x->in_maintenance != y->in_maintenance || x->announced_firing != y->announced_firing ||
+	    x->announced_severity != y->announced_severity || x->nchanges != y->nchanges ||
+	    memcmp(x->changes, y->changes, sizeof(x->changes[0]) * (size_t)x->nchanges))
+		return true;
+	/* Pending and firing alerts keep their last sample (the gap rule and
+	 * the order of replayed samples need it); inactive ones need not. */
+	return y->status != AL_INACTIVE && (x->last_at != y->last_at || x->last_value != y->last_value);
 }

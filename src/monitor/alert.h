@@ -118,15 +118,32 @@ enum alert_effect {
 	AE_RESOLVE = 1u << 2,         /* announce resolved */
 	AE_FLAPPING = 1u << 3,        /* started flapping (announced once) */
 	AE_FLAP_END = 1u << 4,        /* stopped flapping */
+	AE_ACK = 1u << 5,             /* acknowledged (alert_ack's, recorded by the caller) */
 };
+#define AE_KINDS 6
+/* The event names of the AE_* bits, in bit order: "fire", "severity",
+ * "resolve", "flapping", "flap_end", "ack". */
+extern const char *const alert_effect_names[];
 
 /* A sample of the check's metric at `at`. Returns AE_* bits. A sample not
  * newer than the last one taken changes nothing (replayed batches). */
 unsigned alert_sample(struct alert *a, const struct check_rule *r, double value, int64_t at);
 /* The maintenance window began (on) or ended (off) at `at`. */
 unsigned alert_maintenance(struct alert *a, bool on, int64_t at);
+/* The alert's check or device is gone: the alert ends at `at` (inactive,
+ * out of any window, not flapping) and AE_RESOLVE is announced if firing
+ * was. */
+unsigned alert_retire(struct alert *a, int64_t at);
 /* A technician acknowledged the firing alert: false when it is not
  * firing (nothing to acknowledge). */
 bool alert_ack(struct alert *a);
+
+/* The state as a compact JSON text (the store keeps it), and back.
+ * alert_state_parse: false (and *a zeroed) when s is not such a text. */
+char *alert_state_format(const struct alert *a);   /* malloc'd; NULL: no memory */
+bool alert_state_parse(const char *s, struct alert *a);
+/* Whether two states differ in more than the last sample's value and
+ * instant while inactive (what the store need not write). */
+bool alert_state_changed(const struct alert *before, const struct alert *after);
 
 #endif

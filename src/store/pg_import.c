@@ -22,7 +22,8 @@
  *     pg_attribute less generated columns (ticket_fts.words); both sides
  *     must have the same tables and the same columns, and each column a
  *     matching type (migrations-pg/0001_init.sql: INTEGER is INTEGER or
- *     BIGINT, TEXT is TEXT, BLOB is BYTEA), or nothing is copied.
+ *     BIGINT, TEXT is TEXT, BLOB is BYTEA; migrations-pg/0007: REAL is
+ *     DOUBLE PRECISION), or nothing is copied.
  *  3. Order. The foreign keys are NOT DEFERRABLE (the migrations declare
  *     plain REFERENCES), so a child row needs its parent first: tables are
  *     copied in a topological order of pg_constraint's foreign keys (ties
@@ -50,22 +51,31 @@
  *        integer  "I" decimal ";"           (INTEGER, BIGINT, SMALLINT)
  *        text     "T" byte-length ":" bytes
  *        blob     "B" byte-length ":" bytes (BLOB, BYTEA)
- *        real     "R" %.17g ";"             (SQLite only: never equal)
+ *        real     "R" %.17g ";"             (REAL, DOUBLE PRECISION: the
+ *                                            double's exact value)
  *     Each value is self-delimiting and a row has a fixed number of them,
  *     so two equal digests mean the same rows in the same order; an
  *     INTEGER read back from a BIGINT is equal, a NULL is not an empty
- *     string, a TEXT is not a BLOB of the same bytes. The order is the
+ *     string, a TEXT is not a BLOB of the same bytes. PostgreSQL's
+ *     float8 is read back in binary (the IEEE double itself), so a REAL
+ *     compares equal only when PostgreSQL holds the very same double (a
+ *     value in a REAL column that SQLite holds as an integer, possible in
+ *     a table that is not STRICT, is hashed and sent as the double it
+ *     reads as: what PostgreSQL's column holds). The order is the
  *     SQLite primary key (rowid for ticket_fts; all columns for a table
  *     without one), bytewise on both sides: COLLATE BINARY in SQLite,
  *     COLLATE "C" for text keys in PostgreSQL (BLOB and BYTEA both compare
  *     with memcmp, then length). The row counts are compared too.
  *  7. Identifiers are escaped by libpq (PQescapeIdentifier) and by SQLite
  *     ("%w"); values go through COPY's escaping (backslash, tab, newline,
- *     carriage return; NULL is \N; a BLOB is \\x and hex) or are
- *     parameters. Errors name the table (e->field too).
+ *     carriage return; NULL is \N; a BLOB is \\x and hex; a REAL is %.17g,
+ *     which PostgreSQL's float8 input reads to the same double, and its
+ *     infinities by name) or are parameters. Errors name the table
+ *     (e->field too).
  */
 #include "base/common.h"
 
+#include <math.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -86,12 +96,13 @@
 #define OID_INT4 23
 #define OID_TEXT 25
 #define OID_VARCHAR 1043
+#define OID_FLOAT8 701
 
 void (*pg_import_test_hook)(PGconn *c);
 
-enum kind { K_ANY, K_INT, K_TEXT, K_BLOB, K_OTHER };
+enum kind { K_ANY, K_INT, K_TEXT, K_BLOB, K_REAL, K_OTHER };
 
-static const char *const kind_names[] = { "untyped", "integer", "text", "blob", "other" };
+static const char *const kind_names[] = { "untyped", "integer", "text", "blob", "real", "other" };
 
 struct col {
 	char name[64];
@@ -292,6 +303,8 @@ static enum kind sq_kind(const char *decl)
 		return K_TEXT;
 	if (!strcasecmp(decl, "BLOB"))
 		return K_BLOB;
+	if (!strcasecmp(decl, "REAL"))
+		return K_REAL;
 	return K_OTHER;
 }
 
@@ -419,6 +432,8 @@ static enum kind pg_kind(long oid)
 		return K_TEXT;
 	case OID_BYTEA:
 		return K_BLOB;
+	case OID_FLOAT8:
+		return K_REAL;
 	default:
 		return K_OTHER;
 	}
@@ -616,6 +631,17 @@ static enum result copy_blob(struct buf *b, const unsigned char *p, size_t n)
 	return buf_append(b, chunk, k);
 }
 
+/* A double for float8's input: 17 significant digits read back to the
+ * same double; the infinities by name (SQLite stores no NaN). */
+static enum result copy_real(struct buf *b, double v)
+{
+	if (isinf(v))
+		return buf_appends(b, v > 0 ? "Infinity" : "-Infinity");
+	if (isnan(v))
+		return buf_appends(b, "NaN");
+	return buf_appendf(b, "%.17g", v);
+}
+
 /* Column list: "a", "b" (PostgreSQL quoting, or SQLite's with sqlite set). */
 static enum result col_list(struct imp *im, struct buf *b, const struct table *t, bool sqlite,
 			    struct err *e)
@@ -755,18 +781,22 @@ static enum result copy_table(struct imp *im, const struct table *t, struct pg_i
 				if (r == RC_OK)
 					r = buf_append(&im->copy, "\\N", 2);
 				break;
-			case SQLITE_INTEGER: {
-				long long v = sqlite3_column_int64(q, i);
-				h_int(&h, v);
-				if (r == RC_OK)
-					r = buf_appendf(&im->copy, "%lld", v);
-				break;
-			}
+			case SQLITE_INTEGER:
+				if (t->cols[i].sq != K_REAL) {
+					long long v = sqlite3_column_int64(q, i);
+					h_int(&h, v);
+					if (r == RC_OK)
+						r = buf_appendf(&im->copy, "%lld", v);
+					break;
+				}
+				/* An integer in a REAL column (not STRICT): the
+				 * double PostgreSQL's column will hold. */
+				/* fall through */
 			case SQLITE_FLOAT: {
 				double v = sqlite3_column_double(q, i);
 				h_real(&h, v);
 				if (r == RC_OK)
-					r = buf_appendf(&im->copy, "%.17g", v);
+					r = copy_real(&im->copy, v);
 				break;
 			}
 			case SQLITE_TEXT: {
@@ -877,6 +907,18 @@ static long long be_int(const unsigned char *p, int len)
 	return (long long)v;
 }
 
+/* A binary float8: the IEEE double, big-endian. */
+static double be_double(const unsigned char *p)
+{
+	uint64_t bits = 0;
+	double d;
+
+	for (int i = 0; i < 8; i++)
+		bits = (bits << 8) | p[i];
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
 /* Reads the table back from PostgreSQL and hashes it the SQLite side's way. */
 static enum result pg_checksum(struct imp *im, const struct table *t, struct pg_import_table *rt,
 			       struct err *e)
@@ -931,6 +973,8 @@ static enum result pg_checksum(struct imp *im, const struct table *t, struct pg_
 					h_bytes(&h, 'T', v, (size_t)len);
 				else if (type == OID_BYTEA)
 					h_bytes(&h, 'B', v, (size_t)len);
+				else if (type == OID_FLOAT8 && len == 8)
+					h_real(&h, be_double(v));
 				else {
 					PQclear(pr);
 					return err_set(e, RC_IO, t->name, "table %s: column %s has an unexpected"

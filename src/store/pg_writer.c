@@ -26,6 +26,7 @@ struct pg_writer {
 	PGconn *c;
 	pg_apply_fn apply;
 	void (*on_begin)(void *arg);
+	void (*on_end)(void *arg, bool committed);
 	void *arg;
 	pthread_t th;
 	struct wqueue q;
@@ -198,6 +199,8 @@ static void commit_batch(struct pg_writer *wr, struct store_write *batch, size_t
 				(void)pg_reconnect(wr->c);
 		}
 		out = run_batch(wr, batch);
+		if (wr->on_end)
+			wr->on_end(wr->arg, out == PASS_COMMITTED);
 	}
 	pthread_mutex_lock(&wr->smu);
 	wr->stats.retries += (unsigned long)(tries - 1);
@@ -259,6 +262,11 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
 void pg_writer_on_begin(struct pg_writer *wr, void (*fn)(void *arg))
 {
 	wr->on_begin = fn;
+}
+
+void pg_writer_on_end(struct pg_writer *wr, void (*fn)(void *arg, bool committed))
+{
+	wr->on_end = fn;
 }
 
 void pg_writer_submit(struct pg_writer *wr, struct store_write *w)

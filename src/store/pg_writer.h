@@ -67,6 +67,12 @@ enum result pg_writer_start(struct pg_writer **out, const char *url, pg_apply_fn
  * length of one transaction reset it there. Set it before the first
  * submit. */
 void pg_writer_on_begin(struct pg_writer *wr, void (*fn)(void *arg));
+/* fn(arg, committed) is called at the end of every pass over a batch:
+ * committed is true only when its COMMIT is known to have succeeded (a
+ * pass that will run again, or whose outcome is unknown, is not). For
+ * what an apply function may keep only once it is durable (the monitor's
+ * series ids). Set it before the first submit. */
+void pg_writer_on_end(struct pg_writer *wr, void (*fn)(void *arg, bool committed));
 void pg_writer_submit(struct pg_writer *wr, struct store_write *w);
 void pg_writer_stop(struct pg_writer *wr);
 void pg_writer_stats(struct pg_writer *wr, struct pg_writer_stats *out);

@@ -37,6 +37,7 @@
 #include "auth/scope.h"
 #include "base/arena.h"
 #include "base/err.h"
+#include "monitor/alert.h"
 #include "ticket/ticket.h"
 
 struct store;
@@ -175,6 +176,12 @@ struct ticket_write {
 					 * under (-1: not computed); another
 					 * generation in the store is RC_STALE
 					 * with field "sla_generation" */
+	/* The monitor's ticket work (W_TICKET_CREATE / W_TICKET_CHANGE): in
+	 * the same transaction, alert alert_id gets this ticket (and its
+	 * version after this write), and its pending events up to
+	 * alert_events_upto are done; RC_CONFLICT (field "alert") when none
+	 * were pending any more (another server did the work). */
+	int64_t alert_id, alert_events_upto;
 	int csat_rating;                /* W_CSAT: 1..5 */
 	const char *csat_comment;
 	int64_t message_id;             /* result: the new message's id */
@@ -223,6 +230,135 @@ struct esc_rule_row {
 	int raise_to_tier;
 	bool notify, enabled;
 };
+
+
+/* ---- monitoring (issue 7; docs/MONITORING.md) ---------------------------- */
+
+struct enroll_token_row {
+	int64_t id, client_id, created_by, created_at, expires_at, revoked_at;
+	int64_t uses, max_uses;             /* max_uses 0: any number */
+	const char *name;
+};
+
+struct device {
+	int64_t id, client_id, enroll_token_id;
+	const char *hostname, *os;
+	const char *inventory;              /* JSON object or NULL */
+	const char *latest;                 /* JSON: {"name{labels}": [value, at_ms]} or NULL */
+	int64_t inventory_at, last_seen_at, created_at, updated_at, version;
+	bool active;
+};
+struct device_list { struct device *items; size_t n; int64_t next_after; };
+
+/* A check (src/monitor/alert.h has the rule's meaning). client_id and
+ * device_id 0: every client / device. labels: a JSON object the series'
+ * labels must contain, NULL: any. */
+struct check_row {
+	int64_t id, client_id, device_id;
+	const char *name, *metric, *labels, *impact;
+	struct check_rule rule;
+	bool enabled;
+	int64_t created_at, updated_at, version;
+};
+struct check_list { struct check_row *items; size_t n; };
+
+/* An alert as stored; st is the state machine's. */
+struct alert_row {
+	int64_t id, client_id, device_id, check_id, ticket_id, ticket_version;
+	const char *source, *key, *name, *labels, *summary;
+	const char *hostname;               /* reads: the device's, or NULL */
+	struct alert st;
+	bool has_value;
+	double value;
+	bool in_maintenance;
+	int64_t acked_by, acked_at, firing_since, resolved_at, created_at, updated_at, version;
+};
+struct alert_list { struct alert_row *items; size_t n; int64_t next_after; };
+
+struct alert_event_row {
+	int64_t id, alert_id, client_id, at;
+	const char *kind;                   /* fire, severity, resolve, flapping, flap_end, ack */
+	enum severity severity;
+	bool has_value, pending;
+	double value;
+};
+struct alert_event_list { struct alert_event_row *items; size_t n; };
+
+struct alert_q {
+	int64_t after;
+	int limit;
+	int64_t client_id, device_id;       /* 0: any */
+	int64_t check_id;                   /* 0: any */
+	int status;                         /* ALQ_* */
+};
+enum { ALQ_OPEN, ALQ_FIRING, ALQ_PENDING, ALQ_RESOLVED, ALQ_ALL };
+
+struct mwindow_row {
+	int64_t id, client_id, device_id;   /* device_id 0: the whole client */
+	const char *name, *repeat, *timezone;
+	int64_t starts_at, ends_at, repeat_until, created_by, created_at, updated_at, version;
+};
+struct mwindow_list { struct mwindow_row *items; size_t n; };
+
+struct am_receiver_row {
+	int64_t id, client_id;              /* 0: the provider's (client from a label) */
+	const char *name, *client_label, *device_label;
+	int64_t created_at;
+};
+
+/* One metric sample of a check-in. series labels: canonical JSON ('' none). */
+struct sample {
+	const char *name, *labels;
+	double value;
+	int64_t at;
+};
+
+/* An alert the store is to step (W_CHECKIN, W_ALERT_STEP): found by id, or
+ * else by (client_id, key), in which case a missing one starts inactive
+ * (struct alert zeroed) and is stored only once its state differs from
+ * that. The rest describes a new row. */
+struct alert_pair {
+	int64_t alert_id;
+	int64_t client_id, device_id, check_id;
+	const char *key, *source, *name, *labels, *summary;
+};
+
+/* The caller's decision for pair i: moves *a (the alert's state, newest
+ * stored) and returns the AE_* effects to record as events (each pending
+ * for the alert's ticket), or -1 to refuse the write (RC_CONFLICT). The
+ * store writes the state back when it changed. value/has_value: the
+ * sample the row shows. */
+struct alert_steps {
+	struct alert_pair *items;
+	size_t n;
+	int (*fn)(void *arg, size_t i, struct alert *a, double *value, bool *has_value);
+	void *arg;
+	int64_t now;
+	/* results */
+	size_t events;                      /* events recorded (pending) */
+	int64_t alert_id;                   /* the last pair's alert id (0: none stored) */
+};
+
+struct checkin_write {
+	int64_t device_id, client_id, batch_id, now;
+	struct sample *samples;
+	size_t n;
+	const char *latest;                 /* the device's new latest JSON */
+	const char *inventory;              /* NULL: unchanged */
+	struct alert_steps steps;
+	/* results */
+	bool duplicate;
+	size_t stored;
+};
+
+/* The monitor's pending work: pending alert events, oldest first, each
+ * with its alert (hostname and all). */
+struct alert_work { struct alert_event_row ev; struct alert_row al; };
+struct alert_work_list { struct alert_work *items; size_t n; };
+
+/* Points of one series (a chart). */
+struct series_point { int64_t at; double avg, min, max; };
+struct series_points { struct series_point *items; size_t n; };
 
 /* ---- lists ------------------------------------------------------------ */
 
@@ -296,6 +432,20 @@ enum store_wkind {
 	W_SLA_POLICY_PUT,   /* in.policy: id 0 creates; is_default moves the default here */
 	W_CONTRACT_PUT,     /* in.contract: id 0 creates */
 	W_THROTTLE,         /* in.throttle: count one failure on each key */
+	W_ENROLL_TOKEN_CREATE, /* in.etok.row (client_id, name, ...) + hash -> id */
+	W_ENROLL_TOKEN_REVOKE, /* id, in.etok.row.client_id */
+	W_DEVICE_ENROLL,    /* in.enroll -> id (the device), in.enroll.client_id */
+	W_DEVICE_UPDATE,    /* id, fields (F_ACTIVE), in.device */
+	W_CHECKIN,          /* in.checkin: RC_OK with duplicate set for a batch seen before */
+	W_CHECK_PUT,        /* in.check: id 0 creates */
+	W_CHECK_DELETE,     /* id */
+	W_ALERT_STEP,       /* in.steps */
+	W_ALERT_EVENTS_DONE,/* in.done: the alert's pending events up to upto are done */
+	W_MWINDOW_PUT,      /* in.mw: id 0 creates */
+	W_MWINDOW_DELETE,   /* id */
+	W_AM_RECEIVER_CREATE, /* in.amr.row + hash -> id */
+	W_MONITOR_ROLLUP,   /* in.rollup: roll raw up to 1m and 1m to 1h until upto */
+	W_MONITOR_RETAIN,   /* in.retain: delete history older than these */
 	W_KIND_COUNT
 };
 
@@ -370,6 +520,38 @@ struct store_write {
 		struct calendar_row cal;
 		struct sla_policy_row policy;
 		struct contract_row contract;
+		struct {
+			struct enroll_token_row row;
+			unsigned char hash[32];
+		} etok;
+		struct {
+			unsigned char token_hash[32];   /* the enrolment token's */
+			unsigned char device_hash[32];  /* the new device token's */
+			const char *hostname, *os, *inventory;
+			int64_t now;
+			int64_t client_id;              /* result */
+		} enroll;
+		struct device device;
+		struct checkin_write *checkin;
+		struct check_row check;
+		struct alert_steps *steps;
+		struct {
+			int64_t alert_id, upto;
+		} done;
+		struct mwindow_row mw;
+		struct {
+			struct am_receiver_row row;
+			unsigned char hash[32];
+		} amr;
+		struct {
+			int64_t upto;                   /* roll up buckets that end by this */
+			int64_t max_span;               /* at most this much raw per write */
+			bool more;                      /* result: not all done */
+		} rollup;
+		struct {
+			int64_t raw_before, m1_before, h1_before;
+			bool more;                      /* result: not all deleted */
+		} retain;
 	} in;
 	struct sla_recompute *recompute; /* after the write, same transaction */
 	int64_t sla_gen;          /* W_CALENDAR_PUT, W_SLA_POLICY_PUT with a
@@ -539,6 +721,65 @@ struct store_ops {
 	/* Tickets whose next SLA timer is due by now (at most max). */
 	enum result (*sla_due)(struct store *, int64_t now, size_t max, struct arena *,
 			       struct ticket_list *, struct err *);
+
+	/* ---- monitoring ---- */
+	enum result (*enroll_token_list)(struct store *, const struct scope *, int64_t client_id,
+					 struct arena *, struct enroll_token_row **items, size_t *n,
+					 struct err *);
+	/* The device of a device token (not scoped: it establishes the
+	 * agent's identity). RC_NOTFOUND when none. */
+	enum result (*device_auth)(struct store *, const unsigned char hash[32], struct arena *,
+				   struct device *, struct err *);
+	enum result (*device_get)(struct store *, const struct scope *, int64_t id, struct arena *,
+				  struct device *, struct err *);
+	/* Devices by id (keyset), of lq->client_id or every client in scope. */
+	enum result (*device_list)(struct store *, const struct scope *, const struct list_q *,
+				   struct arena *, struct device_list *, struct err *);
+	/* Active devices last seen (or, never seen, created) before `before`. */
+	enum result (*devices_silent)(struct store *, int64_t before, size_t max, struct arena *,
+				      struct device_list *, struct err *);
+	/* Every check (the monitor caches them). */
+	enum result (*check_list_all)(struct store *, struct arena *, struct check_list *,
+				      struct err *);
+	enum result (*check_get)(struct store *, const struct scope *, int64_t id, struct arena *,
+				 struct check_row *, struct err *);
+	/* Checks the scope sees: of client_id (0: any) and the global ones. */
+	enum result (*check_list)(struct store *, const struct scope *, int64_t client_id,
+				  struct arena *, struct check_list *, struct err *);
+	enum result (*alert_get)(struct store *, const struct scope *, int64_t id, struct arena *,
+				 struct alert_row *, struct err *);
+	enum result (*alert_list)(struct store *, const struct scope *, const struct alert_q *,
+				  struct arena *, struct alert_list *, struct err *);
+	enum result (*alert_events)(struct store *, const struct scope *, int64_t alert_id,
+				    struct arena *, struct alert_event_list *, struct err *);
+	/* Alerts that are in a maintenance window (in_maintenance set). */
+	enum result (*alerts_in_maintenance)(struct store *, size_t max, struct arena *,
+					     struct alert_list *, struct err *);
+	/* Pending alert events, oldest first, at most max. */
+	enum result (*alert_work)(struct store *, size_t max, struct arena *,
+				  struct alert_work_list *, struct err *);
+	enum result (*mwindow_get)(struct store *, const struct scope *, int64_t id, struct arena *,
+				   struct mwindow_row *, struct err *);
+	/* Windows the scope sees, of client_id (0: any). */
+	enum result (*mwindow_list)(struct store *, const struct scope *, int64_t client_id,
+				    struct arena *, struct mwindow_list *, struct err *);
+	enum result (*am_receiver_auth)(struct store *, const unsigned char hash[32], struct arena *,
+					struct am_receiver_row *, struct err *);
+	enum result (*am_receiver_list)(struct store *, const struct scope *, struct arena *,
+					struct am_receiver_row **items, size_t *n, struct err *);
+	/* The points of a device's series from step_ms rollups (60000: 1m,
+	 * 3600000: 1h), buckets from..now; none for a series the device does
+	 * not have. RC_NOTFOUND when the device is not in scope. */
+	enum result (*series_points)(struct store *, const struct scope *, int64_t device_id,
+				     const char *name, const char *labels, int64_t step_ms,
+				     int64_t from, struct arena *, struct series_points *,
+				     struct err *);
+	/* The device (in client_id) whose hostname is host, without case. */
+	enum result (*device_by_host)(struct store *, int64_t client_id, const char *host,
+				      int64_t *id, struct err *);
+	/* The client named name (exactly), for Alertmanager's labels. */
+	enum result (*client_by_name)(struct store *, const char *name, int64_t *id,
+				      struct err *);
 };
 
 struct store {
@@ -606,6 +847,27 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_contract_list(st, ...) ((st)->ops->contract_list((st), __VA_ARGS__))
 #define store_sla_policy_for(st, ...) ((st)->ops->sla_policy_for((st), __VA_ARGS__))
 #define store_sla_due(st, ...) ((st)->ops->sla_due((st), __VA_ARGS__))
+
+#define store_enroll_token_list(st, ...) ((st)->ops->enroll_token_list((st), __VA_ARGS__))
+#define store_device_auth(st, ...) ((st)->ops->device_auth((st), __VA_ARGS__))
+#define store_device_get(st, ...) ((st)->ops->device_get((st), __VA_ARGS__))
+#define store_device_list(st, ...) ((st)->ops->device_list((st), __VA_ARGS__))
+#define store_devices_silent(st, ...) ((st)->ops->devices_silent((st), __VA_ARGS__))
+#define store_check_list_all(st, ...) ((st)->ops->check_list_all((st), __VA_ARGS__))
+#define store_check_get(st, ...) ((st)->ops->check_get((st), __VA_ARGS__))
+#define store_check_list(st, ...) ((st)->ops->check_list((st), __VA_ARGS__))
+#define store_alert_get(st, ...) ((st)->ops->alert_get((st), __VA_ARGS__))
+#define store_alert_list(st, ...) ((st)->ops->alert_list((st), __VA_ARGS__))
+#define store_alert_events(st, ...) ((st)->ops->alert_events((st), __VA_ARGS__))
+#define store_alerts_in_maintenance(st, ...) ((st)->ops->alerts_in_maintenance((st), __VA_ARGS__))
+#define store_alert_work(st, ...) ((st)->ops->alert_work((st), __VA_ARGS__))
+#define store_mwindow_get(st, ...) ((st)->ops->mwindow_get((st), __VA_ARGS__))
+#define store_mwindow_list(st, ...) ((st)->ops->mwindow_list((st), __VA_ARGS__))
+#define store_am_receiver_auth(st, ...) ((st)->ops->am_receiver_auth((st), __VA_ARGS__))
+#define store_am_receiver_list(st, ...) ((st)->ops->am_receiver_list((st), __VA_ARGS__))
+#define store_series_points(st, ...) ((st)->ops->series_points((st), __VA_ARGS__))
+#define store_device_by_host(st, ...) ((st)->ops->device_by_host((st), __VA_ARGS__))
+#define store_client_by_name(st, ...) ((st)->ops->client_by_name((st), __VA_ARGS__))
 
 /* Setting names. */
 #define SETTING_MFA_REQUIRED "mfa_required_for_staff"

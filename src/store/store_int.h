@@ -48,6 +48,8 @@ struct sq {
 
 	pthread_mutex_t smu;
 	struct store_stats stats;
+
+	void *mon;              /* the writer's series cache (store_sqlite_monitor.c) */
 };
 
 enum result sq_error(sqlite3 *db, int rc, struct err *e, const char *what);
@@ -148,5 +150,62 @@ enum result sqt_sla_due(struct store *, int64_t, size_t, struct arena *, struct 
 const char *sqt_ticket_select(void);
 void sqt_row_ticket_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i);
 enum result sqt_csat_get(struct store *, int64_t ticket_id, int *rating, struct err *);
+
+/* Monitoring (store_sqlite_monitor.c). */
+void sqm_cache_free(struct sq *s);
+enum result sqm_default_checks(struct sq *s, int64_t client, struct err *e);
+enum result sqm_alert_ticket(struct sq *s, const struct ticket_write *tw, struct err *e);
+enum result sqm_enroll_token_create(struct sq *s, struct store_write *w);
+enum result sqm_enroll_token_revoke(struct sq *s, struct store_write *w);
+enum result sqm_device_enroll(struct sq *s, struct store_write *w);
+enum result sqm_device_update(struct sq *s, struct store_write *w);
+enum result sqm_checkin(struct sq *s, struct store_write *w);
+enum result sqm_check_put(struct sq *s, struct store_write *w);
+enum result sqm_check_delete(struct sq *s, struct store_write *w);
+enum result sqm_alert_step(struct sq *s, struct store_write *w);
+enum result sqm_alert_events_done(struct sq *s, struct store_write *w);
+enum result sqm_mwindow_put(struct sq *s, struct store_write *w);
+enum result sqm_mwindow_delete(struct sq *s, struct store_write *w);
+enum result sqm_am_receiver_create(struct sq *s, struct store_write *w);
+enum result sqm_rollup(struct sq *s, struct store_write *w);
+enum result sqm_retain(struct sq *s, struct store_write *w);
+enum result sqm_enroll_token_list(struct store *, const struct scope *, int64_t,
+				  struct arena *, struct enroll_token_row **, size_t *, struct err *);
+enum result sqm_device_auth(struct store *, const unsigned char[32], struct arena *,
+			    struct device *, struct err *);
+enum result sqm_device_get(struct store *, const struct scope *, int64_t, struct arena *,
+			   struct device *, struct err *);
+enum result sqm_device_list(struct store *, const struct scope *, const struct list_q *,
+			    struct arena *, struct device_list *, struct err *);
+enum result sqm_devices_silent(struct store *, int64_t, size_t, struct arena *,
+			       struct device_list *, struct err *);
+enum result sqm_check_list_all(struct store *, struct arena *, struct check_list *, struct err *);
+enum result sqm_check_get(struct store *, const struct scope *, int64_t, struct arena *,
+			  struct check_row *, struct err *);
+enum result sqm_check_list(struct store *, const struct scope *, int64_t, struct arena *,
+			   struct check_list *, struct err *);
+enum result sqm_alert_get(struct store *, const struct scope *, int64_t, struct arena *,
+			  struct alert_row *, struct err *);
+enum result sqm_alert_list(struct store *, const struct scope *, const struct alert_q *,
+			   struct arena *, struct alert_list *, struct err *);
+enum result sqm_alert_events(struct store *, const struct scope *, int64_t, struct arena *,
+			     struct alert_event_list *, struct err *);
+enum result sqm_alerts_in_maintenance(struct store *, size_t, struct arena *,
+				      struct alert_list *, struct err *);
+enum result sqm_alert_work(struct store *, size_t, struct arena *, struct alert_work_list *,
+			   struct err *);
+enum result sqm_mwindow_get(struct store *, const struct scope *, int64_t, struct arena *,
+			    struct mwindow_row *, struct err *);
+enum result sqm_mwindow_list(struct store *, const struct scope *, int64_t, struct arena *,
+			     struct mwindow_list *, struct err *);
+enum result sqm_am_receiver_auth(struct store *, const unsigned char[32], struct arena *,
+				 struct am_receiver_row *, struct err *);
+enum result sqm_am_receiver_list(struct store *, const struct scope *, struct arena *,
+				 struct am_receiver_row **, size_t *, struct err *);
+enum result sqm_series_points(struct store *, const struct scope *, int64_t, const char *,
+			      const char *, int64_t, int64_t, struct arena *,
+			      struct series_points *, struct err *);
+enum result sqm_device_by_host(struct store *, int64_t, const char *, int64_t *, struct err *);
+enum result sqm_client_by_name(struct store *, const char *, int64_t *, struct err *);
 
 #endif

@@ -31,6 +31,7 @@
  */
 #include "base/common.h"
 
+#include <math.h>
 #include <pthread.h>
 
 #include "audit/audit.h"
@@ -49,6 +50,7 @@
 #define OID_BYTEA 17
 #define OID_INT8 20
 #define OID_TEXT 25
+#define OID_FLOAT8 701
 
 /* ---- statements with named parameters ---------------------------------- */
 
@@ -181,6 +183,27 @@ void pgq_blob(struct pgq *q, const char *name, const void *p, int n)
 	q->type[k] = OID_BYTEA;
 }
 
+void pgq_f64(struct pgq *q, const char *name, double v, bool has)
+{
+	int k = pgq_slot(q, name);
+
+	if (k < 0)
+		return;
+	q->len[k] = 0;
+	q->fmt[k] = 0;
+	q->type[k] = OID_FLOAT8;
+	/* NaN is NULL, as SQLite binds it (it stores no NaN). */
+	if (!has || isnan(v)) {
+		q->val[k] = NULL;
+		return;
+	}
+	if (isinf(v))
+		snprintf(q->num[k], sizeof(q->num[k]), "%s", v > 0 ? "Infinity" : "-Infinity");
+	else
+		snprintf(q->num[k], sizeof(q->num[k]), "%.17g", v);
+	q->val[k] = q->num[k];
+}
+
 void pgq_scope(struct pgq *q, const struct scope *sc)
 {
 	pgq_bool(q, ":all", sc->all_tenants);
@@ -213,6 +236,13 @@ int64_t pg_i64(const PGresult *r, int row, int col)
 	if (v[0] == 'f' && !v[1])
 		return 0;
 	return strtoll(v, NULL, 10);
+}
+
+double pg_f64(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtod(PQgetvalue(r, row, col), NULL);
 }
 
 const char *pg_str(const PGresult *r, int row, int col, struct arena *a)
@@ -1043,7 +1073,7 @@ static enum result w_client_create(struct pgw *x, struct store_write *w)
 	w->version = 1;
 	if (!w->audit.tenant_id)
 		w->audit.tenant_id = w->id;
-	return RC_OK;
+	return pgm_default_checks(x, w->id, &w->err);
 }
 
 static enum result w_client_update(struct pgw *x, struct store_write *w)
@@ -1434,6 +1464,20 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct pgw *, struct store_w
 	[W_SLA_POLICY_PUT] = pgt_sla_policy_put,
 	[W_CONTRACT_PUT] = pgt_contract_put,
 	[W_THROTTLE] = w_throttle,
+	[W_ENROLL_TOKEN_CREATE] = pgm_enroll_token_create,
+	[W_ENROLL_TOKEN_REVOKE] = pgm_enroll_token_revoke,
+	[W_DEVICE_ENROLL] = pgm_device_enroll,
+	[W_DEVICE_UPDATE] = pgm_device_update,
+	[W_CHECKIN] = pgm_checkin,
+	[W_CHECK_PUT] = pgm_check_put,
+	[W_CHECK_DELETE] = pgm_check_delete,
+	[W_ALERT_STEP] = pgm_alert_step,
+	[W_ALERT_EVENTS_DONE] = pgm_alert_events_done,
+	[W_MWINDOW_PUT] = pgm_mwindow_put,
+	[W_MWINDOW_DELETE] = pgm_mwindow_delete,
+	[W_AM_RECEIVER_CREATE] = pgm_am_receiver_create,
+	[W_MONITOR_ROLLUP] = pgm_rollup,
+	[W_MONITOR_RETAIN] = pgm_retain,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1493,6 +1537,12 @@ static enum result idem_put(struct pgw *x, struct store_write *w)
 static void on_begin(void *arg)
 {
 	((struct pgs *)arg)->audit_known = false;
+	pgm_pass_begin(arg);
+}
+
+static void on_end(void *arg, bool committed)
+{
+	pgm_pass_end(arg, committed);
 }
 
 static enum result audit_put(struct pgw *x, struct store_write *w)
@@ -1560,6 +1610,7 @@ static enum result apply(PGconn *c, void *arg, struct store_write *w, bool *doom
 	struct pgw x = { arg, c, doomed };
 	bool replay = false;
 	enum result r = RC_OK;
+	size_t mark = pgm_write_mark(arg);
 
 	/* A batch may run again: start from the write as submitted (a failed
 	 * second pass must not answer with the first pass's id or version). */
@@ -1583,6 +1634,10 @@ static enum result apply(PGconn *c, void *arg, struct store_write *w, bool *doom
 			r = audit_put(&x, w);
 	}
 	w->replayed = r == RC_OK && replay;
+	/* A failed write is rolled back to its savepoint: the series it made
+	 * are gone with it. */
+	if (r != RC_OK)
+		pgm_write_undo(arg, mark);
 	return r;
 }
 
@@ -1639,6 +1694,7 @@ static void pg_close(struct store *st)
 	struct pgs *s = (struct pgs *)st;
 
 	pg_writer_stop(s->wr);
+	pgm_cache_free(s);
 	pg_pool_close(s->pool);
 	if (s->leader)
 		pg_finish(s->leader);
@@ -1704,8 +1760,10 @@ static enum result pg_open(struct store **out, const char *url, bool create, str
 	}
 	if (r == RC_OK) {
 		r = pg_writer_start(&s->wr, url, apply, s, e);
-		if (r == RC_OK)
+		if (r == RC_OK) {
 			pg_writer_on_begin(s->wr, on_begin);
+			pg_writer_on_end(s->wr, on_end);
+		}
 	}
 	if (r != RC_OK) {
 		pg_pool_close(s->pool);
@@ -1764,4 +1822,24 @@ const struct store_ops store_pg_ops = {
 	.contract_list = pgt_contract_list,
 	.sla_policy_for = pgt_sla_policy_for,
 	.sla_due = pgt_sla_due,
+	.enroll_token_list = pgm_enroll_token_list,
+	.device_auth = pgm_device_auth,
+	.device_get = pgm_device_get,
+	.device_list = pgm_device_list,
+	.devices_silent = pgm_devices_silent,
+	.check_list_all = pgm_check_list_all,
+	.check_get = pgm_check_get,
+	.check_list = pgm_check_list,
+	.alert_get = pgm_alert_get,
+	.alert_list = pgm_alert_list,
+	.alert_events = pgm_alert_events,
+	.alerts_in_maintenance = pgm_alerts_in_maintenance,
+	.alert_work = pgm_alert_work,
+	.mwindow_get = pgm_mwindow_get,
+	.mwindow_list = pgm_mwindow_list,
+	.am_receiver_auth = pgm_am_receiver_auth,
+	.am_receiver_list = pgm_am_receiver_list,
+	.series_points = pgm_series_points,
+	.device_by_host = pgm_device_by_host,
+	.client_by_name = pgm_client_by_name,
 };

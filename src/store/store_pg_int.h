@@ -2,7 +2,8 @@
  * store_pg_int.h: what the PostgreSQL backend's files share (store_pg.c:
  * the core, statements, reads and the writer's apply; store_pg_ticket.c:
  * tickets and rules; store_pg_sla.c: calendars, SLA policies, contracts
- * and tickets' SLA rows). Not for use above the store.
+ * and tickets' SLA rows; store_pg_monitor.c: monitoring). Not for use
+ * above the store.
  *
  * Statements are written as in the SQLite backend, with :name parameters;
  * struct pgq turns them into $n for PQexecParams and binds by name, so the
@@ -37,7 +38,8 @@ struct pgq {
 	const char *val[PGQ_MAX];
 	int len[PGQ_MAX], fmt[PGQ_MAX];
 	Oid type[PGQ_MAX];
-	char num[PGQ_MAX][24];
+	char num[PGQ_MAX][32];           /* a number's text (an int8, or a
+					  * float8 in 17 digits) */
 	bool overflow;                   /* more than PGQ_MAX names, or the
 					  * text did not fit: never sent */
 };
@@ -52,6 +54,10 @@ void pgq_bool(struct pgq *q, const char *name, bool v);
 void pgq_txt(struct pgq *q, const char *name, const char *v);   /* NULL: NULL */
 void pgq_ref(struct pgq *q, const char *name, int64_t v);       /* 0: NULL */
 void pgq_blob(struct pgq *q, const char *name, const void *p, int n);
+/* A float8 (SQLite's REAL): "%.17g", which PostgreSQL reads back to the
+ * same double; the infinities by name. has false, or NaN: NULL (SQLite
+ * binds a NaN as NULL). */
+void pgq_f64(struct pgq *q, const char *name, double v, bool has);
 /* :all (bool) and :scope (the scope's client id). */
 void pgq_scope(struct pgq *q, const struct scope *sc);
 /* PQexecParams of q on c, text results (NULL only when out of memory). */
@@ -70,6 +76,8 @@ const char *pg_str(const PGresult *r, int row, int col, struct arena *a);
 /* A bytea column of exactly n bytes into out: false (out zeroed) otherwise. */
 bool pg_blob(const PGresult *r, int row, int col, unsigned char *out, size_t n);
 bool pg_isnull(const PGresult *r, int row, int col);
+/* A float8 column (text: PostgreSQL's shortest exact form): NULL is 0. */
+double pg_f64(const PGresult *r, int row, int col);
 
 /* ---- the store ------------------------------------------------------------ */
 
@@ -85,6 +93,9 @@ struct pgs {
 	bool audit_known;
 	int64_t audit_seq;
 	unsigned char audit_head[32];
+	/* The writer thread's cache of monitoring series ids
+	 * (store_pg_monitor.c). */
+	void *mon;
 };
 
 /* ---- reads -------------------------------------------------------------- */
@@ -200,5 +211,69 @@ enum result pgt_contract_list(struct store *, const struct scope *, const struct
 enum result pgt_sla_policy_for(struct store *, int64_t, const char *, int64_t *, struct err *);
 enum result pgt_sla_due(struct store *, int64_t, size_t, struct arena *, struct ticket_list *,
 			struct err *);
+
+/* store_pg_monitor.c: same contracts as the sqm_* functions of
+ * store_int.h. The series cache holds committed ids only: series made in
+ * a pass are pending until the pass commits (pgm_pass_end), and those of
+ * a write that failed go with its savepoint (pgm_write_undo). */
+void pgm_cache_free(struct pgs *s);
+void pgm_pass_begin(struct pgs *s);
+void pgm_pass_end(struct pgs *s, bool committed);
+size_t pgm_write_mark(struct pgs *s);
+void pgm_write_undo(struct pgs *s, size_t mark);
+enum result pgm_default_checks(struct pgw *x, int64_t client, struct err *e);
+enum result pgm_alert_ticket(struct pgw *x, const struct ticket_write *tw, struct err *e);
+enum result pgm_enroll_token_create(struct pgw *x, struct store_write *w);
+enum result pgm_enroll_token_revoke(struct pgw *x, struct store_write *w);
+enum result pgm_device_enroll(struct pgw *x, struct store_write *w);
+enum result pgm_device_update(struct pgw *x, struct store_write *w);
+enum result pgm_checkin(struct pgw *x, struct store_write *w);
+enum result pgm_check_put(struct pgw *x, struct store_write *w);
+enum result pgm_check_delete(struct pgw *x, struct store_write *w);
+enum result pgm_alert_step(struct pgw *x, struct store_write *w);
+enum result pgm_alert_events_done(struct pgw *x, struct store_write *w);
+enum result pgm_mwindow_put(struct pgw *x, struct store_write *w);
+enum result pgm_mwindow_delete(struct pgw *x, struct store_write *w);
+enum result pgm_am_receiver_create(struct pgw *x, struct store_write *w);
+enum result pgm_rollup(struct pgw *x, struct store_write *w);
+enum result pgm_retain(struct pgw *x, struct store_write *w);
+enum result pgm_enroll_token_list(struct store *, const struct scope *, int64_t,
+				  struct arena *, struct enroll_token_row **, size_t *, struct err *);
+enum result pgm_device_auth(struct store *, const unsigned char[32], struct arena *,
+			    struct device *, struct err *);
+enum result pgm_device_get(struct store *, const struct scope *, int64_t, struct arena *,
+			   struct device *, struct err *);
+enum result pgm_device_list(struct store *, const struct scope *, const struct list_q *,
+			    struct arena *, struct device_list *, struct err *);
+enum result pgm_devices_silent(struct store *, int64_t, size_t, struct arena *,
+			       struct device_list *, struct err *);
+enum result pgm_check_list_all(struct store *, struct arena *, struct check_list *, struct err *);
+enum result pgm_check_get(struct store *, const struct scope *, int64_t, struct arena *,
+			  struct check_row *, struct err *);
+enum result pgm_check_list(struct store *, const struct scope *, int64_t, struct arena *,
+			   struct check_list *, struct err *);
+enum result pgm_alert_get(struct store *, const struct scope *, int64_t, struct arena *,
+			  struct alert_row *, struct err *);
+enum result pgm_alert_list(struct store *, const struct scope *, const struct alert_q *,
+			   struct arena *, struct alert_list *, struct err *);
+enum result pgm_alert_events(struct store *, const struct scope *, int64_t, struct arena *,
+			     struct alert_event_list *, struct err *);
+enum result pgm_alerts_in_maintenance(struct store *, size_t, struct arena *,
+				      struct alert_list *, struct err *);
+enum result pgm_alert_work(struct store *, size_t, struct arena *, struct alert_work_list *,
+			   struct err *);
+enum result pgm_mwindow_get(struct store *, const struct scope *, int64_t, struct arena *,
+			    struct mwindow_row *, struct err *);
+enum result pgm_mwindow_list(struct store *, const struct scope *, int64_t, struct arena *,
+			     struct mwindow_list *, struct err *);
+enum result pgm_am_receiver_auth(struct store *, const unsigned char[32], struct arena *,
+				 struct am_receiver_row *, struct err *);
+enum result pgm_am_receiver_list(struct store *, const struct scope *, struct arena *,
+				 struct am_receiver_row **, size_t *, struct err *);
+enum result pgm_series_points(struct store *, const struct scope *, int64_t, const char *,
+			      const char *, int64_t, int64_t, struct arena *,
+			      struct series_points *, struct err *);
+enum result pgm_device_by_host(struct store *, int64_t, const char *, int64_t *, struct err *);
+enum result pgm_client_by_name(struct store *, const char *, int64_t *, struct err *);
 
 #endif

@@ -851,7 +851,7 @@ static enum result put_fired(struct pgw *x, int64_t ticket_id, int64_t rule_id, 
 }
 
 /* Everything that follows the row: SLA, events, message, time entry,
- * outbox, the escalation that fired. */
+ * outbox, the escalation that fired, the alert it works for. */
 static enum result put_extras(struct pgw *x, struct store_write *w, struct ticket_write *tw,
 			      int64_t now)
 {
@@ -875,6 +875,9 @@ static enum result put_extras(struct pgw *x, struct store_write *w, struct ticke
 		r = put_outbox(x, t, &tw->ob[i], now, e);
 	if (r == RC_OK && tw->esc_rule_id)
 		r = put_fired(x, t->id, tw->esc_rule_id, now, e);
+	/* The monitor's ticket work: the alert's events done, its ticket set. */
+	if (r == RC_OK && tw->alert_id)
+		r = pgm_alert_ticket(x, tw, e);
 	return r;
 }
 

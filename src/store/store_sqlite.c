@@ -1019,7 +1019,7 @@ static enum result w_client_create(struct sq *s, struct store_write *w)
 	w->version = 1;
 	if (!w->audit.tenant_id)
 		w->audit.tenant_id = w->id;
-	return RC_OK;
+	return sqm_default_checks(s, w->id, &w->err);
 }
 
 static enum result w_client_update(struct sq *s, struct store_write *w)
@@ -1414,6 +1414,20 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_SLA_POLICY_PUT] = sqt_sla_policy_put,
 	[W_CONTRACT_PUT] = sqt_contract_put,
 	[W_THROTTLE] = w_throttle,
+	[W_ENROLL_TOKEN_CREATE] = sqm_enroll_token_create,
+	[W_ENROLL_TOKEN_REVOKE] = sqm_enroll_token_revoke,
+	[W_DEVICE_ENROLL] = sqm_device_enroll,
+	[W_DEVICE_UPDATE] = sqm_device_update,
+	[W_CHECKIN] = sqm_checkin,
+	[W_CHECK_PUT] = sqm_check_put,
+	[W_CHECK_DELETE] = sqm_check_delete,
+	[W_ALERT_STEP] = sqm_alert_step,
+	[W_ALERT_EVENTS_DONE] = sqm_alert_events_done,
+	[W_MWINDOW_PUT] = sqm_mwindow_put,
+	[W_MWINDOW_DELETE] = sqm_mwindow_delete,
+	[W_AM_RECEIVER_CREATE] = sqm_am_receiver_create,
+	[W_MONITOR_ROLLUP] = sqm_rollup,
+	[W_MONITOR_RETAIN] = sqm_retain,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1542,6 +1556,9 @@ static void run_one(struct sq *s, struct store_write *w, int64_t *seq, unsigned 
 		wexec(s, WS_ROLLBACK_TO);
 		*seq = seq0;
 		memcpy(head, head0, 32);
+		/* Series made by this write are gone (and their ids reused). */
+		if (w->kind == W_CHECKIN)
+			sqm_cache_free(s);
 	}
 	wexec(s, WS_RELEASE);
 	w->rc = r;
@@ -1615,6 +1632,7 @@ static void commit_batch(struct sq *s, struct store_write *batch, size_t n)
 		struct err e;
 		sq_error(s->wdb, rc, &e, "commit");
 		sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+		sqm_cache_free(s);
 		for (struct store_write *w = batch; w; w = w->next) {
 			w->rc = e.code;
 			w->err = e;
@@ -1705,6 +1723,7 @@ static void sq_close(struct store *st)
 	for (size_t i = 0; i < WS_COUNT; i++)
 		sqlite3_finalize(s->wst[i]);
 	scache_clear(&s->wcache);
+	sqm_cache_free(s);
 	c = s->rall;
 	while (c) {
 		struct rconn *next = c->next_all;
@@ -1823,4 +1842,24 @@ const struct store_ops store_sqlite_ops = {
 	.contract_list = sqt_contract_list,
 	.sla_policy_for = sqt_sla_policy_for,
 	.sla_due = sqt_sla_due,
+	.enroll_token_list = sqm_enroll_token_list,
+	.device_auth = sqm_device_auth,
+	.device_get = sqm_device_get,
+	.device_list = sqm_device_list,
+	.devices_silent = sqm_devices_silent,
+	.check_list_all = sqm_check_list_all,
+	.check_get = sqm_check_get,
+	.check_list = sqm_check_list,
+	.alert_get = sqm_alert_get,
+	.alert_list = sqm_alert_list,
+	.alert_events = sqm_alert_events,
+	.alerts_in_maintenance = sqm_alerts_in_maintenance,
+	.alert_work = sqm_alert_work,
+	.mwindow_get = sqm_mwindow_get,
+	.mwindow_list = sqm_mwindow_list,
+	.am_receiver_auth = sqm_am_receiver_auth,
+	.am_receiver_list = sqm_am_receiver_list,
+	.series_points = sqm_series_points,
+	.device_by_host = sqm_device_by_host,
+	.client_by_name = sqm_client_by_name,
 };

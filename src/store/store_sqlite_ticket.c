@@ -841,6 +841,8 @@ static enum result put_extras(struct sq *s, struct store_write *w, struct ticket
 		bind_i64(q, ":now", now);
 		r = wstep(s, q, NULL, "escalation", e);
 	}
+	if (r == RC_OK && tw->alert_id)
+		r = sqm_alert_ticket(s, tw, e);
 	return r;
 }
 

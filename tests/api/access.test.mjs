@@ -18,7 +18,25 @@ const PUBLIC = [
   // The CSAT link: no login, but a signature (tickets-outcomes.test.mjs).
   'GET /api/v1/csat/{id}',
   'POST /api/v1/csat/{id}',
+  // Monitoring (issue 7): no login, but credentials of their own: an
+  // enrolment token in the body, a device token (Bearer), a receiver token
+  // (?token= or Bearer). Tested in monitoring.test.mjs and
+  // alertmanager.test.mjs; below only that they refuse to work without.
+  'POST /api/v1/agent/enroll',
+  'POST /api/v1/agent/checkin',
+  'POST /api/v1/integrations/alertmanager',
 ];
+// The public routes that take credentials of their own (above), with a
+// body that is valid but for the credential.
+const OWN_CREDENTIALS = {
+  'POST /api/v1/agent/enroll': { enroll_token: 'itsup_enr_not-a-real-token', hostname: 'access-test' },
+  'POST /api/v1/agent/checkin': { batch_id: 1, metrics: [{ name: 'cpu.percent', value: 1 }] },
+  'POST /api/v1/integrations/alertmanager': {
+    version: '4', status: 'firing', receiver: 'itsup', alerts: [{
+      status: 'firing', labels: { alertname: 'AccessTest', client: '1' }, annotations: {}, fingerprint: 'access-test',
+    }],
+  },
+};
 
 // A row whose 7th field is true is test_only: it exists only with
 // `itsup serve --test-clock`, so this server (without it) answers 404.
@@ -39,7 +57,7 @@ describe('the route table', () => {
       assert.match(r.pattern, /^\//);
   });
 
-  test('exactly the service routes, login and the signed CSAT link are public', () => {
+  test('exactly the service routes, login, the signed CSAT link and the monitoring routes with credentials of their own are public', () => {
     const pub = routes.filter((r) => r.perm === 'P_PUBLIC').map((r) => `${r.method} ${r.pattern}`);
     assert.deepEqual(pub.sort(), [...PUBLIC].sort());
   });
@@ -75,6 +93,25 @@ describe('without credentials', () => {
     });
   }
 
+  // Without their own credential, or with a user's login in its place,
+  // these are 401 too: a user's token is no device or receiver token.
+  for (const [p, body] of Object.entries(OWN_CREDENTIALS)) {
+    const [method, path] = p.split(' ');
+    test(`${p} is 401 without its own credential, even with a user's login`, async () => {
+      const admin = await c.session(DEMO.admin, srv.password);
+      const token = await c.token(admin);
+      for (const opts of [{}, { token }, { session: admin }, { token: 'itsup_not-a-real-token' }]) {
+        const res = await c.api(method, path, { body, ...opts });
+        assertProblem(res, 401, { slug: 'unauthenticated' });
+        assert.match(res.headers.get('www-authenticate') || '', /^Bearer/);
+      }
+      if (path === '/api/v1/integrations/alertmanager') {
+        assertProblem(await c.api(method, `${path}?token=${token}`, { body }), 401);
+        assertProblem(await c.api(method, `${path}?token=itsup_am_not-a-real-token`, { body }), 401);
+      }
+    });
+  }
+
   test('nothing was created by those calls', async () => {
     const admin = await c.session(DEMO.admin, srv.password);
     const clients = await c.get('/api/v1/clients?limit=500', { session: admin });
@@ -84,7 +121,15 @@ describe('without credentials', () => {
     for (const id of [1, 2]) {
       const contacts = await c.get(`/api/v1/clients/${id}/contacts`, { session: admin });
       assert.equal(contacts.body.items.length, 2);
+      const etoks = await c.get(`/api/v1/clients/${id}/enroll-tokens`, { session: admin });
+      assert.deepEqual(etoks.body.items, []);
     }
+    assert.deepEqual((await c.get('/api/v1/devices', { session: admin })).body.items, []);
+    assert.deepEqual((await c.get('/api/v1/alerts?status=all', { session: admin })).body.items, []);
+    assert.deepEqual((await c.get('/api/v1/alertmanager-receivers', { session: admin })).body.items, []);
+    assert.deepEqual((await c.get('/api/v1/maintenance-windows', { session: admin })).body.items, []);
+    // The three default checks of each client, nothing more.
+    assert.equal((await c.get('/api/v1/checks', { session: admin })).body.items.length, 6);
   });
 });
 
@@ -94,6 +139,42 @@ describe('roles', () => {
   before(async () => {
     for (const [k, email] of Object.entries(DEMO))
       tokens[k] = await c.token(await c.session(email, srv.password));
+  });
+
+  // Every route whose permission is above a role is 403 for it, before
+  // the handler runs (so before the body or the ids are looked at); the
+  // list is read from routes.c, so a new route is covered the day it is
+  // added.
+  const BELOW = {
+    P_STAFF: ['acmeAdmin', 'acmeUser', 'borealisIT', 'borealisUser'],
+    P_DISPATCH: ['tier1', 'tier3', 'acmeAdmin', 'borealisIT'],
+    P_ADMIN: ['dispatcher', 'tier2', 'acmeAdmin', 'borealisIT'],
+  };
+  test('every route is 403 for the roles below its permission', async () => {
+    const count = async (p) => (await c.get(p, { token: tokens.admin })).body.items.length;
+    const before = {
+      checks: await count('/api/v1/checks'),
+      windows: await count('/api/v1/maintenance-windows'),
+      receivers: await count('/api/v1/alertmanager-receivers'),
+      etoks: await count(`/api/v1/clients/${ACME}/enroll-tokens`),
+    };
+    let n = 0;
+    for (const r of routes.filter((x) => BELOW[x.perm])) {
+      for (const who of BELOW[r.perm]) {
+        const body = r.method === 'GET' ? undefined : {};
+        const res = await c.api(r.method, concrete(r.pattern), { body, token: tokens[who] });
+        assert.equal(res.status, 403, `${r.method} ${r.pattern} as ${who}: ${res.status} ${res.text}`);
+        assertProblem(res, 403, { slug: 'forbidden' });
+        n++;
+      }
+    }
+    assert.ok(n >= 100, `only ${n} calls`);
+    assert.deepEqual({
+      checks: await count('/api/v1/checks'),
+      windows: await count('/api/v1/maintenance-windows'),
+      receivers: await count('/api/v1/alertmanager-receivers'),
+      etoks: await count(`/api/v1/clients/${ACME}/enroll-tokens`),
+    }, before);
   });
 
   const clientNames = async () =>

@@ -4,14 +4,18 @@
  * built through the real store (clients, contacts, users, sessions and
  * tokens with BLOB hashes, tickets with messages, notes, time, outbox, SLA,
  * settings, the audit chain; text with tabs, newlines, carriage returns,
- * backslashes and non-ASCII) is copied into a fresh database and read back:
- * counts, values, full-text search, identity sequences. A non-empty target,
+ * backslashes and non-ASCII; monitoring: an enrolled device, samples with
+ * awkward REAL values, rollups, checks, an alert with its events and
+ * ticket, a maintenance window, a receiver) is copied into a fresh
+ * database and read back: counts, values (REALs bit for bit), full-text
+ * search, identity sequences. A non-empty target,
  * a wrong schema version, a missing or foreign file and a schema out of
  * step are refused and change nothing; a row corrupted on the PostgreSQL
  * side inside the transaction (a test hook) is caught by the checksums and
  * rolled back. */
 #include "base/common.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -24,7 +28,7 @@
 
 static const char *url;
 static char dir[64], src_db[128];
-static int64_t ticket_ids[3], msg_max;
+static int64_t ticket_ids[3], msg_max, device_id, alert_id, alert_ticket;
 
 /* Texts COPY must escape, and non-ASCII. */
 #define NOTES "tab\there\nnew line\r\nCR LF \\ backslash \\N not null \\. end \xc3\xa9t\xc3\xa9 \xe2\x82\xac"
@@ -182,6 +186,125 @@ static int64_t mk_ticket(struct store *st, int64_t client, int64_t user, const c
 	return write_ok(st, &w);
 }
 
+/* Monitoring: REAL values that must come back bit for bit. */
+static const double reals[] = { 0.1, 3.141592653589793, -1e-300, 1.7976931348623157e308,
+				5e-324, 1.0 / 3, 100, 0 };
+
+static int step_fn(void *arg, size_t i, struct alert *a, double *value, bool *has_value)
+{
+	static const struct check_rule rule = { .cmp = CMP_GT, .has_crit = true, .crit = 90 };
+	const double *v = arg;
+
+	*value = v[i];
+	*has_value = true;
+	return (int)alert_sample(a, &rule, v[i], 1700000000000LL + (int64_t)i * 60000);
+}
+
+static int build_monitoring(struct store *st, int64_t client)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct sample sm[ARRAY_SIZE(reals) + 1];
+	struct checkin_write ci;
+	struct alert_pair pairs[2];
+	struct alert_steps as;
+	struct ticket_write tw;
+	double vals[2] = { 95.25, 96.5 };
+	int64_t chk;
+
+	store_write_init(&w, W_ENROLL_TOKEN_CREATE, &sys);
+	w.in.etok.row.client_id = client;
+	w.in.etok.row.name = "rack\\1";
+	w.in.etok.row.max_uses = 5;
+	memset(w.in.etok.hash, '\\', 32);
+	w.in.etok.hash[0] = 0;
+	w.in.etok.hash[1] = '\t';
+	if (!write_ok(st, &w))
+		return -1;
+	store_write_init(&w, W_DEVICE_ENROLL, &sys);
+	memset(w.in.enroll.token_hash, '\\', 32);
+	w.in.enroll.token_hash[0] = 0;
+	w.in.enroll.token_hash[1] = '\t';
+	memset(w.in.enroll.device_hash, 0xfe, 32);
+	w.in.enroll.hostname = "web\t01";
+	w.in.enroll.os = "Debian";
+	w.in.enroll.inventory = "{\"cpus\":4,\"model\":\"caf\xc3\xa9\"}";
+	w.in.enroll.now = 1700000000000LL;
+	if (!(device_id = write_ok(st, &w)))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(reals); i++)
+		sm[i] = (struct sample){ "m", i % 2 ? "{\"mount\":\"/\"}" : "", reals[i],
+					 1700000000000LL + (int64_t)i * 1000 };
+	sm[ARRAY_SIZE(reals)] = (struct sample){ "inf", "", HUGE_VAL, 1700000000000LL };
+	memset(&ci, 0, sizeof(ci));
+	ci.device_id = device_id;
+	ci.client_id = client;
+	ci.batch_id = 42;
+	ci.now = 1700000000000LL;
+	ci.samples = sm;
+	ci.n = ARRAY_SIZE(sm);
+	ci.latest = "{\"m\":[0.1,1700000000000]}";
+	store_write_init(&w, W_CHECKIN, &sys);
+	w.in.checkin = &ci;
+	if (!write_ok(st, &w) || ci.stored != ARRAY_SIZE(sm))
+		return -1;
+	/* Minutes, then minutes and hours. */
+	for (int i = 0; i < 2; i++) {
+		store_write_init(&w, W_MONITOR_ROLLUP, &sys);
+		w.in.rollup.upto = 1700000000000LL + (i ? 2 * 3600000 : 600000);
+		if (store_write_sync(st, &w) != RC_OK)
+			return -1;
+	}
+
+	store_write_init(&w, W_CHECK_PUT, &sys);
+	w.in.check = (struct check_row){ .client_id = client, .device_id = device_id, .name = "disk",
+					 .metric = "m", .impact = "high", .enabled = true,
+					 .rule = { .cmp = CMP_GT, .has_crit = true, .crit = 90.5,
+						   .hysteresis = 0.1 } };
+	if (!(chk = write_ok(st, &w)))
+		return -1;
+	memset(pairs, 0, sizeof(pairs));
+	pairs[0] = (struct alert_pair){ 0, client, device_id, chk, "k1", "check", "disk", "", "full" };
+	pairs[1] = pairs[0];
+	memset(&as, 0, sizeof(as));
+	as.items = pairs;
+	as.n = 2;
+	as.fn = step_fn;
+	as.arg = vals;
+	as.now = 1700000060000LL;
+	store_write_init(&w, W_ALERT_STEP, &sys);
+	w.in.steps = &as;
+	if (store_write_sync(st, &w) != RC_OK || !as.alert_id || as.events != 1)
+		return -1;
+	alert_id = as.alert_id;
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = client;
+	tw.t.subject = "disk full";
+	tw.t.description = "";
+	tw.t.queue = "general";
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	tw.alert_id = alert_id;
+	tw.alert_events_upto = INT64_MAX;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	if (!(alert_ticket = write_ok(st, &w)))
+		return -1;
+
+	store_write_init(&w, W_MWINDOW_PUT, &sys);
+	w.in.mw = (struct mwindow_row){ .client_id = client, .name = "patch\nnight", .repeat = "weekly",
+					.timezone = "Europe/Paris", .starts_at = 1700000000000LL,
+					.ends_at = 1700003600000LL };
+	if (!write_ok(st, &w))
+		return -1;
+	store_write_init(&w, W_AM_RECEIVER_CREATE, &sys);
+	w.in.amr.row = (struct am_receiver_row){ .name = "prom", .client_label = "client",
+						 .device_label = "instance" };
+	memset(w.in.amr.hash, 0x0a, 32);
+	return write_ok(st, &w) ? 0 : -1;
+}
+
 static int build_deployment(void)
 {
 	struct scope sys = scope_system();
@@ -269,6 +392,10 @@ static int build_deployment(void)
 	ticket_ids[0] = mk_ticket(st, c1, cu, "Printer jams", BODY, "reply");
 	ticket_ids[1] = mk_ticket(st, c1, tech, "Server room", NOTE_BODY, "note");
 	ticket_ids[2] = mk_ticket(st, c2, tech, "No message", NULL, NULL);
+	if (build_monitoring(st, c1) != 0) {
+		store_close(st);
+		return -1;
+	}
 	store_close(st);
 	for (int i = 0; i < 3; i++)
 		if (!ticket_ids[i])
@@ -298,7 +425,9 @@ static const char *const all_tables[] = {
 	"settings", "clients", "contacts", "users", "sessions", "api_tokens", "idempotency",
 	"audit_log", "tickets", "ticket_messages", "ticket_events", "time_entries", "triage_rules",
 	"escalation_rules", "escalation_fired", "csat", "outbox", "ticket_fts", "calendars",
-	"sla_policies", "contracts", "ticket_sla",
+	"sla_policies", "contracts", "ticket_sla", "enroll_tokens", "devices", "agent_batches",
+	"metric_series", "metric_raw", "metric_1m", "metric_1h", "checks", "alerts", "alert_events",
+	"maintenance_windows", "am_receivers", "monitor_marks",
 };
 
 static int position(const struct pg_import_report *r, const char *name);
@@ -391,18 +520,32 @@ static void test_import_copies_everything(void **state)
 	assert_true(position(&rep, "tickets") < position(&rep, "ticket_messages"));
 	assert_true(position(&rep, "calendars") < position(&rep, "sla_policies"));
 	assert_true(position(&rep, "sla_policies") < position(&rep, "contracts"));
+	assert_true(position(&rep, "clients") < position(&rep, "devices"));
+	assert_true(position(&rep, "devices") < position(&rep, "metric_series"));
+	assert_true(position(&rep, "devices") < position(&rep, "checks"));
+	assert_true(position(&rep, "checks") < position(&rep, "alerts"));
+	assert_true(position(&rep, "tickets") < position(&rep, "alerts"));
+	assert_true(position(&rep, "alerts") < position(&rep, "alert_events"));
 	/* Real data in the tables that matter. */
 	assert_int_equal(find(&rep, "clients")->rows_pg, 2);
-	assert_int_equal(find(&rep, "tickets")->rows_pg, 3);
+	assert_int_equal(find(&rep, "tickets")->rows_pg, 4);   /* and the alert's */
 	assert_int_equal(find(&rep, "ticket_messages")->rows_pg, 2);
 	assert_int_equal(find(&rep, "sessions")->rows_pg, 2);
-	assert_int_equal(find(&rep, "ticket_fts")->rows_pg, 5);   /* 3 tickets, 2 messages */
+	assert_int_equal(find(&rep, "ticket_fts")->rows_pg, 6);   /* 4 tickets, 2 messages */
 	assert_true(find(&rep, "audit_log")->rows_pg >= 10);
+	assert_int_equal(find(&rep, "metric_raw")->rows_pg, (long long)ARRAY_SIZE(reals) + 1);
+	assert_int_equal(find(&rep, "metric_series")->rows_pg, 3);
+	assert_true(find(&rep, "metric_1m")->rows_pg >= 3);
+	assert_true(find(&rep, "metric_1h")->rows_pg >= 3);
+	assert_int_equal(find(&rep, "checks")->rows_pg, 2 * 3 + 1);   /* the defaults, and one */
+	assert_int_equal(find(&rep, "alerts")->rows_pg, 1);
+	assert_int_equal(find(&rep, "alert_events")->rows_pg, 1);
+	assert_int_equal(find(&rep, "monitor_marks")->rows_pg, 2);
 
 	/* The progress lines. */
 	assert_non_null(strstr(out, "migrate: SQLite schema version "));
 	assert_non_null(strstr(out, "\n  clients: 2 rows\n"));
-	assert_non_null(strstr(out, "\n  tickets: 3 rows\n"));
+	assert_non_null(strstr(out, "\n  tickets: 4 rows\n"));
 	assert_non_null(strstr(out, "verified: "));
 	assert_non_null(strstr(out, "\ncommitted\n"));
 	free(out);
@@ -465,7 +608,61 @@ static void test_import_copies_everything(void **state)
 	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('ticket_messages', 'id'))"),
 			 msg_max + 1);
 	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('tickets', 'id'))"),
-			 ticket_ids[2] + 1);
+			 alert_ticket + 1);
+	/* ... the monitoring tables' too. */
+	{
+		static const char *const seqs[][2] = {
+			{ "enroll_tokens", "id" }, { "devices", "id" }, { "metric_series", "id" },
+			{ "checks", "id" }, { "alerts", "id" }, { "alert_events", "id" },
+			{ "maintenance_windows", "id" }, { "am_receivers", "id" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(seqs); i++) {
+			snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s", seqs[i][1], seqs[i][0]);
+			long long max = sq_num(src_db, sql);
+			assert_true(max >= 1);
+			snprintf(sql, sizeof(sql), "SELECT nextval(pg_get_serial_sequence('%s', '%s'))",
+				 seqs[i][0], seqs[i][1]);
+			assert_int_equal(pg_num(c, sql), max + 1);
+		}
+	}
+	/* REAL values, bit for bit (float8send: the double's bytes), and the
+	 * rows that refer to each other. */
+	for (size_t i = 0; i < ARRAY_SIZE(reals); i++) {
+		unsigned char be[8];
+		uint64_t bits;
+		char want[17];
+		memcpy(&bits, &reals[i], 8);
+		for (int k = 0; k < 8; k++)
+			be[k] = (unsigned char)(bits >> (56 - 8 * k));
+		for (int k = 0; k < 8; k++)
+			snprintf(want + 2 * k, 3, "%02x", be[k]);
+		snprintf(sql, sizeof(sql), "SELECT encode(float8send(value), 'hex') FROM metric_raw"
+			 " WHERE at = %lld", 1700000000000LL + (long long)i * 1000);
+		if (i == 0) {
+			/* two rows at that instant: m and inf */
+			snprintf(sql, sizeof(sql), "SELECT encode(float8send(r.value), 'hex') FROM metric_raw r"
+				 " JOIN metric_series s ON s.id = r.series_id WHERE s.name = 'm' AND r.at = %lld",
+				 1700000000000LL);
+		}
+		pg_value(c, sql, v, sizeof(v));
+		assert_string_equal(v, want);
+	}
+	pg_value(c, "SELECT r.value FROM metric_raw r JOIN metric_series s ON s.id = r.series_id"
+		 " WHERE s.name = 'inf'", v, sizeof(v));
+	assert_string_equal(v, "Infinity");
+	pg_value(c, "SELECT crit FROM checks WHERE name = 'disk'", v, sizeof(v));
+	assert_string_equal(v, "90.5");
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM checks WHERE name = 'disk' AND warn IS NULL"), 1);
+	snprintf(sql, sizeof(sql), "SELECT device_id FROM alerts WHERE id = %lld", (long long)alert_id);
+	assert_int_equal(pg_num(c, sql), device_id);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM alerts a JOIN tickets t ON t.id = a.ticket_id"), 1);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM alert_events WHERE pending = 0 AND kind = 'fire'"
+				" AND value = 95.25"), 1);
+	pg_value(c, "SELECT hostname FROM devices", v, sizeof(v));
+	assert_string_equal(v, "web\t01");
+	pg_value(c, "SELECT encode(substr(token_hash, 1, 3), 'hex') FROM enroll_tokens", v, sizeof(v));
+	assert_string_equal(v, "00095c");
+
 	/* An empty table's sequence starts at 1. */
 	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('calendars', 'id'))"), 1);
 	PQfinish(c);
@@ -667,6 +864,11 @@ static void test_corruption_is_caught_and_rolled_back(void **state)
 		/* An integer off by one. */
 		{ "UPDATE tickets SET version = version + 1 WHERE id = (SELECT max(id) FROM tickets)",
 		  "tickets", false },
+		/* One REAL one ulp off (3.141592653589793 -> ...3116). */
+		{ "UPDATE metric_raw SET value = 3.1415926535897936 WHERE value = 3.141592653589793",
+		  "metric_raw", false },
+		/* A NULL REAL given a value. */
+		{ "UPDATE checks SET warn = 0 WHERE name = 'disk'", "checks", false },
 		/* A search document changed. */
 		{ "UPDATE ticket_fts SET internal = 1 - internal WHERE rowid = (SELECT min(rowid) FROM ticket_fts)",
 		  "ticket_fts", false },

@@ -1,13 +1,21 @@
 /* u-monitor.c: the check evaluator and the alert state machine
  * (src/monitor/alert.h): thresholds and hysteresis, for_seconds, severity
  * changes, acknowledgement, flapping, maintenance windows, replayed
- * samples. */
+ * samples; and monitor.c / chart.c: the stored state, labels and keys,
+ * which checks apply, maintenance windows in local time, the ticket
+ * action of an alert event, the SVG chart. */
 #include "base/common.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+
+#include "base/util.h"
 #include "monitor/alert.h"
+#include "monitor/chart.h"
+#include "monitor/monitor.h"
+#include "sla/tz.h"
 
 #define S 1000
 #define MIN (60 * S)
@@ -297,6 +305,159 @@ static void test_pending_needs_samples_and_nan_is_ignored(void **state)
 	}
 }
 
+/* ---- monitor.c: keys, labels, maintenance windows, ticket actions ---- */
+
+static void test_state_round_trip(void **state)
+{
+	struct alert a = { 0 }, b;
+	char *txt;
+	int64_t t = 1000 * MIN;
+
+	UNUSED(state);
+	alert_sample(&a, &disk, 93, t);
+	alert_sample(&a, &disk, 93, t + 10 * MIN);
+	alert_ack(&a);
+	txt = alert_state_format(&a);
+	assert_non_null(txt);
+	assert_true(alert_state_parse(txt, &b));
+	free(txt);
+	assert_false(alert_state_changed(&a, &b));
+	assert_int_equal(b.status, AL_FIRING);
+	assert_true(b.acked);
+	assert_int_equal(b.nchanges, a.nchanges);
+	assert_false(alert_state_parse("{\"s\":9}", &b));
+	assert_false(alert_state_parse("not json", &b));
+	assert_false(alert_state_parse(NULL, &b));
+	/* Inactive alerts need no write for a new sample; pending ones do. */
+	memset(&a, 0, sizeof(a));
+	b = a;
+	alert_sample(&b, &disk, 50, t);
+	assert_false(alert_state_changed(&a, &b));
+	a = b;
+	alert_sample(&b, &disk, 95, t + MIN);
+	assert_true(alert_state_changed(&a, &b));
+}
+
+static void test_labels_and_keys(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	const char *why;
+	json_t *l = json_pack("{s:s,s:s}", "name", "sshd", "mount", "/");
+	json_t *bad = json_pack("{s:i}", "mount", 1);
+
+	UNUSED(state);
+	assert_string_equal(monitor_labels_text(a, l, &why), "{\"mount\":\"/\",\"name\":\"sshd\"}");
+	assert_string_equal(monitor_labels_text(a, NULL, &why), "");
+	assert_null(monitor_labels_text(a, bad, &why));
+	assert_non_null(why);
+	assert_string_equal(monitor_alert_key(a, 3, 7, ""), "c3/d7");
+	assert_string_equal(monitor_alert_key(a, 3, 7, "{\"mount\":\"/\"}"), "c3/d7/{\"mount\":\"/\"}");
+	assert_string_equal(monitor_labels_display(a, "{\"mount\":\"/\",\"name\":\"x\"}"), "mount=/, name=x");
+	assert_string_equal(monitor_labels_display(a, ""), "");
+	json_decref(l);
+	json_decref(bad);
+	arena_free(a);
+}
+
+static void test_check_matching(void **state)
+{
+	struct check_row c = { .id = 1, .metric = "disk.used_percent", .enabled = true };
+	json_t *want = json_pack("{s:s}", "mount", "/");
+	json_t *root = json_pack("{s:s}", "mount", "/");
+	json_t *var = json_pack("{s:s}", "mount", "/var");
+
+	UNUSED(state);
+	assert_true(monitor_check_applies(&c, NULL, 5, 9, "disk.used_percent", var));
+	assert_false(monitor_check_applies(&c, NULL, 5, 9, "mem.used_percent", var));
+	assert_true(monitor_check_applies(&c, want, 5, 9, "disk.used_percent", root));
+	assert_false(monitor_check_applies(&c, want, 5, 9, "disk.used_percent", var));
+	assert_false(monitor_check_applies(&c, want, 5, 9, "disk.used_percent", NULL));
+	c.client_id = 5;
+	assert_true(monitor_check_applies(&c, NULL, 5, 9, "disk.used_percent", root));
+	assert_false(monitor_check_applies(&c, NULL, 6, 9, "disk.used_percent", root));
+	c.device_id = 8;
+	assert_false(monitor_check_applies(&c, NULL, 5, 9, "disk.used_percent", root));
+	json_decref(want);
+	json_decref(root);
+	json_decref(var);
+}
+
+/* A window at 02:00-03:00 local every day in Europe/Berlin stays at 02:00
+ * local across the change to summer time (2026-03-29). */
+static void test_maintenance_windows_follow_local_time(void **state)
+{
+	struct tz *z;
+	struct err e;
+	int64_t start, t;
+	struct mwindow_row m = { .repeat = "daily", .timezone = "Europe/Berlin" };
+
+	UNUSED(state);
+	assert_true(time_parse("2026-03-26T01:00:00Z", &start));   /* 02:00 CET */
+	m.starts_at = start;
+	m.ends_at = start + 60 * MIN;
+	assert_int_equal(tz_load("Europe/Berlin", &z, &e), RC_OK);
+	assert_true(mwindow_covers(&m, z, start));
+	assert_true(mwindow_covers(&m, z, start + 59 * MIN));
+	assert_false(mwindow_covers(&m, z, start + 60 * MIN));
+	assert_false(mwindow_covers(&m, z, start - 1));
+	/* Next day, same UTC hour (still winter time). */
+	assert_true(mwindow_covers(&m, z, start + 86400000LL + MIN));
+	/* 2026-03-30: 02:00 CEST is 00:00 UTC, not 01:00. */
+	assert_true(time_parse("2026-03-30T00:30:00Z", &t));
+	assert_true(mwindow_covers(&m, z, t));
+	assert_true(time_parse("2026-03-30T01:30:00Z", &t));
+	assert_false(mwindow_covers(&m, z, t));
+	/* repeat_until ends the series; "none" is one window; weekly. */
+	m.repeat_until = start + 2 * 86400000LL;
+	assert_false(mwindow_covers(&m, z, start + 3 * 86400000LL + MIN));
+	m.repeat = "none";
+	m.repeat_until = 0;
+	assert_false(mwindow_covers(&m, z, start + 86400000LL + MIN));
+	m.repeat = "weekly";
+	assert_false(mwindow_covers(&m, NULL, start + 86400000LL + MIN));
+	assert_true(mwindow_covers(&m, NULL, start + 7 * 86400000LL + MIN));
+	tz_free(z);
+}
+
+static void test_ticket_actions(void **state)
+{
+	int64_t now = 100 * 86400000LL;
+
+	UNUSED(state);
+	assert_int_equal(monitor_ticket_action("fire", false, TS_NEW, 0, false, now), MA_OPEN);
+	assert_int_equal(monitor_ticket_action("fire", true, TS_OPEN, 0, false, now), MA_NOTE);
+	assert_int_equal(monitor_ticket_action("fire", true, TS_RESOLVED, now - 86400000LL, false, now), MA_REOPEN);
+	assert_int_equal(monitor_ticket_action("fire", true, TS_RESOLVED, now - 8 * 86400000LL, false, now), MA_OPEN);
+	assert_int_equal(monitor_ticket_action("fire", true, TS_CLOSED, now - 60000, false, now), MA_OPEN);
+	assert_int_equal(monitor_ticket_action("resolve", true, TS_NEW, 0, false, now), MA_RESOLVE);
+	assert_int_equal(monitor_ticket_action("resolve", true, TS_OPEN, 0, true, now), MA_NOTE);
+	assert_int_equal(monitor_ticket_action("resolve", false, TS_NEW, 0, false, now), MA_NONE);
+	assert_int_equal(monitor_ticket_action("resolve", true, TS_RESOLVED, now, false, now), MA_NONE);
+	assert_int_equal(monitor_ticket_action("ack", true, TS_OPEN, 0, false, now), MA_NOTE);
+	assert_int_equal(monitor_ticket_action("flapping", false, TS_NEW, 0, false, now), MA_NONE);
+	assert_int_equal(monitor_urgency(SEV_CRITICAL), LV_HIGH);
+	assert_int_equal(monitor_urgency(SEV_WARNING), LV_MEDIUM);
+}
+
+static void test_chart_is_escaped_svg(void **state)
+{
+	struct arena *a = arena_new(4 << 20);
+	struct series_point p[3] = { { 0, 1, 0, 2 }, { 60000, 2, 1, 3 }, { 120000, 3, 2, 4 } };
+	const char *svg = chart_svg(a, p, 3, 0, 180000, "disk<&>\"x\"");
+
+	UNUSED(state);
+	assert_non_null(svg);
+	assert_true(!strncmp(svg, "<svg ", 5));
+	assert_non_null(strstr(svg, "disk&lt;&amp;&gt;&quot;x&quot;"));
+	assert_null(strstr(svg, "disk<"));
+	assert_non_null(strstr(svg, "<polyline"));
+	assert_non_null(strstr(svg, "</svg>"));
+	svg = chart_svg(a, p, 0, 0, 180000, "empty");
+	assert_non_null(strstr(svg, "no data"));
+	assert_null(strstr(svg, "<polyline"));
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +473,12 @@ int main(void)
 		cmocka_unit_test(test_no_flapping_inside_maintenance),
 		cmocka_unit_test(test_ack_follows_what_was_announced),
 		cmocka_unit_test(test_pending_needs_samples_and_nan_is_ignored),
+		cmocka_unit_test(test_state_round_trip),
+		cmocka_unit_test(test_labels_and_keys),
+		cmocka_unit_test(test_check_matching),
+		cmocka_unit_test(test_maintenance_windows_follow_local_time),
+		cmocka_unit_test(test_ticket_actions),
+		cmocka_unit_test(test_chart_is_escaped_svg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

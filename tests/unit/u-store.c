@@ -1,5 +1,7 @@
 /* u-store.c: the store contract: tenancy in every read and write,
- * versions, idempotency, group commit under concurrency, the audit chain.
+ * versions, idempotency, group commit under concurrency, the audit chain,
+ * monitoring (enrolment, check-ins, rollups, retention, checks, alerts and
+ * their events, maintenance windows, Alertmanager receivers).
  * Run twice by meson: on SQLite (u-store), and with U_STORE_PG=1 on the
  * PostgreSQL that scripts/with-pg started (u-store-pg: each test gets a
  * new database there). The tests are the same for both backends. */
@@ -758,6 +760,1055 @@ static void test_totp_step_once(void **state)
 	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
 }
 
+/* ---- monitoring (issue 7) ------------------------------------------------------------ */
+
+/* An hour boundary (UTC ms) the monitoring tests count from. */
+#define H0 ((int64_t)472222 * 3600000)
+#define M_MS 60000
+#define H_MS 3600000
+
+static int64_t mk_etok(struct fx *f, int64_t client, int seed, int64_t expires, int64_t max_uses)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_ENROLL_TOKEN_CREATE, &sys);
+	w.in.etok.row.client_id = client;
+	w.in.etok.row.name = "rack";
+	w.in.etok.row.expires_at = expires;
+	w.in.etok.row.max_uses = max_uses;
+	memset(w.in.etok.hash, seed, 32);
+	w.audit.action = "enroll_token.create";
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_true(w.id > 0);
+	return w.id;
+}
+
+static enum result enroll(struct fx *f, int tok_seed, int dev_seed, const char *host, int64_t now,
+			  int64_t *id, struct store_write *out)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_DEVICE_ENROLL, &sys);
+	memset(w.in.enroll.token_hash, tok_seed, 32);
+	memset(w.in.enroll.device_hash, dev_seed, 32);
+	w.in.enroll.hostname = host;
+	w.in.enroll.os = "Debian GNU/Linux 12";
+	w.in.enroll.inventory = "{\"cpus\":4}";
+	w.in.enroll.now = now;
+	store_write_sync(f->st, &w);
+	if (id)
+		*id = w.id;
+	if (out)
+		*out = w;
+	return w.rc;
+}
+
+/* A device of client enrolled with a token of its own (seed). */
+static int64_t mk_device(struct fx *f, int64_t client, int seed, const char *host)
+{
+	int64_t id;
+
+	mk_etok(f, client, seed, 0, 0);
+	assert_int_equal(enroll(f, seed, seed + 100, host, H0, &id, NULL), RC_OK);
+	return id;
+}
+
+static enum result checkin(struct fx *f, int64_t device, int64_t client, int64_t batch,
+			   struct sample *s, size_t n, int64_t now, struct checkin_write *ci)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->device_id = device;
+	ci->client_id = client;
+	ci->batch_id = batch;
+	ci->now = now;
+	ci->samples = s;
+	ci->n = n;
+	ci->latest = "{\"cpu.used_percent\":[12.5,1]}";
+	store_write_init(&w, W_CHECKIN, &sys);
+	w.in.checkin = ci;
+	return store_write_sync(f->st, &w);
+}
+
+static void checkin_ok(struct fx *f, int64_t device, int64_t client, int64_t batch,
+		       struct sample *s, size_t n, size_t stored)
+{
+	struct checkin_write ci;
+
+	assert_int_equal(checkin(f, device, client, batch, s, n, s[0].at, &ci), RC_OK);
+	assert_false(ci.duplicate);
+	assert_int_equal(ci.stored, stored);
+}
+
+static bool rollup(struct fx *f, int64_t upto, int64_t span)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_MONITOR_ROLLUP, &sys);
+	w.in.rollup.upto = upto;
+	w.in.rollup.max_span = span;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	return w.in.rollup.more;
+}
+
+static struct series_points points(struct fx *f, int64_t device, const char *name, const char *labels,
+				   int64_t step)
+{
+	struct scope sys = scope_system();
+	struct series_points p;
+	struct err e;
+
+	assert_int_equal(store_series_points(f->st, &sys, device, name, labels, step, 0, f->a, &p, &e),
+			 RC_OK);
+	return p;
+}
+
+static void assert_point(const struct series_points *p, size_t i, int64_t at, double avg, double min,
+			 double max)
+{
+	assert_true(i < p->n);
+	assert_int_equal(p->items[i].at, at);
+	assert_true(p->items[i].avg == avg);
+	assert_true(p->items[i].min == min);
+	assert_true(p->items[i].max == max);
+}
+
+/* Enrolment: a valid token makes a device of its client, once per use;
+ * revoked, expired, used-up and unknown tokens are refused alike. */
+static void test_monitor_enroll(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope ca1 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct scope ca2 = scope_for(4, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct store_write w, out;
+	struct enroll_token_row *toks;
+	struct device d;
+	struct device_list dl;
+	struct list_q lq = { 0 };
+	unsigned char h[32];
+	size_t n;
+	struct err e;
+	int64_t t1, dev, id, found;
+
+	t1 = mk_etok(f, f->c1, 1, H0 + H_MS, 2);
+	mk_etok(f, f->c1, 2, 0, 0);
+	mk_etok(f, f->c2, 3, H0 - 1, 0);                 /* expired */
+	/* Only staff make tokens. */
+	store_write_init(&w, W_ENROLL_TOKEN_CREATE, &ca1);
+	w.in.etok.row.client_id = f->c1;
+	w.in.etok.row.name = "mine";
+	memset(w.in.etok.hash, 9, 32);
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+
+	assert_int_equal(enroll(f, 1, 0x41, "web-01", H0, &dev, &out), RC_OK);
+	assert_true(dev > 0);
+	assert_int_equal(out.in.enroll.client_id, f->c1);
+	assert_int_equal(enroll(f, 1, 0x42, "web-02", H0 + 1, &id, NULL), RC_OK);
+	/* Used up (max_uses 2). */
+	assert_int_equal(enroll(f, 1, 0x43, "web-03", H0 + 2, NULL, &out), RC_DENIED);
+	assert_string_equal(out.err.field, "enroll_token");
+	/* Expired; unknown. */
+	assert_int_equal(enroll(f, 3, 0x44, "x", H0, NULL, &out), RC_DENIED);
+	assert_string_equal(out.err.field, "enroll_token");
+	assert_int_equal(enroll(f, 77, 0x45, "x", H0, NULL, &out), RC_DENIED);
+	assert_string_equal(out.err.field, "enroll_token");
+	/* Revoked: once; then not found. */
+	store_write_init(&w, W_ENROLL_TOKEN_REVOKE, &sys);
+	w.id = t1 + 1;
+	w.in.etok.row.client_id = f->c1;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(enroll(f, 2, 0x46, "x", H0, NULL, &out), RC_DENIED);
+	assert_string_equal(out.err.field, "enroll_token");
+
+	assert_int_equal(store_enroll_token_list(f->st, &sys, f->c1, f->a, &toks, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(toks[0].id, t1);
+	assert_int_equal(toks[0].uses, 2);
+	assert_int_equal(toks[0].max_uses, 2);
+	assert_int_equal(toks[0].expires_at, H0 + H_MS);
+	assert_string_equal(toks[0].name, "rack");
+	assert_true(toks[1].revoked_at > 0);
+	assert_int_equal(store_enroll_token_list(f->st, &ca2, f->c1, f->a, &toks, &n, &e), RC_OK);
+	assert_int_equal(n, 0);
+
+	/* The device token is the agent's identity. */
+	memset(h, 0x41, 32);
+	assert_int_equal(store_device_auth(f->st, h, f->a, &d, &e), RC_OK);
+	assert_int_equal(d.id, dev);
+	assert_int_equal(d.client_id, f->c1);
+	assert_int_equal(d.enroll_token_id, t1);
+	assert_string_equal(d.hostname, "web-01");
+	assert_string_equal(d.os, "Debian GNU/Linux 12");
+	assert_string_equal(d.inventory, "{\"cpus\":4}");
+	assert_int_equal(d.inventory_at, H0);
+	assert_null(d.latest);
+	assert_true(d.active);
+	assert_int_equal(d.version, 1);
+	memset(h, 0x43, 32);
+	assert_int_equal(store_device_auth(f->st, h, f->a, &d, &e), RC_NOTFOUND);
+
+	/* Scoped reads. */
+	assert_int_equal(store_device_get(f->st, &ca1, dev, f->a, &d, &e), RC_OK);
+	assert_int_equal(store_device_get(f->st, &ca2, dev, f->a, &d, &e), RC_NOTFOUND);
+	assert_int_equal(store_device_list(f->st, &ca2, &lq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 0);
+	lq.limit = 1;
+	assert_int_equal(store_device_list(f->st, &ca1, &lq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, dev);
+	assert_int_equal(dl.next_after, dev);
+	lq.after = dev;
+	assert_int_equal(store_device_list(f->st, &ca1, &lq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, id);
+	assert_int_equal(dl.next_after, 0);
+	assert_int_equal(store_device_by_host(f->st, f->c1, "WEB-02", &found, &e), RC_OK);
+	assert_int_equal(found, id);
+	assert_int_equal(store_device_by_host(f->st, f->c2, "web-02", &found, &e), RC_NOTFOUND);
+	assert_int_equal(store_client_by_name(f->st, "Borealis", &found, &e), RC_OK);
+	assert_int_equal(found, f->c2);
+	assert_int_equal(store_client_by_name(f->st, "borealis", &found, &e), RC_NOTFOUND);
+
+	/* Deactivated (staff only, versioned): not silent, not by host. */
+	store_write_init(&w, W_DEVICE_UPDATE, &ca1);
+	w.id = id;
+	w.fields = F_ACTIVE;
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+	store_write_init(&w, W_DEVICE_UPDATE, &sys);
+	w.id = id;
+	w.fields = F_ACTIVE;
+	w.in.device.active = false;
+	w.if_version = 1;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(w.version, 2);
+	assert_int_equal(store_write_sync(f->st, &w), RC_STALE);
+	assert_int_equal(store_device_by_host(f->st, f->c1, "web-02", &found, &e), RC_NOTFOUND);
+	assert_int_equal(store_devices_silent(f->st, H0 + 10, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, dev);
+	assert_int_equal(store_devices_silent(f->st, H0, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 0);
+}
+
+/* A check-in: its batch stored once, its samples in series, the device's
+ * latest readings and last contact. */
+static void test_monitor_checkin(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope ca2 = scope_for(4, ROLE_CLIENT_ADMIN, 0, f->c2);
+	int64_t dev = mk_device(f, f->c1, 1, "db-01");
+	struct sample s[] = {
+		{ "cpu.used_percent", "", 12.5, H0 + 5 * M_MS },
+		{ "disk.used_percent", "{\"mount\":\"/\"}", 0.1, H0 + 5 * M_MS },
+		{ "disk.used_percent", "{\"mount\":\"/var\"}", -1e-300, H0 + 5 * M_MS },
+		/* the same series and instant again: the first one counts */
+		{ "cpu.used_percent", "", 99, H0 + 5 * M_MS },
+	};
+	struct checkin_write ci;
+	struct series_points p;
+	struct device d;
+	struct err e;
+
+	assert_int_equal(checkin(f, dev, f->c1, 1, s, 4, H0 + 5 * M_MS + 500, &ci), RC_OK);
+	assert_false(ci.duplicate);
+	assert_int_equal(ci.stored, 3);
+	/* The same batch again (the agent's answer was lost): nothing more. */
+	assert_int_equal(checkin(f, dev, f->c1, 1, s, 4, H0 + 6 * M_MS, &ci), RC_OK);
+	assert_true(ci.duplicate);
+	assert_int_equal(ci.stored, 0);
+	/* Another batch with a sample already there: not stored twice. */
+	assert_int_equal(checkin(f, dev, f->c1, 2, s, 1, H0 + 7 * M_MS, &ci), RC_OK);
+	assert_false(ci.duplicate);
+	assert_int_equal(ci.stored, 0);
+
+	assert_int_equal(store_device_get(f->st, &sys, dev, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.latest, "{\"cpu.used_percent\":[12.5,1]}");
+	assert_int_equal(d.last_seen_at, H0 + 7 * M_MS);
+	assert_string_equal(d.inventory, "{\"cpus\":4}");
+	/* last contact never goes back */
+	assert_int_equal(checkin(f, dev, f->c1, 3, s, 0, H0, &ci), RC_OK);
+	assert_int_equal(store_device_get(f->st, &sys, dev, f->a, &d, &e), RC_OK);
+	assert_int_equal(d.last_seen_at, H0 + 7 * M_MS);
+
+	/* Rolled up: each sample once, values exactly as sent. */
+	rollup(f, H0 + 30 * M_MS, 0);
+	p = points(f, dev, "cpu.used_percent", "", M_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + 5 * M_MS, 12.5, 12.5, 12.5);
+	p = points(f, dev, "disk.used_percent", "{\"mount\":\"/\"}", M_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + 5 * M_MS, 0.1, 0.1, 0.1);
+	p = points(f, dev, "disk.used_percent", "{\"mount\":\"/var\"}", M_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + 5 * M_MS, -1e-300, -1e-300, -1e-300);
+	/* Another tenant does not see the device's series. */
+	assert_int_equal(store_series_points(f->st, &ca2, dev, "cpu.used_percent", "", M_MS, 0, f->a,
+					     &p, &e), RC_NOTFOUND);
+}
+
+/* Raw samples roll up to minutes and minutes to hours; a sample that
+ * arrives for a minute or an hour already rolled up is merged into it. */
+static void test_monitor_rollup(void **state)
+{
+	struct fx *f = *state;
+	int64_t dev = mk_device(f, f->c1, 1, "app-01");
+	struct sample s1[] = {
+		{ "load", "", 10, H0 + 5 * M_MS + 1000 },
+		{ "load", "", 20, H0 + 5 * M_MS + 30000 },
+		{ "load", "", 30, H0 + 6 * M_MS },
+		{ "load", "", 40, H0 + 65 * M_MS },
+	};
+	struct sample late1[] = { { "load", "", 5, H0 + 5 * M_MS + 45000 } };
+	struct sample late2[] = { { "load", "", 100, H0 + 10 * M_MS } };
+	struct sample later[] = { { "load", "", 1, H0 + 4 * H_MS + 5 * M_MS } };
+	struct series_points p;
+	int rounds = 0;
+
+	checkin_ok(f, dev, f->c1, 1, s1, 4, 4);
+	/* Minutes up to H0 + 30 min; no whole hour yet. */
+	assert_false(rollup(f, H0 + 30 * M_MS + 17, 0));
+	p = points(f, dev, "load", "", M_MS);
+	assert_int_equal(p.n, 2);
+	assert_point(&p, 0, H0 + 5 * M_MS, 15, 10, 20);
+	assert_point(&p, 1, H0 + 6 * M_MS, 30, 30, 30);
+	assert_int_equal(points(f, dev, "load", "", H_MS).n, 0);
+
+	/* Late for a minute rolled up: merged into it. */
+	checkin_ok(f, dev, f->c1, 2, late1, 1, 1);
+	p = points(f, dev, "load", "", M_MS);
+	assert_int_equal(p.n, 2);
+	assert_point(&p, 0, H0 + 5 * M_MS, 35.0 / 3, 5, 20);
+
+	/* Two hours on: the minutes after H0 + 30 min, then the hours. */
+	assert_false(rollup(f, H0 + 2 * H_MS, 0));
+	p = points(f, dev, "load", "", M_MS);
+	assert_int_equal(p.n, 3);
+	assert_point(&p, 2, H0 + 65 * M_MS, 40, 40, 40);
+	p = points(f, dev, "load", "", H_MS);
+	assert_int_equal(p.n, 2);
+	assert_point(&p, 0, H0, 65.0 / 4, 5, 30);
+	assert_point(&p, 1, H0 + H_MS, 40, 40, 40);
+
+	/* Late for an hour rolled up: into the minute and the hour. */
+	checkin_ok(f, dev, f->c1, 3, late2, 1, 1);
+	p = points(f, dev, "load", "", M_MS);
+	assert_int_equal(p.n, 4);
+	assert_point(&p, 0, H0 + 5 * M_MS, 35.0 / 3, 5, 20);
+	assert_point(&p, 2, H0 + 10 * M_MS, 100, 100, 100);
+	assert_point(&p, 3, H0 + 65 * M_MS, 40, 40, 40);
+	p = points(f, dev, "load", "", H_MS);
+	assert_point(&p, 0, H0, 165.0 / 5, 5, 100);
+
+	/* A long way in steps of at most max_span: "more" until done. */
+	checkin_ok(f, dev, f->c1, 4, later, 1, 1);
+	while (rollup(f, H0 + 5 * H_MS, H_MS))
+		rounds++;
+	assert_int_equal(rounds, 2);
+	p = points(f, dev, "load", "", H_MS);
+	assert_int_equal(p.n, 3);
+	assert_point(&p, 2, H0 + 4 * H_MS, 1, 1, 1);
+	/* Not rolled up again: the same points. */
+	assert_false(rollup(f, H0 + 5 * H_MS, H_MS));
+	p = points(f, dev, "load", "", H_MS);
+	assert_int_equal(p.n, 3);
+	assert_point(&p, 0, H0, 165.0 / 5, 5, 100);
+}
+
+/* The first rollup of a store with hours of raw samples behind it rolls
+ * those hours up to 1h too (whatever its span). */
+static void test_monitor_rollup_first_hours(void **state)
+{
+	struct fx *f = *state;
+	int64_t dev = mk_device(f, f->c1, 1, "app-02");
+	struct sample s[] = {
+		{ "load", "", 1, H0 + 5 * M_MS },
+		{ "load", "", 2, H0 + H_MS + 5 * M_MS },
+		{ "load", "", 3, H0 + 2 * H_MS + 5 * M_MS },
+	};
+	struct series_points p;
+
+	checkin_ok(f, dev, f->c1, 1, s, 3, 3);
+	assert_false(rollup(f, H0 + 3 * H_MS + 10 * M_MS, 6 * H_MS));
+	assert_int_equal(points(f, dev, "load", "", M_MS).n, 3);
+	p = points(f, dev, "load", "", H_MS);
+	assert_int_equal(p.n, 3);
+	assert_point(&p, 0, H0, 1, 1, 1);
+	assert_point(&p, 2, H0 + 2 * H_MS, 3, 3, 3);
+}
+
+/* Retention deletes history older than each table's limit, in chunks
+ * ("more" until done); a batch id is forgotten with its samples. */
+static void test_monitor_retention(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	int64_t dev = mk_device(f, f->c1, 1, "old-01");
+	struct sample old[] = { { "load", "", 7, H0 + M_MS } };
+	struct sample recent[] = { { "load", "", 8, H0 + 3 * H_MS + M_MS } };
+	struct checkin_write ci;
+	struct store_write w;
+	struct series_points p;
+
+	checkin_ok(f, dev, f->c1, 1, old, 1, 1);
+	checkin_ok(f, dev, f->c1, 2, recent, 1, 1);
+	rollup(f, H0 + 30 * M_MS, 0);
+	rollup(f, H0 + 4 * H_MS, 0);
+	assert_int_equal(points(f, dev, "load", "", M_MS).n, 2);
+	assert_int_equal(points(f, dev, "load", "", H_MS).n, 2);
+
+	store_write_init(&w, W_MONITOR_RETAIN, &sys);
+	w.in.retain.raw_before = H0 + 2 * H_MS;
+	w.in.retain.m1_before = H0 + 2 * H_MS;
+	w.in.retain.h1_before = H0 + H_MS;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_true(w.in.retain.more);     /* raw: an hour a write */
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_false(w.in.retain.more);
+	p = points(f, dev, "load", "", M_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + 3 * H_MS + M_MS, 8, 8, 8);
+	p = points(f, dev, "load", "", H_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + 3 * H_MS, 8, 8, 8);
+	/* The old batch and its sample are gone: taken again; the recent
+	 * one is still known. */
+	assert_int_equal(checkin(f, dev, f->c1, 1, old, 1, H0 + M_MS, &ci), RC_OK);
+	assert_false(ci.duplicate);
+	assert_int_equal(ci.stored, 1);
+	assert_int_equal(checkin(f, dev, f->c1, 2, recent, 1, H0 + 3 * H_MS + M_MS, &ci), RC_OK);
+	assert_true(ci.duplicate);
+}
+
+/* A check-in that fails after making a series (its alert step refused)
+ * leaves nothing behind, not even in the writer's cache of series ids:
+ * the next series made gets its own id and keeps its own samples. */
+static int refuse_step(void *arg, size_t i, struct alert *a, double *value, bool *has_value)
+{
+	UNUSED(arg);
+	UNUSED(i);
+	UNUSED(a);
+	UNUSED(value);
+	UNUSED(has_value);
+	return -1;
+}
+
+static void test_monitor_failed_checkin_forgets_series(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	int64_t a = mk_device(f, f->c1, 1, "a"), b = mk_device(f, f->c1, 2, "b");
+	struct sample sa[] = { { "only.a", "", 1, H0 + M_MS } };
+	struct sample sb[] = { { "only.b", "", 2, H0 + M_MS } };
+	struct sample sa2[] = { { "only.a", "", 3, H0 + 2 * M_MS } };
+	struct alert_pair pair = { 0, f->c1, a, 0, "k", "check", "x", "", NULL };
+	struct checkin_write ci;
+	struct store_write w;
+	struct series_points p;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.device_id = a;
+	ci.client_id = f->c1;
+	ci.batch_id = 1;
+	ci.now = H0 + M_MS;
+	ci.samples = sa;
+	ci.n = 1;
+	ci.latest = "{}";
+	ci.steps.items = &pair;
+	ci.steps.n = 1;
+	ci.steps.fn = refuse_step;
+	ci.steps.now = H0 + M_MS;
+	store_write_init(&w, W_CHECKIN, &sys);
+	w.in.checkin = &ci;
+	assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+	assert_string_equal(w.err.field, "alert");
+	checkin_ok(f, b, f->c1, 1, sb, 1, 1);
+	checkin_ok(f, a, f->c1, 1, sa2, 1, 1);   /* batch 1 was not kept either */
+	rollup(f, H0 + 30 * M_MS, 0);
+	p = points(f, b, "only.b", "", M_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + M_MS, 2, 2, 2);
+	p = points(f, a, "only.a", "", M_MS);
+	assert_int_equal(p.n, 1);
+	assert_point(&p, 0, H0 + 2 * M_MS, 3, 3, 3);
+}
+
+static struct check_row check_of(int64_t client, int64_t device, const char *name)
+{
+	struct check_row c = { 0 };
+
+	c.client_id = client;
+	c.device_id = device;
+	c.name = name;
+	c.metric = "disk.used_percent";
+	c.labels = "{\"mount\":\"/\"}";
+	c.impact = "high";
+	c.enabled = true;
+	c.rule.cmp = CMP_GE;
+	c.rule.has_crit = true;
+	c.rule.crit = 90.5;
+	c.rule.hysteresis = 2.25;
+	c.rule.for_ms = 600000;
+	c.rule.flap_changes = 4;
+	c.rule.flap_window_ms = 3600000;
+	return c;
+}
+
+static enum result put_check(struct fx *f, const struct scope *sc, struct check_row c, int64_t ver,
+			     int64_t *id)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_CHECK_PUT, sc);
+	w.in.check = c;
+	w.if_version = ver;
+	w.audit.action = "check.put";
+	store_write_sync(f->st, &w);
+	if (id)
+		*id = w.id;
+	return w.rc;
+}
+
+/* Checks: staff manage them; a client sees its own and the global ones;
+ * every new client gets the three defaults. */
+static void test_monitor_checks(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope cu1 = scope_for(2, ROLE_CLIENT_USER, 0, f->c1);
+	int64_t dev2 = mk_device(f, f->c2, 1, "c2-host");
+	struct check_row c;
+	struct check_list l;
+	struct store_write w;
+	struct err e;
+	int64_t own, global, other, c3;
+	size_t base;
+
+	/* The defaults of a new client, in the write that made it. */
+	assert_int_equal(mk_client(f->st, &sys, "Cygnus", &c3), RC_OK);
+	assert_int_equal(store_check_list(f->st, &sys, c3, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.items[0].name, "Disk full");
+	assert_string_equal(l.items[0].metric, "disk.used_percent");
+	assert_true(l.items[0].rule.has_crit && l.items[0].rule.crit == 90);
+	assert_false(l.items[0].rule.has_warn);
+	assert_true(l.items[0].rule.hysteresis == 2);
+	assert_string_equal(l.items[1].name, "Memory exhausted");
+	assert_int_equal(l.items[1].rule.for_ms, 600000);
+	assert_string_equal(l.items[2].name, "Offline");
+	assert_string_equal(l.items[2].impact, "high");
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(l.items[i].client_id, c3);
+		assert_int_equal(l.items[i].device_id, 0);
+		assert_true(l.items[i].enabled);
+		assert_int_equal(l.items[i].version, 1);
+	}
+	assert_int_equal(store_check_list(f->st, &cu1, 0, f->a, &l, &e), RC_OK);
+	base = l.n;
+	assert_int_equal(base, 3);
+
+	assert_int_equal(put_check(f, &sys, check_of(f->c1, 0, "own"), 0, &own), RC_OK);
+	assert_int_equal(put_check(f, &sys, check_of(0, 0, "global"), 0, &global), RC_OK);
+	assert_int_equal(put_check(f, &sys, check_of(f->c2, dev2, "other"), 0, &other), RC_OK);
+	/* Only staff; a device of another client; a client that is not one. */
+	assert_int_equal(put_check(f, &cu1, check_of(f->c1, 0, "mine"), 0, NULL), RC_DENIED);
+	assert_int_equal(put_check(f, &sys, check_of(f->c1, dev2, "cross"), 0, NULL), RC_INVALID);
+	assert_int_equal(put_check(f, &sys, check_of(999999, 0, "ghost"), 0, NULL), RC_INVALID);
+
+	assert_int_equal(store_check_get(f->st, &cu1, own, f->a, &c, &e), RC_OK);
+	assert_string_equal(c.name, "own");
+	assert_string_equal(c.labels, "{\"mount\":\"/\"}");
+	assert_string_equal(c.impact, "high");
+	assert_int_equal(c.rule.cmp, CMP_GE);
+	assert_false(c.rule.has_warn);
+	assert_true(c.rule.crit == 90.5);
+	assert_true(c.rule.hysteresis == 2.25);
+	assert_int_equal(c.rule.for_ms, 600000);
+	assert_int_equal(c.rule.flap_changes, 4);
+	assert_int_equal(c.rule.flap_window_ms, 3600000);
+	assert_int_equal(store_check_get(f->st, &cu1, global, f->a, &c, &e), RC_OK);
+	assert_int_equal(c.client_id, 0);
+	assert_int_equal(store_check_get(f->st, &cu1, other, f->a, &c, &e), RC_NOTFOUND);
+	assert_int_equal(store_check_get(f->st, &sys, other, f->a, &c, &e), RC_OK);
+	assert_int_equal(c.device_id, dev2);
+
+	assert_int_equal(store_check_list(f->st, &cu1, 0, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, base + 2);
+	for (size_t i = 0; i < l.n; i++)
+		assert_true(l.items[i].client_id == f->c1 || l.items[i].client_id == 0);
+	assert_int_equal(store_check_list(f->st, &cu1, f->c2, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);                      /* the global one only */
+	assert_int_equal(l.items[0].id, global);
+	assert_int_equal(store_check_list(f->st, &sys, f->c2, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 3 + 1 + 1);
+	assert_int_equal(store_check_list_all(f->st, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 3 * 3 + 3);
+	assert_int_equal(l.items[0].id, global);      /* the global ones first */
+
+	/* Versioned updates: warn set, the old version refused. */
+	c = check_of(f->c1, 0, "own, renamed");
+	c.id = own;
+	c.rule.has_warn = true;
+	c.rule.warn = 80;
+	assert_int_equal(put_check(f, &sys, c, 1, NULL), RC_OK);
+	assert_int_equal(put_check(f, &sys, c, 1, NULL), RC_STALE);
+	c.id = 999999;
+	assert_int_equal(put_check(f, &sys, c, 0, NULL), RC_NOTFOUND);
+	assert_int_equal(store_check_get(f->st, &sys, own, f->a, &c, &e), RC_OK);
+	assert_string_equal(c.name, "own, renamed");
+	assert_true(c.rule.has_warn && c.rule.warn == 80);
+	assert_int_equal(c.version, 2);
+
+	store_write_init(&w, W_CHECK_DELETE, &cu1);
+	w.id = own;
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+	store_write_init(&w, W_CHECK_DELETE, &sys);
+	w.id = own;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(store_check_get(f->st, &sys, own, f->a, &c, &e), RC_NOTFOUND);
+
+	/* A device's check without a client: the device's client. */
+	assert_int_equal(put_check(f, &sys, check_of(0, dev2, "by device"), 0, &own), RC_OK);
+	assert_int_equal(store_check_get(f->st, &sys, own, f->a, &c, &e), RC_OK);
+	assert_int_equal(c.client_id, f->c2);
+	assert_int_equal(c.device_id, dev2);
+	assert_int_equal(put_check(f, &sys, check_of(0, 999999, "no device"), 0, NULL), RC_INVALID);
+}
+
+/* A test step: a sample of the rule (mode 0), an acknowledgement (1). */
+struct tstep {
+	struct check_rule rule;
+	double value;
+	int64_t at;
+	int mode;
+};
+
+static int tstep_fn(void *arg, size_t i, struct alert *a, double *value, bool *has_value)
+{
+	const struct tstep *t = (const struct tstep *)arg + i;
+
+	if (t->mode == 1)
+		return alert_ack(a) ? AE_ACK : -1;
+	*value = t->value;
+	*has_value = true;
+	return (int)alert_sample(a, &t->rule, t->value, t->at);
+}
+
+static enum result step1(struct fx *f, const struct scope *sc, struct alert_pair *p, struct tstep *t,
+			 struct alert_steps *as, int64_t *id, struct store_write *out)
+{
+	struct store_write w;
+
+	memset(as, 0, sizeof(*as));
+	as->items = p;
+	as->n = 1;
+	as->fn = tstep_fn;
+	as->arg = t;
+	as->now = t->at;
+	store_write_init(&w, W_ALERT_STEP, sc);
+	w.in.steps = as;
+	store_write_sync(f->st, &w);
+	if (id)
+		*id = w.id;
+	if (out)
+		*out = w;
+	return w.rc;
+}
+
+/* Alerts: stored once their state differs from inactive, one pending event
+ * per effect, done by the monitor's ticket write (once) or by
+ * W_ALERT_EVENTS_DONE (once). */
+static void test_monitor_alerts(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope staff = scope_for(7, ROLE_TECHNICIAN, 1, 0);
+	struct scope ca1 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct scope ca2 = scope_for(4, ROLE_CLIENT_ADMIN, 0, f->c2);
+	int64_t dev = mk_device(f, f->c1, 1, "mail-01"), chk, id, id2;
+	struct alert_pair pair = { 0, f->c1, dev, 0, NULL, "check", "Disk full", "{\"mount\":\"/\"}",
+				   "disk / is full" };
+	struct tstep t = { .rule = { .cmp = CMP_GT, .has_crit = true, .crit = 90 } };
+	struct alert_steps as;
+	struct alert_row ar;
+	struct alert_list al;
+	struct alert_q aq = { .status = ALQ_ALL };
+	struct alert_event_list el;
+	struct alert_work_list wl;
+	struct store_write w;
+	struct ticket_write tw;
+	struct err e;
+
+	assert_int_equal(put_check(f, &sys, check_of(f->c1, 0, "disk"), 0, &chk), RC_OK);
+	pair.check_id = chk;
+	pair.key = "c1/d1/{\"mount\":\"/\"}";
+
+	/* An ok sample of an alert never seen: nothing stored. */
+	t.value = 50;
+	t.at = H0 + M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, &id, NULL), RC_OK);
+	assert_int_equal(id, 0);
+	assert_int_equal(as.events, 0);
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 0);
+
+	/* Bad: firing at once (for_ms 0), one "fire" event pending. */
+	t.value = 95.5;
+	t.at = H0 + 2 * M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, &id, NULL), RC_OK);
+	assert_true(id > 0);
+	assert_int_equal(as.alert_id, id);
+	assert_int_equal(as.events, 1);
+	assert_int_equal(store_alert_get(f->st, &ca1, id, f->a, &ar, &e), RC_OK);
+	assert_int_equal(store_alert_get(f->st, &ca2, id, f->a, &ar, &e), RC_NOTFOUND);
+	assert_int_equal(store_alert_get(f->st, &sys, id, f->a, &ar, &e), RC_OK);
+	assert_int_equal(ar.client_id, f->c1);
+	assert_int_equal(ar.device_id, dev);
+	assert_int_equal(ar.check_id, chk);
+	assert_string_equal(ar.hostname, "mail-01");
+	assert_string_equal(ar.source, "check");
+	assert_string_equal(ar.key, pair.key);
+	assert_string_equal(ar.labels, "{\"mount\":\"/\"}");
+	assert_string_equal(ar.summary, "disk / is full");
+	assert_int_equal(ar.st.status, AL_FIRING);
+	assert_int_equal(ar.st.severity, SEV_CRITICAL);
+	assert_true(ar.st.announced_firing);
+	assert_true(ar.has_value && ar.value == 95.5);
+	assert_int_equal(ar.firing_since, H0 + 2 * M_MS);
+	assert_int_equal(ar.ticket_id, 0);
+	assert_int_equal(ar.version, 1);
+
+	/* The monitor's work: the pending event with its alert. */
+	assert_int_equal(store_alert_work(f->st, 10, f->a, &wl, &e), RC_OK);
+	assert_int_equal(wl.n, 1);
+	assert_string_equal(wl.items[0].ev.kind, "fire");
+	assert_int_equal(wl.items[0].ev.severity, SEV_CRITICAL);
+	assert_true(wl.items[0].ev.pending);
+	assert_true(wl.items[0].ev.has_value && wl.items[0].ev.value == 95.5);
+	assert_int_equal(wl.items[0].ev.alert_id, id);
+	assert_int_equal(wl.items[0].al.id, id);
+	assert_string_equal(wl.items[0].al.hostname, "mail-01");
+
+	/* The ticket it opens, with the events done in the same write. */
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = f->c1;
+	tw.t.subject = "disk / is full";
+	tw.t.description = "";
+	tw.t.queue = "general";
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	tw.t.device_id = dev;
+	tw.alert_id = id;
+	tw.alert_events_upto = wl.items[0].ev.id;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_alert_get(f->st, &sys, id, f->a, &ar, &e), RC_OK);
+	assert_int_equal(ar.ticket_id, w.id);
+	assert_int_equal(ar.ticket_version, 1);
+	assert_int_equal(store_alert_work(f->st, 10, f->a, &wl, &e), RC_OK);
+	assert_int_equal(wl.n, 0);
+	/* Another server did it already: the ticket write is refused whole. */
+	{
+		struct ticket_list tl;
+		struct ticket_q q = { 0, 50, 0, 0, -1, -1, 0, false, NULL, NULL };
+		tw.t.id = 0;
+		store_write_init(&w, W_TICKET_CREATE, &sys);
+		w.in.tw = &tw;
+		assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+		assert_string_equal(w.err.field, "alert");
+		assert_int_equal(store_ticket_list(f->st, &sys, &q, f->a, &tl, &e), RC_OK);
+		assert_int_equal(tl.n, 1);
+	}
+
+	/* A later bad sample: the row follows (its last sample), no event. */
+	t.value = 97;
+	t.at = H0 + 3 * M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, &id2, NULL), RC_OK);
+	assert_int_equal(id2, id);
+	assert_int_equal(as.events, 0);
+	/* Acknowledged (by id, the scope's user recorded). */
+	{
+		struct alert_pair byid = { .alert_id = id };
+		struct tstep ack = { .mode = 1, .at = H0 + 4 * M_MS };
+		assert_int_equal(step1(f, &ca2, &byid, &ack, &as, NULL, NULL), RC_NOTFOUND);
+		assert_int_equal(step1(f, &staff, &byid, &ack, &as, &id2, NULL), RC_OK);
+		assert_int_equal(id2, id);
+		assert_int_equal(as.events, 1);
+		assert_int_equal(store_alert_get(f->st, &sys, id, f->a, &ar, &e), RC_OK);
+		assert_int_equal(ar.acked_by, 7);
+		assert_int_equal(ar.acked_at, H0 + 4 * M_MS);
+		assert_true(ar.st.acked);
+		assert_true(ar.has_value && ar.value == 97);   /* the value stays */
+	}
+	/* Resolved: a "resolve" event at the severity that was announced. */
+	t.mode = 0;
+	t.value = 10;
+	t.at = H0 + 5 * M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, &id2, NULL), RC_OK);
+	assert_int_equal(as.events, 1);
+	assert_int_equal(store_alert_events(f->st, &ca1, id, f->a, &el, &e), RC_OK);
+	assert_int_equal(el.n, 3);
+	assert_string_equal(el.items[0].kind, "resolve");   /* newest first */
+	assert_int_equal(el.items[0].severity, SEV_CRITICAL);
+	assert_true(el.items[0].pending);
+	assert_true(el.items[0].value == 10);
+	assert_string_equal(el.items[1].kind, "ack");
+	assert_string_equal(el.items[2].kind, "fire");
+	assert_false(el.items[2].pending);
+	assert_int_equal(el.items[0].client_id, f->c1);
+	assert_int_equal(store_alert_events(f->st, &ca2, id, f->a, &el, &e), RC_OK);
+	assert_int_equal(el.n, 0);
+
+	/* Done by W_ALERT_EVENTS_DONE, once. */
+	store_write_init(&w, W_ALERT_EVENTS_DONE, &sys);
+	w.in.done.alert_id = id;
+	w.in.done.upto = INT64_MAX;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+	assert_string_equal(w.err.field, "alert");
+	assert_int_equal(store_alert_work(f->st, 10, f->a, &wl, &e), RC_OK);
+	assert_int_equal(wl.n, 0);
+
+	/* Lists by status, client and device, scoped. */
+	assert_int_equal(store_alert_get(f->st, &sys, id, f->a, &ar, &e), RC_OK);
+	assert_int_equal(ar.st.status, AL_INACTIVE);
+	assert_int_equal(ar.resolved_at, H0 + 5 * M_MS);
+	assert_int_equal(ar.firing_since, 0);
+	aq.status = ALQ_RESOLVED;
+	assert_int_equal(store_alert_list(f->st, &ca1, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 1);
+	assert_int_equal(store_alert_list(f->st, &ca2, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 0);
+	aq.status = ALQ_OPEN;
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 0);
+	aq.status = ALQ_ALL;
+	aq.device_id = dev;
+	aq.client_id = f->c1;
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 1);
+	aq.check_id = chk;
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 1);
+	aq.check_id = chk + 1;
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 0);
+	aq.check_id = 0;
+	aq.client_id = f->c2;
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 0);
+
+	/* A step the caller refuses writes nothing. */
+	t.mode = 1;                                        /* not firing: ack refused */
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, NULL, &w), RC_CONFLICT);
+	assert_string_equal(w.err.field, "alert");
+	assert_int_equal(store_alert_get(f->st, &sys, id, f->a, &ar, &e), RC_OK);
+	assert_false(ar.st.acked);
+}
+
+/* Alerts stepped by a check-in, in its transaction; alerts in maintenance. */
+static void test_monitor_checkin_alerts(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	int64_t dev = mk_device(f, f->c2, 1, "edge-01");
+	struct sample s[] = { { "mem.used_percent", "", 99, H0 + M_MS } };
+	struct alert_pair pair = { 0, f->c2, dev, 0, "mem", "check", "Memory", "", NULL };
+	struct tstep t = { .rule = { .cmp = CMP_GT, .has_crit = true, .crit = 95, .for_ms = M_MS },
+			   .value = 99, .at = H0 + M_MS };
+	struct checkin_write ci;
+	struct store_write w;
+	struct alert_list al;
+	struct alert_q aq = { .status = ALQ_PENDING };
+	struct err e;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.device_id = dev;
+	ci.client_id = f->c2;
+	ci.batch_id = 1;
+	ci.now = H0 + M_MS;
+	ci.samples = s;
+	ci.n = 1;
+	ci.latest = "{}";
+	ci.steps.items = &pair;
+	ci.steps.n = 1;
+	ci.steps.fn = tstep_fn;
+	ci.steps.arg = &t;
+	ci.steps.now = H0 + M_MS;
+	store_write_init(&w, W_CHECKIN, &sys);
+	w.in.checkin = &ci;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(ci.stored, 1);
+	assert_int_equal(ci.steps.events, 0);             /* pending: nothing announced */
+	assert_true(ci.steps.alert_id > 0);
+	assert_int_equal(store_alert_list(f->st, &sys, &aq, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 1);
+	assert_int_equal(al.items[0].id, ci.steps.alert_id);
+	assert_int_equal(al.items[0].st.pending_since, H0 + M_MS);
+	/* A duplicate batch steps nothing. */
+	ci.stored = 0;
+	ci.steps.events = 0;
+	ci.steps.alert_id = 0;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(ci.stored, 0);
+	assert_true(ci.duplicate);
+	assert_int_equal(ci.steps.alert_id, 0);
+	/* In maintenance. */
+	assert_int_equal(store_alerts_in_maintenance(f->st, 10, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 0);
+}
+
+/* Maintenance windows: staff manage them, per client or device; scoped. */
+static void test_monitor_mwindows(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope ca1 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct scope ca2 = scope_for(4, ROLE_CLIENT_ADMIN, 0, f->c2);
+	int64_t dev = mk_device(f, f->c1, 1, "mw-01"), id, id2;
+	struct mwindow_row m = { 0 };
+	struct mwindow_list l;
+	struct store_write w;
+	struct err e;
+
+	m.client_id = f->c1;
+	m.device_id = dev;
+	m.name = "patch night";
+	m.repeat = "weekly";
+	m.timezone = "Europe/Paris";
+	m.starts_at = H0;
+	m.ends_at = H0 + 2 * H_MS;
+	m.repeat_until = H0 + 30 * 24 * (int64_t)H_MS;
+	store_write_init(&w, W_MWINDOW_PUT, &ca1);
+	w.in.mw = m;
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+	store_write_init(&w, W_MWINDOW_PUT, &sys);
+	w.in.mw = m;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	id = w.id;
+	assert_int_equal(w.version, 1);
+	m.device_id = 0;
+	m.name = "whole client";
+	m.repeat = "none";
+	m.timezone = "UTC";
+	w.in.mw = m;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	id2 = w.id;
+	/* A client is required; the device must be the client's. */
+	w.in.mw.client_id = 0;
+	assert_int_equal(store_write_sync(f->st, &w), RC_INVALID);
+	assert_string_equal(w.err.field, "client_id");
+	w.in.mw.client_id = f->c2;
+	w.in.mw.device_id = dev;
+	assert_int_equal(store_write_sync(f->st, &w), RC_INVALID);
+	assert_string_equal(w.err.field, "device_id");
+
+	assert_int_equal(store_mwindow_get(f->st, &ca1, id, f->a, &m, &e), RC_OK);
+	assert_string_equal(m.name, "patch night");
+	assert_string_equal(m.repeat, "weekly");
+	assert_string_equal(m.timezone, "Europe/Paris");
+	assert_int_equal(m.device_id, dev);
+	assert_int_equal(m.starts_at, H0);
+	assert_int_equal(m.ends_at, H0 + 2 * H_MS);
+	assert_int_equal(m.repeat_until, H0 + 30 * 24 * (int64_t)H_MS);
+	assert_int_equal(store_mwindow_get(f->st, &ca2, id, f->a, &m, &e), RC_NOTFOUND);
+	assert_int_equal(store_mwindow_list(f->st, &ca1, 0, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.items[0].id, id);
+	assert_int_equal(l.items[1].id, id2);
+	assert_int_equal(l.items[1].device_id, 0);
+	assert_int_equal(store_mwindow_list(f->st, &ca2, 0, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(store_mwindow_list(f->st, &sys, f->c2, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(store_mwindow_list(f->st, &sys, 0, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 2);
+
+	/* Versioned update; delete. */
+	m.id = id;
+	m.client_id = f->c1;
+	m.device_id = 0;
+	m.name = "renamed";
+	store_write_init(&w, W_MWINDOW_PUT, &sys);
+	w.in.mw = m;
+	w.if_version = 1;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(w.version, 2);
+	assert_int_equal(store_write_sync(f->st, &w), RC_STALE);
+	store_write_init(&w, W_MWINDOW_DELETE, &sys);
+	w.id = id2;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(store_mwindow_list(f->st, &sys, f->c1, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.items[0].name, "renamed");
+}
+
+/* Alertmanager receivers: created by staff, found by their token. */
+static void test_monitor_am_receivers(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope ca1 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct am_receiver_row r, *items;
+	struct store_write w;
+	unsigned char h[32];
+	size_t n;
+	struct err e;
+	int64_t id;
+
+	store_write_init(&w, W_AM_RECEIVER_CREATE, &ca1);
+	w.in.amr.row.name = "prom";
+	w.in.amr.row.client_label = "client";
+	w.in.amr.row.device_label = "instance";
+	memset(w.in.amr.hash, 0x21, 32);
+	assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+	store_write_init(&w, W_AM_RECEIVER_CREATE, &sys);
+	w.in.amr.row.name = "prom";
+	w.in.amr.row.client_label = "customer";
+	w.in.amr.row.device_label = "host";
+	memset(w.in.amr.hash, 0x21, 32);
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	id = w.id;
+	store_write_init(&w, W_AM_RECEIVER_CREATE, &sys);
+	w.in.amr.row.client_id = f->c2;
+	w.in.amr.row.name = "borealis prom";
+	w.in.amr.row.client_label = "client";
+	w.in.amr.row.device_label = "instance";
+	memset(w.in.amr.hash, 0x22, 32);
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	/* The same token twice: refused. */
+	assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+
+	memset(h, 0x21, 32);
+	assert_int_equal(store_am_receiver_auth(f->st, h, f->a, &r, &e), RC_OK);
+	assert_int_equal(r.id, id);
+	assert_int_equal(r.client_id, 0);
+	assert_string_equal(r.name, "prom");
+	assert_string_equal(r.client_label, "customer");
+	assert_string_equal(r.device_label, "host");
+	memset(h, 0x22, 32);
+	assert_int_equal(store_am_receiver_auth(f->st, h, f->a, &r, &e), RC_OK);
+	assert_int_equal(r.client_id, f->c2);
+	memset(h, 0x23, 32);
+	assert_int_equal(store_am_receiver_auth(f->st, h, f->a, &r, &e), RC_NOTFOUND);
+	assert_int_equal(store_am_receiver_list(f->st, &sys, f->a, &items, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(items[0].id, id);
+	assert_int_equal(store_am_receiver_list(f->st, &ca1, f->a, &items, &n, &e), RC_OK);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const char *want = getenv("U_STORE_PG");
@@ -783,6 +1834,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_contact_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totp_step_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_enroll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_checkin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_rollup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_rollup_first_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_failed_checkin_forgets_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_checkin_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_mwindows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_am_receivers, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
