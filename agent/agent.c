@@ -2,7 +2,7 @@
  * agent.c: itsup-agent (issue 7). Runs on each monitored endpoint:
  *
  *   itsup-agent --server URL --enroll-token T [--interval 60]
- *               [--state-dir /var/lib/itsup-agent] [--process NAME]...
+ *               [--state-dir /var/lib/itsup-agent] [--process NAME]... [--service UNIT]...
  *               [--once] [--print]
  *
  * Design
@@ -61,8 +61,9 @@ struct agent {
 	const char *server, *enroll_token, *state_dir;
 	long interval;
 	bool once, print;
-	int nproc;
+	int nproc, nsvc;
 	const char *proc_names[READING_PROC_MAX];
+	const char *svc_names[READING_PROC_MAX];
 	char device_token[TOKEN_MAX];
 	struct spool spool;
 	struct cpu_times last_cpu;
@@ -126,6 +127,25 @@ static bool process_running(const char *name)
 	return found;
 }
 
+/* A systemd service (cgroup v2): its unit's cgroup exists while the unit
+ * is active and says whether any process of it lives. 1, 0, or -1 when
+ * this machine has no systemd cgroup tree to ask. */
+static int service_running(const char *name)
+{
+	char path[512], text[256];
+	size_t n = strlen(name);
+	bool suffix = n > 8 && !strcmp(name + n - 8, ".service");
+
+	if (!n || strchr(name, '/') || n > 200)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/system.slice/%s%s/cgroup.events", name,
+		 suffix ? "" : ".service");
+	if (slurp(path, text, sizeof(text)))
+		return parse_cgroup_events(text) == 1 ? 1 : 0;
+	/* No cgroup for the unit: stopped, if systemd's tree is there. */
+	return access("/sys/fs/cgroup/system.slice", F_OK) == 0 ? 0 : -1;
+}
+
 static void read_filesystems(struct fs_reading *fs, int *n)
 {
 	static char text[1 << 20];
@@ -180,6 +200,11 @@ static void take_reading(struct agent *ag, struct reading *r)
 	for (int i = 0; i < ag->nproc; i++) {
 		r->proc_name[i] = ag->proc_names[i];
 		r->proc_running[i] = process_running(ag->proc_names[i]);
+	}
+	r->nsvc = ag->nsvc;
+	for (int i = 0; i < ag->nsvc; i++) {
+		r->svc_name[i] = ag->svc_names[i];
+		r->svc_running[i] = service_running(ag->svc_names[i]);
 	}
 }
 
@@ -442,7 +467,8 @@ static bool round_once(struct agent *ag)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: itsup-agent --server URL [--enroll-token T] [--interval SECONDS]\n"
-		   "                   [--state-dir DIR] [--process NAME]... [--once] [--print]\n");
+		   "                   [--state-dir DIR] [--process NAME]... [--service UNIT]...\n"
+		   "                   [--once] [--print]\n");
 }
 
 int main(int argc, char **argv)
@@ -453,6 +479,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "process", required_argument, NULL, 'p' },
+		{ "service", required_argument, NULL, 'u' },
 		{ "once", no_argument, NULL, '1' },
 		{ "print", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -475,6 +502,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			ag.proc_names[ag.nproc++] = optarg;
+			break;
+		case 'u':
+			if (ag.nsvc == READING_PROC_MAX) {
+				fprintf(stderr, "itsup-agent: at most %d --service\n", READING_PROC_MAX);
+				return 2;
+			}
+			ag.svc_names[ag.nsvc++] = optarg;
 			break;
 		case '1': ag.once = true; break;
 		case 'P': ag.print = true; break;

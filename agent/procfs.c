@@ -293,3 +293,17 @@ bool parse_cpuinfo(const char *text, struct cpuinfo *out)
 	}
 	return out->count > 0;
 }
+
+int parse_cgroup_events(const char *text)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, "populated ", 10))
+			return p[10] == '1' ? 1 : p[10] == '0' ? 0 : -1;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}

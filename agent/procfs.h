@@ -44,6 +44,11 @@ bool parse_meminfo(const char *text, struct meminfo *out);
 /* Used percent of total (0 when total is 0). */
 double used_percent(uint64_t total, uint64_t free_or_available);
 
+/* A systemd unit's cgroup.events (cgroup v2): 1 when "populated 1" (a
+ * process of the unit, or of its sub-cgroups, is alive), 0 when
+ * "populated 0", -1 when the text says neither. */
+int parse_cgroup_events(const char *text);
+
 /* /proc/uptime: seconds since boot. */
 bool parse_uptime(const char *text, double *seconds);
 

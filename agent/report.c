@@ -256,6 +256,9 @@ void report_checkin(struct jw *w, uint64_t batch_id, int64_t at_ms, const struct
 	}
 	for (int i = 0; i < r->nproc; i++)
 		metric(w, "process.running", r->proc_running[i] ? 1 : 0, "name", r->proc_name[i]);
+	for (int i = 0; i < r->nsvc; i++)
+		if (r->svc_running[i] >= 0)
+			metric(w, "service.running", r->svc_running[i], "name", r->svc_name[i]);
 	jw_close(w, ']');
 	if (inv) {
 		jw_key(w, "inventory");

@@ -66,6 +66,9 @@ struct reading {
 	int nproc;                   /* processes watched (--process NAME) */
 	const char *proc_name[READING_PROC_MAX];
 	bool proc_running[READING_PROC_MAX];
+	int nsvc;                    /* systemd services watched (--service NAME) */
+	const char *svc_name[READING_PROC_MAX];
+	int svc_running[READING_PROC_MAX];   /* 1, 0, -1: not known (no cgroup v2) */
 };
 
 struct inventory {

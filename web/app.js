@@ -23,6 +23,10 @@ const routes = [
   [/^#\/new$/, (m, root) => portalNewView(root)],
   [/^#\/dispatch$/, (m, root) => dispatchView(root)],
   [/^#\/mfa$/, (m, root) => mfaView(root)],
+  // Monitoring: loaded when first opened too.
+  [/^#\/devices$/, async (m, root) => (await import('./devices.js')).devicesView(root)],
+  [/^#\/devices\/(\d+)$/, async (m, root) => (await import('./devices.js')).deviceView(root, Number(m[1]))],
+  [/^#\/alerts$/, async (m, root) => (await import('./alerts.js')).alertsView(root)],
   // The admin pages are loaded when first opened (the console stays light).
   [/^#\/admin(?:\/([a-z-]+)(?:\/(\d+|new))?)?$/, async (m, root) => (await import('./admin.js')).adminView(root, m[1], m[2])],
 ];
@@ -79,8 +83,8 @@ function renderBar() {
   if (!u)
     return;
   const links = isStaff()
-    ? [['#/tickets', 'Tickets'], ['#/dispatch', 'Dispatch'], ['#/phone', 'Log a call']]
-    : [['#/tickets', 'My tickets'], ['#/new', 'New ticket']];
+    ? [['#/tickets', 'Tickets'], ['#/dispatch', 'Dispatch'], ['#/phone', 'Log a call'], ['#/devices', 'Devices'], ['#/alerts', 'Alerts']]
+    : [['#/tickets', 'My tickets'], ['#/new', 'New ticket'], ['#/devices', 'Devices']];
   if (ADMIN_ROLES.has(u.role))
     links.push(['#/admin', u.role === 'client_admin' ? 'People' : 'Admin']);
   mount(document.getElementById('nav'), links.map(([href, text]) =>

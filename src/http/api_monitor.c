@@ -297,6 +297,32 @@ static bool metric_name_ok(const char *s)
 	return true;
 }
 
+#define LATEST_MAX 1000   /* series kept in a device's latest readings */
+
+/* The device's latest readings (its stored JSON) with samples merged in:
+ * per series "name{labels}" -> [value, at], the newer at winning. Past
+ * LATEST_MAX series the stored ones are dropped (a device that invents
+ * series names cannot grow its row without bound). */
+static json_t *latest_merge(const char *stored, const struct sample *sm, size_t n, struct arena *a)
+{
+	json_t *o = stored ? json_loads(stored, 0, NULL) : NULL;
+
+	if (!json_is_object(o) || json_object_size(o) + n > LATEST_MAX) {
+		json_decref(o);
+		o = json_object();
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *key = arena_printf(a, "%s%s", sm[i].name, sm[i].labels);
+		json_t *have = key ? json_object_get(o, key) : NULL;
+		if (!key)
+			continue;
+		if (have && json_integer_value(json_array_get(have, 1)) > sm[i].at)
+			continue;
+		json_object_set_new(o, key, json_pack("[f,I]", sm[i].value, (json_int_t)sm[i].at));
+	}
+	return o;
+}
+
 struct checkin_ctx {
 	struct checkin_write ci;
 	struct sample_steps ss;
@@ -445,14 +471,10 @@ void h_agent_checkin(struct req *r)
 			return;
 		}
 	}
-	/* The latest readings, by series. */
-	latest = json_object();
-	for (size_t i = 0; i < nm; i++) {
-		const struct sample *sm = &c->ci.samples[i];
-		char *key = arena_printf(r->a, "%s%s", sm->name, sm->labels);
-		if (key)
-			json_object_set_new(latest, key, json_pack("[f,I]", sm->value, (json_int_t)sm->at));
-	}
+	/* The latest readings, by series: merged into the device's, the newer
+	 * reading of a series winning (a late batch from the spool does not
+	 * hide fresher ones; a check-in that lacks a series keeps its last). */
+	latest = latest_merge(d.latest, c->ci.samples, nm, r->a);
 	c->ci.latest = dump(r, latest);
 	json_decref(latest);
 
@@ -815,8 +837,14 @@ void h_device_chart(struct req *r)
 		req_fail(r, e.code, &e);
 		return;
 	}
-	svg = chart_svg(r->a, pts.items, pts.n, from, to,
-			arena_printf(r->a, "%s%s", metric, labels));
+	{
+		const char *lab = monitor_labels_display(r->a, labels);
+		size_t ml = strlen(metric);
+		bool percent = ml > 7 && !strcmp(metric + ml - 7, "percent");
+		svg = chart_svg(r->a, pts.items, pts.n, from, to,
+				arena_printf(r->a, "%s%s%s%s", metric, *lab ? " (" : "", lab, *lab ? ")" : ""),
+				percent);
+	}
 	if (!svg) {
 		req_fail(r, RC_NOMEM, NULL);
 		return;

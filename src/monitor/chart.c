@@ -1,6 +1,7 @@
 /*
  * chart.c: the SVG line chart (chart.h). The value axis spans the data's
- * min..max (a flat series gets a span of 1 around it); x is linear in time.
+ * min..max (0..100 at least for a percentage; a flat series gets a span
+ * of 1 around it); x is linear in time.
  * Every text that comes from outside (the title) is XML-escaped.
  */
 #include "base/common.h"
@@ -56,11 +57,11 @@ static void short_num(double v, char out[32])
 	else if (a >= 1e4)
 		snprintf(out, 32, "%.0fk", v / 1e3);
 	else
-		snprintf(out, 32, "%.4g", v);
+		snprintf(out, 32, "%.3g", v);
 }
 
 const char *chart_svg(struct arena *a, const struct series_point *p, size_t n, int64_t from,
-		      int64_t to, const char *title)
+		      int64_t to, const char *title, bool percent)
 {
 	struct buf b;
 	enum result ok = RC_OK;
@@ -88,6 +89,10 @@ const char *chart_svg(struct arena *a, const struct series_point *p, size_t n, i
 	for (size_t i = 0; i < n; i++) {
 		lo = fmin(lo, p[i].min);
 		hi = fmax(hi, p[i].max);
+	}
+	if (percent && n) {
+		lo = fmin(lo, 0);
+		hi = fmax(hi, 100);
 	}
 	if (!n || !isfinite(lo) || !isfinite(hi)) {
 		buf_appendf(&b, "<text x=\"%d\" y=\"%d\" fill=\"#888\" text-anchor=\"middle\">no data</text>",

@@ -6,6 +6,7 @@
 #ifndef ITSUP_MONITOR_CHART_H
 #define ITSUP_MONITOR_CHART_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,9 +18,9 @@
 
 /* The chart of points (ascending at) over from..to, titled title (escaped
  * here): the mean as a line, min..max as a band, the value axis' ends and
- * the time axis' ends as labels (UTC). "No data" when n is 0. NULL: no
- * memory. */
+ * the time axis' ends as labels (UTC). percent: the value axis is 0..100
+ * (wider only if the data is). "No data" when n is 0. NULL: no memory. */
 const char *chart_svg(struct arena *a, const struct series_point *p, size_t n, int64_t from,
-		      int64_t to, const char *title);
+		      int64_t to, const char *title, bool percent);
 
 #endif

@@ -274,10 +274,16 @@ test('duplicate batch: the same batch_id twice stores once; the latest readings 
   assert.deepEqual(offline, []);
   assertProblem(await c.get('/api/v1/devices?status=asleep', { token: T.admin }), 400, { field: 'status' });
 
-  // A later batch replaces the latest readings.
+  // A later batch updates the series it has; the others keep their last reading.
   await m.tick(10);
   assert.deepEqual(await m.checkin(dev, [cpu(20)], { batch: 8 }), { stored: 1, duplicate: false });
-  assert.deepEqual((await m.getDevice(dev)).metrics.map((x) => [x.name, x.value]), [['cpu.percent', 20]]);
+  assert.deepEqual(byName((await m.getDevice(dev)).metrics).map((x) => [x.name, x.value]),
+    [['cpu.percent', 20], ['disk.used_percent', 40], ['disk.used_percent', 70]]);
+  // A late batch from the agent's spool (older readings) hides nothing fresher.
+  assert.deepEqual(await m.checkin(dev, [cpu(77), disk(41, '/')], { batch: 6, at: iso(Date.parse(now) - 3600000) }),
+    { stored: 2, duplicate: false });
+  assert.deepEqual(byName((await m.getDevice(dev)).metrics).map((x) => [x.name, x.value]),
+    [['cpu.percent', 20], ['disk.used_percent', 40], ['disk.used_percent', 70]]);
 });
 
 test("check-in times: a batch's at (RFC 3339 or ms) is the readings' time, a sample's own at wins, and more than 5 minutes ahead is taken as now", async () => {
@@ -290,7 +296,7 @@ test("check-in times: a batch's at (RFC 3339 or ms) is the readings' time, a sam
   await m.checkin(dev, [cpu(1), { name: 'load.1', value: 0.5, at: now - 30000 }], { at: iso(now - 60000) });
   assert.deepEqual(await latest(), { 'cpu.percent': iso(now - 60000), 'load.1': iso(now - 30000) });
   await m.checkin(dev, [cpu(2)], { at: now - 20000 });
-  assert.deepEqual(await latest(), { 'cpu.percent': iso(now - 20000) });
+  assert.deepEqual(await latest(), { 'cpu.percent': iso(now - 20000), 'load.1': iso(now - 30000) });
   await m.checkin(dev, [cpu(3), { name: 'load.1', value: 0.7, at: iso(now + 3600000) }], { at: now + 86400000 });
   assert.deepEqual(await latest(), { 'cpu.percent': iso(now), 'load.1': iso(now) });
   // The device was seen when the batch arrived, whatever its readings say.

@@ -283,6 +283,17 @@ static void test_spool_bounds_drop_the_oldest(void **state)
 
 /* ---- the JSON the agent sends --------------------------------------------- */
 
+/* A systemd unit's cgroup.events (cgroup v2). */
+static void test_cgroup_events(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_cgroup_events("populated 1\nfrozen 0\n"), 1);
+	assert_int_equal(parse_cgroup_events("frozen 0\npopulated 0\n"), 0);
+	assert_int_equal(parse_cgroup_events("frozen 0\n"), -1);
+	assert_int_equal(parse_cgroup_events(""), -1);
+	assert_int_equal(parse_cgroup_events("populated x\n"), -1);
+}
+
 static void test_checkin_json(void **state)
 {
 	static struct reading r;
@@ -306,6 +317,11 @@ static void test_checkin_json(void **state)
 	r.nproc = 1;
 	r.proc_name[0] = "postgres";
 	r.proc_running[0] = true;
+	r.nsvc = 2;
+	r.svc_name[0] = "nginx";
+	r.svc_running[0] = 0;
+	r.svc_name[1] = "cron";
+	r.svc_running[1] = -1;             /* not known: left out */
 	snprintf(inv.hostname, sizeof(inv.hostname), "host-1");
 	jw_init(&w);
 	report_checkin(&w, 42, 1700000000123, &r, &inv);
@@ -337,6 +353,10 @@ static void test_checkin_json(void **state)
 			assert_float_equal(v, 123456789012.0, 0);
 		else if (!strcmp(name, "process.running"))
 			assert_string_equal(json_string_value(json_object_get(labels, "name")), "postgres");
+		else if (!strcmp(name, "service.running")) {
+			assert_string_equal(json_string_value(json_object_get(labels, "name")), "nginx");
+			assert_float_equal(v, 0, 0);
+		}
 		assert_true(strcmp(name, "disk.inodes_used_percent") != 0);
 	}
 	json_decref(doc);
@@ -400,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_this_machine),
 		cmocka_unit_test(test_spool_order_ack_and_restart),
 		cmocka_unit_test(test_spool_bounds_drop_the_oldest),
+		cmocka_unit_test(test_cgroup_events),
 		cmocka_unit_test(test_checkin_json),
 		cmocka_unit_test(test_enroll_json),
 	};

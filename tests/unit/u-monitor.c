@@ -443,7 +443,7 @@ static void test_chart_is_escaped_svg(void **state)
 {
 	struct arena *a = arena_new(4 << 20);
 	struct series_point p[3] = { { 0, 1, 0, 2 }, { 60000, 2, 1, 3 }, { 120000, 3, 2, 4 } };
-	const char *svg = chart_svg(a, p, 3, 0, 180000, "disk<&>\"x\"");
+	const char *svg = chart_svg(a, p, 3, 0, 180000, "disk<&>\"x\"", false);
 
 	UNUSED(state);
 	assert_non_null(svg);
@@ -452,7 +452,10 @@ static void test_chart_is_escaped_svg(void **state)
 	assert_null(strstr(svg, "disk<"));
 	assert_non_null(strstr(svg, "<polyline"));
 	assert_non_null(strstr(svg, "</svg>"));
-	svg = chart_svg(a, p, 0, 0, 180000, "empty");
+	svg = chart_svg(a, p, 3, 0, 180000, "disk", true);
+	assert_non_null(strstr(svg, ">100<"));   /* a percentage's axis: 0..100 */
+	assert_non_null(strstr(svg, ">0<"));
+	svg = chart_svg(a, p, 0, 0, 180000, "empty", false);
 	assert_non_null(strstr(svg, "no data"));
 	assert_null(strstr(svg, "<polyline"));
 	arena_free(a);

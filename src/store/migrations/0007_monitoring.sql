@@ -20,7 +20,7 @@ CREATE INDEX enroll_tokens_tenant ON enroll_tokens (tenant_id, id);
 
 -- An enrolled endpoint. token_hash is SHA-256 of its device token (the
 -- agent's only credential, good on the agent routes only). latest holds
--- the last check-in's readings ({"name{labels}": [value, at_ms], ...}) so
+-- the newest reading of each series ({"name{labels}": [value, at_ms]}) so
 -- any server can answer "latest metrics" without reading history.
 CREATE TABLE devices (
 	id INTEGER PRIMARY KEY,
