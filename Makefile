@@ -90,6 +90,8 @@ bench: build
 	@bash bench/pg-http
 	@echo "== SLA arithmetic, replays, and a calendar edit recomputing 100,000 open tickets"
 	@d=$$(mktemp -d) && $(BUILD)/sla-bench $$d/sla.db 100000; rc=$$?; rm -rf $$d; exit $$rc
+	@echo "== Monitoring: 10,000 agents' check-ins (20 metrics each) against SQLite's insert rate, and the real agent's cost"
+	@bash bench/monitor/run
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

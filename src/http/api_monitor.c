@@ -338,6 +338,7 @@ static void checked_in(struct req *r)
 	}
 	if (c->ci.steps.events)
 		jobs_kick();
+	metrics_monitor(c->ci.duplicate, c->ci.stored, c->ci.steps.events);
 	req_json(r, 200, json_pack("{s:I,s:b}", "stored", (json_int_t)c->ci.stored, "duplicate",
 				   c->ci.duplicate));
 }

@@ -172,6 +172,8 @@ const struct embedded_file *web_asset(const char *name);
 
 void metrics_init(size_t nroutes);
 void metrics_record(int route_idx, int status, int64_t ns);
+/* A check-in stored: duplicate batch or not, samples and alert events. */
+void metrics_monitor(bool duplicate, uint64_t samples, uint64_t events);
 /* Prometheus text exposition into out. */
 void metrics_render(struct server *s, struct buf *out);
 

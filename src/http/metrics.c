@@ -20,6 +20,18 @@ struct route_metrics {
 };
 
 static struct route_metrics *rm; /* nroutes + 1 (unmatched) */
+
+/* Monitoring's counters (metrics_monitor). */
+static uint64_t mon_checkins, mon_duplicates, mon_samples, mon_alert_events;
+
+void metrics_monitor(bool duplicate, uint64_t samples, uint64_t events)
+{
+	__atomic_add_fetch(&mon_checkins, 1, __ATOMIC_RELAXED);
+	if (duplicate)
+		__atomic_add_fetch(&mon_duplicates, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&mon_samples, samples, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&mon_alert_events, events, __ATOMIC_RELAXED);
+}
 static size_t rm_n;
 
 void metrics_init(size_t nroutes)
@@ -138,4 +150,20 @@ void metrics_render(struct server *s, struct buf *o)
 		buf_appendf(o, "itsup_store_batch_size_sum %" PRIu64 "\nitsup_store_batch_size_count %" PRIu64 "\n",
 			    st.writes, st.commits);
 	}
+	buf_appendf(o, "# HELP itsup_agent_checkins_total Agent check-ins stored (this server).\n"
+		    "# TYPE itsup_agent_checkins_total counter\n"
+		    "itsup_agent_checkins_total %" PRIu64 "\n"
+		    "# HELP itsup_agent_checkin_duplicates_total Check-ins whose batch was stored before (replays).\n"
+		    "# TYPE itsup_agent_checkin_duplicates_total counter\n"
+		    "itsup_agent_checkin_duplicates_total %" PRIu64 "\n"
+		    "# HELP itsup_metric_samples_total Metric samples stored.\n"
+		    "# TYPE itsup_metric_samples_total counter\n"
+		    "itsup_metric_samples_total %" PRIu64 "\n"
+		    "# HELP itsup_alert_events_total Alert events (fire, resolve, ...) from check-ins.\n"
+		    "# TYPE itsup_alert_events_total counter\n"
+		    "itsup_alert_events_total %" PRIu64 "\n",
+		    __atomic_load_n(&mon_checkins, __ATOMIC_RELAXED),
+		    __atomic_load_n(&mon_duplicates, __ATOMIC_RELAXED),
+		    __atomic_load_n(&mon_samples, __ATOMIC_RELAXED),
+		    __atomic_load_n(&mon_alert_events, __ATOMIC_RELAXED));
 }

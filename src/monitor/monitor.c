@@ -31,6 +31,7 @@ const size_t monitor_default_checks_n = ARRAY_SIZE(monitor_default_checks);
 static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct mon_snap *snap_cur;
 static uint64_t snap_gen = 1;
+static bool snap_loading;       /* a thread is loading a new snapshot */
 
 static void snap_free(struct mon_snap *s)
 {
@@ -135,12 +136,21 @@ struct mon_snap *monitor_snap_get(struct store *st, struct err *e)
 	gen = snap_gen;
 	s = snap_cur && snap_cur->gen == gen && now - snap_cur->loaded_ms < MONITOR_SNAP_TTL_MS
 		    ? snap_cur : NULL;
+	/* Only old by age, and another thread is reloading it: this one
+	 * takes the current (a change made here bumps gen, never waits). */
+	if (!s && snap_cur && snap_cur->gen == gen && snap_loading)
+		s = snap_cur;
 	if (s)
 		s->refs++;
+	else
+		snap_loading = true;
 	pthread_mutex_unlock(&snap_mu);
 	if (s)
 		return s;
 	s = snap_load(st, gen, e);
+	pthread_mutex_lock(&snap_mu);
+	snap_loading = false;
+	pthread_mutex_unlock(&snap_mu);
 	if (!s)
 		return NULL;
 	pthread_mutex_lock(&snap_mu);

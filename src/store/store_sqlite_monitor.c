@@ -1244,6 +1244,21 @@ static void row_check(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
 	c->version = sqlite3_column_int64(q, 17);
 }
 
+static void row_id(sqlite3_stmt *q, struct arena *a, void *items, size_t i);
+
+/* How many rows a count query gives (the lists of everything are sized
+ * by it, a few spare for rows added meanwhile; those wait for the next
+ * reload). */
+static size_t count_rows(struct store *st, const char *sql, size_t cap, struct err *e)
+{
+	int64_t n = 0;
+	size_t got = 0;
+
+	if (read_rows(st, sql, NULL, bind_none, NULL, row_id, NULL, &n, 1, &got, e) != RC_OK)
+		return cap;
+	return n + 64 < (int64_t)cap ? (size_t)n + 64 : cap;
+}
+
 static enum result checks_read(struct store *st, const char *sql, const struct scope *sc,
 			       void (*bind)(sqlite3_stmt *, const void *), const void *arg,
 			       struct arena *a, struct check_list *out, size_t max, struct err *e)
@@ -1259,8 +1274,10 @@ static enum result checks_read(struct store *st, const char *sql, const struct s
 enum result sqm_check_list_all(struct store *st, struct arena *a, struct check_list *out,
 			       struct err *e)
 {
+	size_t max = count_rows(st, "SELECT count(*) FROM checks", CHECKS_ALL_MAX, e);
+
 	return checks_read(st, "SELECT " CHECK_COLS " FROM checks c ORDER BY coalesce(c.tenant_id, 0), c.id",
-			   NULL, bind_none, NULL, a, out, CHECKS_ALL_MAX, e);
+			   NULL, bind_none, NULL, a, out, max, e);
 }
 
 enum result sqm_check_get(struct store *st, const struct scope *sc, int64_t id, struct arena *a,
@@ -1496,7 +1513,8 @@ enum result sqm_mwindow_list(struct store *st, const struct scope *sc, int64_t c
 			     struct arena *a, struct mwindow_list *out, struct err *e)
 {
 	char sql[512];
-	size_t max = sc->all_tenants && !client ? MW_ALL_MAX : LIST_MAX;
+	size_t max = sc->all_tenants && !client
+		? count_rows(st, "SELECT count(*) FROM maintenance_windows", MW_ALL_MAX, e) : LIST_MAX;
 
 	out->items = arena_alloc(a, sizeof(*out->items) * max);
 	if (!out->items)

@@ -284,6 +284,13 @@ test('duplicate batch: the same batch_id twice stores once; the latest readings 
     { stored: 2, duplicate: false });
   assert.deepEqual(byName((await m.getDevice(dev)).metrics).map((x) => [x.name, x.value]),
     [['cpu.percent', 20], ['disk.used_percent', 40], ['disk.used_percent', 70]]);
+
+  // /metrics counts check-ins, replays and samples.
+  const text = (await c.get('/metrics')).text;
+  const num = (name) => Number((text.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [])[1]);
+  assert.ok(num('itsup_agent_checkins_total') >= 4, text);
+  assert.ok(num('itsup_agent_checkin_duplicates_total') >= 1);
+  assert.ok(num('itsup_metric_samples_total') >= 6);
 });
 
 test("check-in times: a batch's at (RFC 3339 or ms) is the readings' time, a sample's own at wins, and more than 5 minutes ahead is taken as now", async () => {

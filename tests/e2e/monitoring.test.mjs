@@ -155,7 +155,10 @@ describe('monitoring pages', () => {
 
   test('Alerts: the technician acknowledges the firing alert and follows it to its ticket', async () => {
     await page.getByRole('link', { name: 'Alerts', exact: true }).click();
-    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    // The device page has an alert table too: wait for this page's own
+    // (its heading, and the Client column only it has).
+    await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+    await page.locator('table.alerts thead th', { hasText: 'Client' }).waitFor();
     const row = page.locator('table.alerts tbody tr', { hasText: 'Disk full' });
     const cells = await row.locator('td').allTextContents();
     assert.deepEqual(cells.slice(0, 6), ['firing', 'critical', 'Acme Dental', HOST, 'Disk full /', '95 % > 90 %']);
