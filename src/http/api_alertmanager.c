@@ -127,6 +127,23 @@ void h_amr_list(struct req *r)
 	req_json(r, 200, json_pack("{s:o}", "items", arr));
 }
 
+static void amr_deleted(struct req *r)
+{
+	if (r->w.rc != RC_OK) {
+		req_fail(r, r->w.rc, &r->w.err);
+		return;
+	}
+	req_text(r, 204, NULL, "", 0);
+}
+
+/* Revokes a receiver: its token is refused from now on (401). */
+void h_amr_delete(struct req *r)
+{
+	req_write_init(r, W_AM_RECEIVER_DELETE, "alertmanager_receiver.delete", "alertmanager_receiver");
+	r->w.id = r->params[0];
+	req_write(r, amr_deleted);
+}
+
 /* ---- the webhook ------------------------------------------------------------------------------ */
 
 struct am_step {
@@ -224,6 +241,19 @@ static int64_t device_of(struct req *r, const struct am_receiver_row *rc, int64_
 	return store_device_by_host(r->srv->store, client, host, &id, &e) == RC_OK ? id : 0;
 }
 
+static bool strings_only(json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+		if (!json_is_string(v))
+			return false;
+	return true;
+}
+
+/* The payload's shape (a malformed one is refused whole); an alert too big
+ * to keep (labels past monitor_labels_text's bounds) is skipped alone. */
 static bool am_validate(struct req *r, json_t **alerts)
 {
 	json_t *errs = json_array(), *v;
@@ -243,7 +273,6 @@ static bool am_validate(struct req *r, json_t **alerts)
 		const char *fp = json_string_value(json_object_get(v, "fingerprint"));
 		json_t *labels = json_object_get(v, "labels");
 		json_t *ann = json_object_get(v, "annotations");
-		const char *why;
 		if (!st || (strcmp(st, "firing") && strcmp(st, "resolved"))) {
 			snprintf(f, sizeof(f), "alerts[%zu].status", i);
 			jschema_error(errs, f, "must be firing or resolved");
@@ -253,7 +282,7 @@ static bool am_validate(struct req *r, json_t **alerts)
 			jschema_error(errs, f, "is required: 1 to 64 characters");
 		}
 		if (!json_is_object(labels) || !json_is_string(json_object_get(labels, "alertname")) ||
-		    !monitor_labels_text(r->a, labels, &why)) {
+		    !strings_only(labels)) {
 			snprintf(f, sizeof(f), "alerts[%zu].labels", i);
 			jschema_error(errs, f, "must be an object of strings with alertname");
 		}
@@ -302,7 +331,7 @@ void h_alertmanager(struct req *r)
 	}
 	json_array_foreach(alerts, i, v) {
 		json_t *labels = json_object_get(v, "labels"), *ann = json_object_get(v, "annotations");
-		const char *fp = json_string_value(json_object_get(v, "fingerprint")), *why;
+		const char *fp = json_string_value(json_object_get(v, "fingerprint")), *why, *ltext;
 		const char *sev = json_string_value(json_object_get(labels, "severity"));
 		const char *summary = json_string_value(json_object_get(ann, "summary"));
 		int64_t client = client_of(r, &rc, labels), device;
@@ -315,6 +344,12 @@ void h_alertmanager(struct req *r)
 				arena_printf(r->a, "no client: label \"%s\" names none", rc.client_label)));
 			continue;
 		}
+		ltext = monitor_labels_text(r->a, labels, &why);
+		if (!ltext) {
+			json_array_append_new(c->skipped, json_pack("{s:s,s:s}", "fingerprint", fp, "reason",
+				arena_printf(r->a, "labels: %s", why)));
+			continue;
+		}
 		device = device_of(r, &rc, client, labels);
 		if (!summary)
 			summary = json_string_value(json_object_get(ann, "description"));
@@ -322,9 +357,9 @@ void h_alertmanager(struct req *r)
 		p->client_id = client;
 		p->device_id = device;
 		p->key = arena_printf(r->a, "am/%s", fp);
+		p->labels = ltext;
 		p->source = "alertmanager";
 		p->name = arena_strdup(r->a, json_string_value(json_object_get(labels, "alertname")));
-		p->labels = monitor_labels_text(r->a, labels, &why);
 		p->summary = summary ? arena_strndup(r->a, summary, strlen(summary) > 2000 ? 2000 : strlen(summary)) : NULL;
 		memset(st, 0, sizeof(*st));
 		st->rule.cmp = CMP_GT;

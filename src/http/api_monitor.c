@@ -31,6 +31,9 @@
 #define CHECKIN_MAX_METRICS 1000
 #define FUTURE_SLACK_MS (5 * 60000LL)
 #define INVENTORY_MAX 65536
+/* A sample's magnitude: far past any reading (bytes of a petabyte disk are
+ * 1e15), and sums of a minute's samples stay finite on both backends. */
+#define VALUE_MAX 1e15
 
 static void invalid1(struct req *r, const char *field, const char *msg)
 {
@@ -275,13 +278,18 @@ static bool device_of(struct req *r, struct device *d)
 }
 
 /* An instant as RFC 3339 text or integer milliseconds. */
+/* An instant as RFC 3339 text or integer milliseconds, from 2000 on
+ * (older readings are no device's: they would sit below every retention
+ * cut and rollup mark for ever). */
+#define INSTANT_MIN 946684800000LL          /* 2000-01-01T00:00:00Z */
+
 static bool instant_of(json_t *v, int64_t *ms)
 {
-	if (json_is_integer(v)) {
+	if (json_is_integer(v))
 		*ms = (int64_t)json_integer_value(v);
-		return *ms >= 0;
-	}
-	return json_is_string(v) && time_parse(json_string_value(v), ms);
+	else if (!json_is_string(v) || !time_parse(json_string_value(v), ms))
+		return false;
+	return *ms >= INSTANT_MIN;
 }
 
 static bool metric_name_ok(const char *s)
@@ -298,6 +306,7 @@ static bool metric_name_ok(const char *s)
 }
 
 #define LATEST_MAX 1000   /* series kept in a device's latest readings */
+#define LATEST_BYTES 65536
 
 /* The device's latest readings (its stored JSON) with samples merged in:
  * per series "name{labels}" -> [value, at], the newer at winning. Past
@@ -373,9 +382,9 @@ static bool parse_metric(struct req *r, json_t *m, size_t i, int64_t at, int64_t
 		sm->name = json_string_value(v);
 	}
 	v = json_object_get(m, "value");
-	if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+	if (!json_is_number(v) || !(fabs(json_number_value(v)) <= VALUE_MAX)) {
 		snprintf(field, sizeof(field), "metrics[%zu].value", i);
-		jschema_error(errs, field, "must be a finite number");
+		jschema_error(errs, field, "must be a number between -1e15 and 1e15");
 		ok = false;
 	} else {
 		sm->value = json_number_value(v);
@@ -391,7 +400,7 @@ static bool parse_metric(struct req *r, json_t *m, size_t i, int64_t at, int64_t
 	sm->at = at;
 	if (v && !instant_of(v, &sm->at)) {
 		snprintf(field, sizeof(field), "metrics[%zu].at", i);
-		jschema_error(errs, field, "must be an RFC 3339 instant or milliseconds since the epoch");
+		jschema_error(errs, field, "must be an RFC 3339 instant or milliseconds since the epoch, from 2000 on");
 		ok = false;
 	}
 	if (sm->at > now + FUTURE_SLACK_MS)
@@ -423,7 +432,7 @@ void h_agent_checkin(struct req *r)
 		jschema_error(errs, "batch_id", "is required: an integer from 1, new for every batch");
 	v = json_object_get(r->json, "at");
 	if (v && !instant_of(v, &at))
-		jschema_error(errs, "at", "must be an RFC 3339 instant or milliseconds since the epoch");
+		jschema_error(errs, "at", "must be an RFC 3339 instant or milliseconds since the epoch, from 2000 on");
 	if (at > now + FUTURE_SLACK_MS)
 		at = now;
 	metrics = json_object_get(r->json, "metrics");
@@ -478,6 +487,14 @@ void h_agent_checkin(struct req *r)
 	latest = latest_merge(d.latest, c->ci.samples, nm, r->a);
 	c->ci.latest = dump(r, latest);
 	json_decref(latest);
+	if (c->ci.latest && strlen(c->ci.latest) > LATEST_BYTES) {
+		/* Too big merged: this check-in's alone, else nothing. */
+		latest = latest_merge(NULL, c->ci.samples, nm, r->a);
+		c->ci.latest = dump(r, latest);
+		json_decref(latest);
+		if (c->ci.latest && strlen(c->ci.latest) > LATEST_BYTES)
+			c->ci.latest = "{}";
+	}
 
 	/* The alerts the samples move. */
 	snap = monitor_snap_get(r->srv->store, &e);
@@ -486,7 +503,7 @@ void h_agent_checkin(struct req *r)
 		return;
 	}
 	maint = monitor_in_maintenance(snap, d.client_id, d.id, at);
-	cap = nm * 4 + 4;
+	cap = nm * 8 + 8;        /* at most 8 checks a sample, and the heartbeat's */
 	c->ci.steps.items = arena_alloc(r->a, sizeof(*c->ci.steps.items) * cap);
 	c->ss.items = arena_alloc(r->a, sizeof(*c->ss.items) * cap);
 	if (!c->ci.steps.items || !c->ss.items) {
@@ -898,9 +915,9 @@ static const struct jfield check_fields[CK_COUNT] = {
 	[CK_METRIC] = { "metric", JT_STRING, 0, offsetof(struct check_in, metric), 1, 100, NULL },
 	[CK_LABELS] = { "labels", JT_OBJECT, JF_NULLABLE, offsetof(struct check_in, labels), 0, 0, NULL },
 	[CK_OP] = { "op", JT_ENUM, 0, offsetof(struct check_in, op), 0, 0, check_cmp_names },
-	[CK_WARN] = { "warn", JT_NUMBER, JF_NULLABLE, offsetof(struct check_in, warn), 0, 0, NULL },
-	[CK_CRIT] = { "crit", JT_NUMBER, JF_NULLABLE, offsetof(struct check_in, crit), 0, 0, NULL },
-	[CK_HYST] = { "hysteresis", JT_NUMBER, 0, offsetof(struct check_in, hysteresis), 0, 0, NULL },
+	[CK_WARN] = { "warn", JT_NUMBER, JF_NULLABLE, offsetof(struct check_in, warn), -1000000000000000, 1000000000000000, NULL },
+	[CK_CRIT] = { "crit", JT_NUMBER, JF_NULLABLE, offsetof(struct check_in, crit), -1000000000000000, 1000000000000000, NULL },
+	[CK_HYST] = { "hysteresis", JT_NUMBER, 0, offsetof(struct check_in, hysteresis), 0, 1000000000000000, NULL },
 	[CK_FOR] = { "for_seconds", JT_INT, 0, offsetof(struct check_in, for_seconds), 0, 30 * 86400, NULL },
 	[CK_FLAP] = { "flap_changes", JT_INT, 0, offsetof(struct check_in, flap_changes), 0, ALERT_FLAP_MAX, NULL },
 	[CK_FLAPWIN] = { "flap_window_seconds", JT_INT, 0, offsetof(struct check_in, flap_window), 0, 30 * 86400, NULL },

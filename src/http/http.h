@@ -256,6 +256,7 @@ void h_enroll_token_revoke(struct req *r);
 void h_amr_create_client(struct req *r);
 void h_amr_create(struct req *r);
 void h_amr_list(struct req *r);
+void h_amr_delete(struct req *r);
 void h_agent_enroll(struct req *r);
 void h_agent_checkin(struct req *r);
 void h_alertmanager(struct req *r);

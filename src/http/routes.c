@@ -85,6 +85,7 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/clients/{id}/alertmanager-receivers", h_amr_create_client, P_ADMIN, true, false, false },
 	{ "POST", "/api/v1/alertmanager-receivers", h_amr_create, P_ADMIN, true, false, false },
 	{ "GET", "/api/v1/alertmanager-receivers", h_amr_list, P_ADMIN, false, false, false },
+	{ "DELETE", "/api/v1/alertmanager-receivers/{id}", h_amr_delete, P_ADMIN, false, false, false },
 	{ "POST", "/api/v1/agent/enroll", h_agent_enroll, P_PUBLIC, true, false, false },
 	{ "POST", "/api/v1/agent/checkin", h_agent_checkin, P_PUBLIC, true, false, false },
 	{ "POST", "/api/v1/integrations/alertmanager", h_alertmanager, P_PUBLIC, true, false, false },

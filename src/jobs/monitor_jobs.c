@@ -48,15 +48,18 @@ static int64_t retained_at;
 static int step_heartbeat(void *arg, size_t i, struct alert *a, double *value, bool *has_value)
 {
 	const struct sample_step *st = &((struct sample_steps *)arg)->items[i];
+	/* The grace after a start only delays raising: an alert already
+	 * raised sees the device's real silence (a restart resolves nothing). */
+	double v = a->status == AL_INACTIVE ? st->value : st->value_firing;
 	unsigned eff = 0;
 
 	if (a->status == AL_FIRING && a->in_maintenance == st->in_maintenance &&
-	    check_level(&st->check->rule, st->value, a->severity) == a->severity)
+	    check_level(&st->check->rule, v, a->severity) == a->severity)
 		return 0;
 	if (a->in_maintenance != st->in_maintenance)
 		eff |= alert_maintenance(a, st->in_maintenance, st->at);
-	eff |= alert_sample(a, &st->check->rule, st->value, st->at);
-	*value = st->value;
+	eff |= alert_sample(a, &st->check->rule, v, st->at);
+	*value = v;
 	*has_value = true;
 	return (int)eff;
 }
@@ -109,7 +112,8 @@ static int run_heartbeats(struct server *s, const struct mon_snap *snap, struct 
 	for (size_t k = 0; k < l.n; k++) {
 		const struct device *d = &l.items[k];
 		const struct check_row *cs[8];
-		int64_t seen = d->last_seen_at ? d->last_seen_at : d->created_at;
+		int64_t real = d->last_seen_at ? d->last_seen_at : d->created_at;
+		int64_t seen = real;
 		size_t n = monitor_checks_for(snap, d->client_id, d->id, METRIC_HEARTBEAT, NULL, cs,
 					      ARRAY_SIZE(cs));
 		bool maint = monitor_in_maintenance(snap, d->client_id, d->id, now);
@@ -129,6 +133,7 @@ static int run_heartbeats(struct server *s, const struct mon_snap *snap, struct 
 			p->labels = "";
 			st->check = cs[j];
 			st->value = (double)((now - seen) / 1000);
+			st->value_firing = (double)((now - real) / 1000);
 			st->at = now;
 			st->in_maintenance = maint;
 			if (++as.n == STEP_BATCH)
@@ -270,6 +275,7 @@ static bool open_ticket(struct req *r, const struct alert_work *w, int64_t now)
 	tickets_prepare_event(r, tw, "alert", false, event_data(w));
 	tickets_prepare_new(r, tw, now);
 	tw->alert_id = w->al.id;
+	tw->alert_rebase = true;
 	tw->alert_events_upto = w->ev.id;
 	return submit(r->srv, W_TICKET_CREATE, tw);
 }
@@ -288,6 +294,7 @@ static bool change_ticket(struct req *r, const struct alert_work *w, const struc
 	if (act == MA_REOPEN &&
 	    !tickets_prepare_status(r, old, tw, TS_OPEN, "the alert fired again", now))
 		act = MA_NOTE;
+	tw->alert_rebase = act == MA_REOPEN;
 	if (act == MA_RESOLVE || (act == MA_NOTE && !strcmp(w->ev.kind, "resolve"))) {
 		tw->has_msg = true;
 		tw->msg.kind = "note";
@@ -307,19 +314,21 @@ static bool change_ticket(struct req *r, const struct alert_work *w, const struc
 }
 
 /* Whether a person (not the system: the monitor, SLA timers, escalation
- * rules) has written to the ticket: any of its timeline events with an
- * actor. A failed read counts as touched (the safe side: note only). */
-static bool person_worked_on(struct req *r, int64_t ticket_id)
+ * rules) has written to the ticket since the monitor opened or reopened
+ * it: any of its timeline events with an actor after that mark (the
+ * ticket's last event then, alerts.ticket_version). -1: cannot tell (the
+ * event waits for the next pass). */
+static int person_worked_on(struct req *r, int64_t ticket_id, int64_t since_event)
 {
 	struct event_list l;
 	struct err e;
 
 	if (store_ticket_events(r->srv->store, &r->scope, ticket_id, true, r->a, &l, &e) != RC_OK)
-		return true;
+		return -1;
 	for (size_t i = 0; i < l.n; i++)
-		if (l.items[i].actor_id)
-			return true;
-	return false;
+		if (l.items[i].actor_id && l.items[i].id > since_event)
+			return 1;
+	return 0;
 }
 
 static bool run_event(struct req *r, const struct alert_work *w, int64_t now)
@@ -328,9 +337,13 @@ static bool run_event(struct req *r, const struct alert_work *w, int64_t now)
 	struct err e;
 	bool has = w->al.ticket_id &&
 		   store_ticket_get(r->srv->store, &r->scope, w->al.ticket_id, r->a, &old, &e) == RC_OK;
-	bool touched = has && person_worked_on(r, old.id);
-	enum mon_action act = monitor_ticket_action(w->ev.kind, has, has ? old.status : TS_NEW,
-						    has ? old.resolved_at : 0, touched, now);
+	int touched = has ? person_worked_on(r, old.id, w->al.ticket_version) : 0;
+	enum mon_action act;
+
+	if (touched < 0)
+		return false;
+	act = monitor_ticket_action(w->ev.kind, has, has ? old.status : TS_NEW,
+				    has ? old.resolved_at : 0, touched == 1, now);
 
 	switch (act) {
 	case MA_NONE:
@@ -365,9 +378,17 @@ static int run_events(struct server *s, struct arena *a, int64_t now)
 		bool later = false;
 		for (size_t k = 0; k < i && !later; k++)
 			later = l.items[k].al.id == l.items[i].al.id;
-		if (!later && run_event(&r, &l.items[i], now))
+		if (later)
+			continue;
+		/* Each event's reads and ticket in an arena of its own. */
+		r.a = arena_new(16u << 20);
+		if (!r.a)
+			break;
+		if (run_event(&r, &l.items[i], now))
 			done++;
+		arena_free(r.a);
 	}
+	r.a = a;
 	return done;
 }
 

@@ -94,6 +94,9 @@ const char *monitor_labels_display(struct arena *a, const char *labels);
 struct sample_step {
 	const struct check_row *check;
 	double value;
+	double value_firing;    /* heartbeats: the real age, for an alert already
+				 * pending or firing (value counts from the
+				 * server's start: the grace only delays raising) */
 	int64_t at;
 	bool in_maintenance;
 };

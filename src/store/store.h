@@ -182,6 +182,10 @@ struct ticket_write {
 	 * alert_events_upto are done; RC_CONFLICT (field "alert") when none
 	 * were pending any more (another server did the work). */
 	int64_t alert_id, alert_events_upto;
+	bool alert_rebase;              /* the monitor opened or reopened the
+					 * ticket: the alert's mark
+					 * (alerts.ticket_version) becomes the
+					 * ticket's last event id */
 	int csat_rating;                /* W_CSAT: 1..5 */
 	const char *csat_comment;
 	int64_t message_id;             /* result: the new message's id */
@@ -331,6 +335,7 @@ struct alert_pair {
 struct alert_steps {
 	struct alert_pair *items;
 	size_t n;
+	int64_t client_id;                  /* result: the last alert's client */
 	int (*fn)(void *arg, size_t i, struct alert *a, double *value, bool *has_value);
 	void *arg;
 	int64_t now;
@@ -444,6 +449,7 @@ enum store_wkind {
 	W_MWINDOW_PUT,      /* in.mw: id 0 creates */
 	W_MWINDOW_DELETE,   /* id */
 	W_AM_RECEIVER_CREATE, /* in.amr.row + hash -> id */
+	W_AM_RECEIVER_DELETE, /* id: its token stops working */
 	W_MONITOR_ROLLUP,   /* in.rollup: roll raw up to 1m and 1m to 1h until upto */
 	W_MONITOR_RETAIN,   /* in.retain: delete history older than these */
 	W_KIND_COUNT

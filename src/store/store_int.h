@@ -166,6 +166,7 @@ enum result sqm_alert_step(struct sq *s, struct store_write *w);
 enum result sqm_alert_events_done(struct sq *s, struct store_write *w);
 enum result sqm_mwindow_put(struct sq *s, struct store_write *w);
 enum result sqm_mwindow_delete(struct sq *s, struct store_write *w);
+enum result sqm_am_receiver_delete(struct sq *s, struct store_write *w);
 enum result sqm_am_receiver_create(struct sq *s, struct store_write *w);
 enum result sqm_rollup(struct sq *s, struct store_write *w);
 enum result sqm_retain(struct sq *s, struct store_write *w);

@@ -1475,6 +1475,7 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct pgw *, struct store_w
 	[W_ALERT_EVENTS_DONE] = pgm_alert_events_done,
 	[W_MWINDOW_PUT] = pgm_mwindow_put,
 	[W_MWINDOW_DELETE] = pgm_mwindow_delete,
+	[W_AM_RECEIVER_DELETE] = pgm_am_receiver_delete,
 	[W_AM_RECEIVER_CREATE] = pgm_am_receiver_create,
 	[W_MONITOR_ROLLUP] = pgm_rollup,
 	[W_MONITOR_RETAIN] = pgm_retain,

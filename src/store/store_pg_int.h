@@ -234,6 +234,7 @@ enum result pgm_alert_step(struct pgw *x, struct store_write *w);
 enum result pgm_alert_events_done(struct pgw *x, struct store_write *w);
 enum result pgm_mwindow_put(struct pgw *x, struct store_write *w);
 enum result pgm_mwindow_delete(struct pgw *x, struct store_write *w);
+enum result pgm_am_receiver_delete(struct pgw *x, struct store_write *w);
 enum result pgm_am_receiver_create(struct pgw *x, struct store_write *w);
 enum result pgm_rollup(struct pgw *x, struct store_write *w);
 enum result pgm_retain(struct pgw *x, struct store_write *w);

@@ -638,6 +638,7 @@ static enum result alert_steps_run(struct pgw *x, const struct scope *sc, struct
 	/* Results: a pass may run again. */
 	as->events = 0;
 	as->alert_id = 0;
+	as->client_id = 0;
 	for (size_t i = 0; i < as->n; i++) {
 		const struct alert_pair *p = &as->items[i];
 		struct alert st, before;
@@ -668,6 +669,7 @@ static enum result alert_steps_run(struct pgw *x, const struct scope *sc, struct
 		if (r != RC_OK)
 			return r;
 		as->alert_id = id;
+		as->client_id = tenant;
 	}
 	return RC_OK;
 }
@@ -678,8 +680,7 @@ enum result pgm_alert_step(struct pgw *x, struct store_write *w)
 	enum result r = alert_steps_run(x, &w->scope, as, &w->err);
 
 	w->id = as->alert_id;
-	if (as->n)
-		w->audit.tenant_id = as->items[as->n - 1].client_id;
+	w->audit.tenant_id = as->client_id;
 	return r;
 }
 
@@ -717,9 +718,11 @@ enum result pgm_alert_ticket(struct pgw *x, const struct ticket_write *tw, struc
 
 	if (r != RC_OK)
 		return r;
-	pgq_init(&q, "UPDATE alerts SET ticket_id = :tid, ticket_version = :tver WHERE id = :alert");
+	pgq_init(&q, "UPDATE alerts SET ticket_id = :tid, ticket_version = CASE WHEN :rebase THEN"
+		 " (SELECT coalesce(max(id), 0) FROM ticket_events WHERE ticket_id = :tid)"
+		 " ELSE ticket_version END WHERE id = :alert");
 	pgq_i64(&q, ":tid", tw->t.id);
-	pgq_i64(&q, ":tver", tw->t.version);
+	pgq_bool(&q, ":rebase", tw->alert_rebase);
 	pgq_i64(&q, ":alert", tw->alert_id);
 	return wdo(x, &q, NULL, "alert", e);
 }
@@ -971,19 +974,19 @@ enum result pgm_retain(struct pgw *x, struct store_write *w)
 
 	rt->more = false;
 	r = delete_before(x, "SELECT min(at) FROM metric_raw",
-			  "DELETE FROM metric_raw WHERE at >= :from AND at < :to",
+			  "DELETE FROM metric_raw WHERE at < :to",
 			  rt->raw_before, HOUR_MS, &rt->more, &w->err);
 	if (r == RC_OK)
 		r = delete_before(x, "SELECT min(at) FROM agent_batches",
-				  "DELETE FROM agent_batches WHERE at >= :from AND at < :to",
+				  "DELETE FROM agent_batches WHERE at < :to",
 				  rt->raw_before, 24 * (int64_t)HOUR_MS, &rt->more, &w->err);
 	if (r == RC_OK)
 		r = delete_before(x, "SELECT min(bucket) FROM metric_1m",
-				  "DELETE FROM metric_1m WHERE bucket >= :from AND bucket < :to",
+				  "DELETE FROM metric_1m WHERE bucket < :to",
 				  rt->m1_before, 24 * (int64_t)HOUR_MS, &rt->more, &w->err);
 	if (r == RC_OK)
 		r = delete_before(x, "SELECT min(bucket) FROM metric_1h",
-				  "DELETE FROM metric_1h WHERE bucket >= :from AND bucket < :to",
+				  "DELETE FROM metric_1h WHERE bucket < :to",
 				  rt->h1_before, 30 * 24 * (int64_t)HOUR_MS, &rt->more, &w->err);
 	return r;
 }
@@ -1203,6 +1206,13 @@ enum result pgm_mwindow_put(struct pgw *x, struct store_write *w)
 	return put_done(w, res, m->id, "maintenance window");
 }
 
+enum result pgm_am_receiver_delete(struct pgw *x, struct store_write *w)
+{
+	enum result r = only_staff(w, "Alertmanager receivers");
+
+	return r == RC_OK ? delete_scoped(x, w, "am_receivers", "Alertmanager receiver") : r;
+}
+
 enum result pgm_mwindow_delete(struct pgw *x, struct store_write *w)
 {
 	enum result r = only_staff(w, "maintenance windows");
@@ -1325,6 +1335,10 @@ enum result pgm_enroll_token_list(struct store *st, const struct scope *sc, int6
 #define DEVICE_COLS "d.id, d.tenant_id, coalesce(d.enroll_token_id, 0), d.hostname, d.os," \
 	" d.inventory, d.latest, d.inventory_at, d.last_seen_at, d.created_at, d.updated_at," \
 	" d.version, d.active"
+/* The same without the big columns (latest readings, inventory). */
+#define DEVICE_COLS_LITE "d.id, d.tenant_id, coalesce(d.enroll_token_id, 0), d.hostname, d.os," \
+	" NULL, NULL, d.inventory_at, d.last_seen_at, d.created_at, d.updated_at," \
+	" d.version, d.active"
 
 static void row_device(const PGresult *r, int i, struct arena *a, void *item)
 {
@@ -1424,10 +1438,11 @@ enum result pgm_devices_silent(struct store *st, int64_t before, size_t max, str
 	out->items = arena_alloc(a, sizeof(*out->items) * (max ? max : 1));
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	/* Ties by id: SQLite's order of its index on last_seen_at. */
-	return read_rows(st, "SELECT " DEVICE_COLS " FROM devices d WHERE d.last_seen_at < :before"
+	/* The most recently silent first (those whose alert may have to be
+	 * raised; the long silent have theirs); ties by id, as SQLite's index. */
+	return read_rows(st, "SELECT " DEVICE_COLS_LITE " FROM devices d WHERE d.last_seen_at < :before"
 			 " AND d.active = 1 AND (d.last_seen_at > 0 OR d.created_at < :before)"
-			 " ORDER BY d.last_seen_at, d.id LIMIT :limit", NULL, bind_silent, &s, row_device,
+			 " ORDER BY d.last_seen_at DESC, d.id DESC LIMIT :limit", NULL, bind_silent, &s, row_device,
 			 a, out->items, sizeof(*out->items), max, &out->n, e);
 }
 

@@ -1430,6 +1430,7 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_ALERT_EVENTS_DONE] = sqm_alert_events_done,
 	[W_MWINDOW_PUT] = sqm_mwindow_put,
 	[W_MWINDOW_DELETE] = sqm_mwindow_delete,
+	[W_AM_RECEIVER_DELETE] = sqm_am_receiver_delete,
 	[W_AM_RECEIVER_CREATE] = sqm_am_receiver_create,
 	[W_MONITOR_ROLLUP] = sqm_rollup,
 	[W_MONITOR_RETAIN] = sqm_retain,

@@ -525,6 +525,7 @@ static enum result alert_steps_run(struct sq *s, const struct scope *sc, struct 
 		if (r != RC_OK)
 			return r;
 		as->alert_id = id;
+		as->client_id = tenant;
 	}
 	return RC_OK;
 }
@@ -536,11 +537,11 @@ enum result sqm_alert_step(struct sq *s, struct store_write *w)
 
 	as->events = 0;
 	as->alert_id = 0;
+	as->client_id = 0;
 	r = alert_steps_run(s, &w->scope, as, &w->err);
 
 	w->id = as->alert_id;
-	if (as->n)
-		w->audit.tenant_id = as->items[as->n - 1].client_id;
+	w->audit.tenant_id = as->client_id;
 	return r;
 }
 
@@ -580,11 +581,13 @@ enum result sqm_alert_ticket(struct sq *s, const struct ticket_write *tw, struct
 		return err_set(e, RC_CONFLICT, "alert", "the alert's events were already done");
 	if (r != RC_OK)
 		return r;
-	q = wq(s, "UPDATE alerts SET ticket_id = :tid, ticket_version = :tver WHERE id = :alert", e);
+	q = wq(s, "UPDATE alerts SET ticket_id = :tid, ticket_version = CASE WHEN :rebase THEN"
+	       " (SELECT coalesce(max(id), 0) FROM ticket_events WHERE ticket_id = :tid)"
+	       " ELSE ticket_version END WHERE id = :alert", e);
 	if (!q)
 		return RC_IO;
 	bind_i64(q, ":tid", tw->t.id);
-	bind_i64(q, ":tver", tw->t.version);
+	bind_i64(q, ":rebase", tw->alert_rebase);
 	bind_i64(q, ":alert", tw->alert_id);
 	return wstep(s, q, NULL, "alert", e);
 }
@@ -793,19 +796,19 @@ enum result sqm_retain(struct sq *s, struct store_write *w)
 
 	rt->more = false;
 	r = delete_before(s, "SELECT min(at) FROM metric_raw",
-			  "DELETE FROM metric_raw WHERE at >= :from AND at < :to",
+			  "DELETE FROM metric_raw WHERE at < :to",
 			  rt->raw_before, HOUR_MS, &rt->more, &w->err);
 	if (r == RC_OK)
 		r = delete_before(s, "SELECT min(at) FROM agent_batches",
-				  "DELETE FROM agent_batches WHERE at >= :from AND at < :to",
+				  "DELETE FROM agent_batches WHERE at < :to",
 				  rt->raw_before, 24 * (int64_t)HOUR_MS, &rt->more, &w->err);
 	if (r == RC_OK)
 		r = delete_before(s, "SELECT min(bucket) FROM metric_1m",
-				  "DELETE FROM metric_1m WHERE bucket >= :from AND bucket < :to",
+				  "DELETE FROM metric_1m WHERE bucket < :to",
 				  rt->m1_before, 24 * (int64_t)HOUR_MS, &rt->more, &w->err);
 	if (r == RC_OK)
 		r = delete_before(s, "SELECT min(bucket) FROM metric_1h",
-				  "DELETE FROM metric_1h WHERE bucket >= :from AND bucket < :to",
+				  "DELETE FROM metric_1h WHERE bucket < :to",
 				  rt->h1_before, 30 * 24 * (int64_t)HOUR_MS, &rt->more, &w->err);
 	return r;
 }
@@ -1028,6 +1031,13 @@ enum result sqm_mwindow_put(struct sq *s, struct store_write *w)
 	return RC_OK;
 }
 
+enum result sqm_am_receiver_delete(struct sq *s, struct store_write *w)
+{
+	enum result r = only_staff(w, "Alertmanager receivers");
+
+	return r == RC_OK ? delete_scoped(s, w, "am_receivers", "Alertmanager receiver") : r;
+}
+
 enum result sqm_mwindow_delete(struct sq *s, struct store_write *w)
 {
 	enum result r = only_staff(w, "maintenance windows");
@@ -1109,6 +1119,10 @@ enum result sqm_enroll_token_list(struct store *st, const struct scope *sc, int6
 
 #define DEVICE_COLS "d.id, d.tenant_id, coalesce(d.enroll_token_id, 0), d.hostname, d.os," \
 	" d.inventory, d.latest, d.inventory_at, d.last_seen_at, d.created_at, d.updated_at," \
+	" d.version, d.active"
+/* The same without the big columns (latest readings, inventory). */
+#define DEVICE_COLS_LITE "d.id, d.tenant_id, coalesce(d.enroll_token_id, 0), d.hostname, d.os," \
+	" NULL, NULL, d.inventory_at, d.last_seen_at, d.created_at, d.updated_at," \
 	" d.version, d.active"
 
 static void row_device(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
@@ -1205,9 +1219,11 @@ enum result sqm_devices_silent(struct store *st, int64_t before, size_t max, str
 	out->items = arena_alloc(a, sizeof(*out->items) * (max ? max : 1));
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT " DEVICE_COLS " FROM devices d WHERE d.last_seen_at < :before"
+	/* The most recently silent first (those whose alert may have to be
+	 * raised; the long silent have theirs). */
+	return read_rows(st, "SELECT " DEVICE_COLS_LITE " FROM devices d WHERE d.last_seen_at < :before"
 			 " AND d.active = 1 AND (d.last_seen_at > 0 OR d.created_at < :before)"
-			 " ORDER BY d.last_seen_at", NULL, bind_before, &before, row_device, a,
+			 " ORDER BY d.last_seen_at DESC, d.id DESC", NULL, bind_before, &before, row_device, a,
 			 out->items, max, &out->n, e);
 }
 

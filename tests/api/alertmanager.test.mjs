@@ -461,6 +461,37 @@ describe('the webhook', () => {
     for (const a of await alertsOf(client.id))
       assert.equal(a.device_id, dev.web01.id);
   });
+
+  test('an alert too big to keep (too many labels) is skipped alone; the rest of its group is taken', async () => {
+    const { client } = await clientWith('web01');
+    const rc = await receiver(client.id);
+    const a0 = FX.firing.alerts[0];
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`l${i}`, 'x']));
+    const p = payload('firing', {
+      edit: (q) => {
+        q.alerts = [
+          { ...clone(a0), fingerprint: uniq('fp'), labels: { ...a0.labels, alertname: 'Kept' } },
+          { ...clone(a0), fingerprint: uniq('fp'), labels: { ...a0.labels, ...many, alertname: 'TooBig' } },
+        ];
+      },
+    });
+    const r = assertStatus(await hook(rc.token, p), 200);
+    assert.equal(r.accepted, 1);
+    assert.equal(r.skipped.length, 1);
+    assert.match(r.skipped[0].reason, /labels/);
+    assert.deepEqual((await alertsOf(client.id)).map((a) => a.name), ['Kept']);
+  });
+
+  test('an admin revokes a receiver: its token is 401 from then on; others may not revoke', async () => {
+    const { client } = await clientWith('web01');
+    const rc = await receiver(client.id);
+    assertStatus(await hook(rc.token, payload('firing')), 200);
+    assertProblem(await c.api('DELETE', `/api/v1/alertmanager-receivers/${rc.id}`, { token: T.dispatcher }), 403);
+    assertStatus(await c.api('DELETE', `/api/v1/alertmanager-receivers/${rc.id}`, { token: T.admin }), 204);
+    assertProblem(await hook(rc.token, payload('firing')), 401);
+    assert.ok(!(await c.get('/api/v1/alertmanager-receivers', { token: T.admin })).body.items.some((x) => x.id === rc.id));
+    assertProblem(await c.api('DELETE', `/api/v1/alertmanager-receivers/${rc.id}`, { token: T.admin }), 404);
+  });
 });
 
 /* ---- the real Alertmanager ---------------------------------------------------------------------- */

@@ -202,6 +202,9 @@ describe('check-in validation: a bad body is 400 naming the field, and nothing o
     ['labels that are a string', { batch_id: BATCH, metrics: [cpu(1), { name: 'disk.used_percent', value: 3, labels: '/' }] }, 'metrics[1].labels'],
     ['no batch_id', { metrics: ok }, 'batch_id'],
     ['batch_id 0', { batch_id: 0, metrics: ok }, 'batch_id'],
+    ['a value past 1e15 (its rollups would overflow)', { batch_id: BATCH, metrics: [cpu(1), { name: 'net.rx_bytes', value: 1e16 }] }, 'metrics[1].value'],
+    ['a reading from before 2000', { batch_id: BATCH, metrics: [{ ...cpu(1), at: '1969-12-31T23:59:59Z' }] }, 'metrics[0].at'],
+    ['a batch from before 2000', { batch_id: BATCH, at: 900000000000, metrics: ok }, 'at'],
     ['batch_id in text', { batch_id: '1000', metrics: ok }, 'batch_id'],
     ['an unknown field', { batch_id: BATCH, metrics: ok, colour: 'red' }, 'colour'],
     ['an unknown field in a metric', { batch_id: BATCH, metrics: [cpu(1), { ...cpu(2), unit: '%' }] }, 'metrics[1].unit'],
@@ -1052,4 +1055,31 @@ test('a retired device ends its alerts and its token stops working', async () =>
   assert.equal((await alertGet(al.id)).status, 'resolved');
   assert.equal((await m.ticket(t.id)).status, 'resolved');
   assertProblem(await m.checkinRaw(dev, [disk(97)]), 401);
+});
+
+test('a person worked on the ticket before it was resolved and reopened: after the reopen it is the monitor\'s again', async () => {
+  const client = await m.client();
+  const dev = await m.device(client.id, uniq('nas'));
+  await m.checkin(dev, [disk(96)]);
+  await m.tick();
+  const [t] = await m.tickets(dev);
+  // A technician adds a note; the disk recovers: the note only.
+  assertStatus(await c.post(`/api/v1/tickets/${t.id}/messages`, { kind: 'note', body: 'looking' }, { token: T.tier1 }), 201);
+  await m.tick(60);
+  await m.checkin(dev, [disk(50)]);
+  await m.tick();
+  assert.notEqual((await m.ticket(t.id)).status, 'resolved');
+  // The technician resolves it; the disk fills again: the same ticket reopens.
+  const etag = (await c.get(`/api/v1/tickets/${t.id}`, { token: T.admin })).headers.get('etag');
+  assertStatus(await c.patch(`/api/v1/tickets/${t.id}`, { status: 'resolved' },
+    { token: T.tier1, headers: { 'If-Match': etag } }), 200);
+  await m.tick(60);
+  await m.checkin(dev, [disk(97)]);
+  await m.tick();
+  assert.equal((await m.ticket(t.id)).status, 'open');
+  // Nobody touched it since the reopen: recovery resolves it.
+  await m.tick(60);
+  await m.checkin(dev, [disk(40)]);
+  await m.tick();
+  assert.equal((await m.ticket(t.id)).status, 'resolved');
 });

@@ -1509,12 +1509,19 @@ static void test_monitor_alerts(void **state)
 	tw.t.device_id = dev;
 	tw.alert_id = id;
 	tw.alert_events_upto = wl.items[0].ev.id;
+	tw.alert_rebase = true;
 	store_write_init(&w, W_TICKET_CREATE, &sys);
 	w.in.tw = &tw;
 	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
 	assert_int_equal(store_alert_get(f->st, &sys, id, f->a, &ar, &e), RC_OK);
 	assert_int_equal(ar.ticket_id, w.id);
-	assert_int_equal(ar.ticket_version, 1);
+	/* The mark: the ticket's last timeline event when the monitor opened it. */
+	{
+		struct event_list tev;
+		assert_int_equal(store_ticket_events(f->st, &sys, w.id, true, f->a, &tev, &e), RC_OK);
+		assert_true(tev.n > 0);
+		assert_int_equal(ar.ticket_version, tev.items[tev.n - 1].id);
+	}
 	assert_int_equal(store_alert_work(f->st, 10, f->a, &wl, &e), RC_OK);
 	assert_int_equal(wl.n, 0);
 	/* Another server did it already: the ticket write is refused whole. */
