@@ -268,7 +268,9 @@ struct check_list { struct check_row *items; size_t n; };
 
 /* An alert as stored; st is the state machine's. */
 struct alert_row {
-	int64_t id, client_id, device_id, check_id, ticket_id, ticket_version;
+	int64_t id, client_id, device_id, check_id, ticket_id;
+	int64_t ticket_version;             /* the mark: the ticket's last event id when
+					     * the monitor opened or reopened it */
 	const char *source, *key, *name, *labels, *summary;
 	const char *hostname;               /* reads: the device's, or NULL */
 	struct alert st;

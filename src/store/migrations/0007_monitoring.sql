@@ -126,8 +126,9 @@ CREATE INDEX checks_tenant ON checks (tenant_id, id);
 -- fingerprint (source 'alertmanager'); key is the dedup key, unique in
 -- its tenant. state: the state machine's struct alert (src/monitor/alert.h)
 -- as JSON; status and severity repeat it for queries. ticket_id: the
--- ticket it opened; ticket_version: that ticket's version after the
--- monitor's own last write (another version: a person worked on it).
+-- ticket it opened; ticket_version (a mark, not a version): the id of
+-- that ticket's last timeline event when the monitor opened or reopened
+-- it (a person's event after it: a person worked on the ticket).
 CREATE TABLE alerts (
 	id INTEGER PRIMARY KEY,
 	tenant_id INTEGER NOT NULL REFERENCES clients (id),
