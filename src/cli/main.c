@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "http/http.h"
 #include "jobs/sla_track.h"
+#include "mail/mailgate.h"
 #include "store/pg_import.h"
 #include "store/store.h"
 
@@ -40,6 +41,7 @@ static int cmd_token(int argc, char **argv);
 static int cmd_audit(int argc, char **argv);
 static int cmd_demo(int argc, char **argv);
 static int cmd_migrate(int argc, char **argv);
+static int cmd_mailgate(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, "create a new database with its first admin",
@@ -76,6 +78,12 @@ static const struct cmd commands[] = {
 	  "  tiers 1-3, two client organisations with contacts, a client admin and a\n"
 	  "  client user. One random password for all of them is written to FILE\n"
 	  "  (mode 0600). MFA is not required in the demo.\n" },
+	{ "mailgate", cmd_mailgate, "post one e-mail from stdin to the server (for the MTA)",
+	  "itsup mailgate --url URL --token-file FILE < message.eml\n"
+	  "  Posts the RFC 5322 message on stdin to URL/api/v1/mail/inbound with the API\n"
+	  "  token in FILE. Exit status: 0 stored; 75 try again later (no answer, 5xx,\n"
+	  "  a token problem); 65 refused for good (the MTA bounces it). For a Postfix\n"
+	  "  pipe transport or a .forward, like rt-mailgate.\n" },
 	{ "migrate", cmd_migrate, "copy a SQLite deployment into PostgreSQL",
 	  "itsup migrate --from-sqlite FILE --pg URL\n"
 	  "  Copies every table of the SQLite database FILE (stop the server on it first)\n"
@@ -128,13 +136,13 @@ static int cmd_help(int argc, char **argv)
 
 struct opts {
 	const char *db, *pg, *listen, *config, *threads, *email, *name, *role, *tier, *client_id;
-	const char *password_file, *user, *credentials, *from_sqlite;
+	const char *password_file, *user, *credentials, *from_sqlite, *url, *token_file;
 	bool test_clock, help;
 };
 
 enum { O_DB = 1000, O_PG, O_LISTEN, O_CONFIG, O_THREADS, O_EMAIL, O_NAME, O_ROLE, O_TIER,
        O_CLIENT, O_PWFILE, O_USER, O_CREDS, O_TESTCLOCK, O_HELP, O_ADMIN_EMAIL,
-       O_ADMIN_PWFILE, O_ADMIN_NAME, O_FROM_SQLITE };
+       O_ADMIN_PWFILE, O_ADMIN_NAME, O_FROM_SQLITE, O_URL, O_TOKEN_FILE };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -156,6 +164,8 @@ static const struct option long_opts[] = {
 	{ "admin-password-file", required_argument, NULL, O_ADMIN_PWFILE },
 	{ "admin-name", required_argument, NULL, O_ADMIN_NAME },
 	{ "from-sqlite", required_argument, NULL, O_FROM_SQLITE },
+	{ "url", required_argument, NULL, O_URL },
+	{ "token-file", required_argument, NULL, O_TOKEN_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -184,6 +194,8 @@ static bool parse_opts(int argc, char **argv, struct opts *o)
 		case O_USER: o->user = optarg; break;
 		case O_CREDS: o->credentials = optarg; break;
 		case O_FROM_SQLITE: o->from_sqlite = optarg; break;
+		case O_URL: o->url = optarg; break;
+		case O_TOKEN_FILE: o->token_file = optarg; break;
 		case O_TESTCLOCK: o->test_clock = true; break;
 		case O_HELP: o->help = true; break;
 		default: return false;
@@ -796,6 +808,19 @@ out:
 }
 
 /* ---- migrate --from-sqlite ---------------------------------------------------------- */
+
+/* The MTA's exit statuses (sysexits.h) are mailgate.h's: 75 keeps the
+ * message queued, 65 bounces it. */
+static int cmd_mailgate(int argc, char **argv)
+{
+	struct opts o;
+
+	if (!parse_opts(argc, argv, &o) || !o.url || !o.token_file) {
+		fprintf(stderr, "usage: itsup mailgate --url URL --token-file FILE < message.eml\n");
+		return MAILGATE_USAGE;
+	}
+	return mailgate_run(o.url, o.token_file, stdin, 25u << 20, stderr);
+}
 
 static int cmd_migrate(int argc, char **argv)
 {

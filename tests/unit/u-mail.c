@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "mail/mail.h"
+#include "mail/mailgate.h"
 
 static char *slurp(const char *name, size_t *len)
 {
@@ -244,6 +245,22 @@ static void test_helpers(void **state)
 	free(t);
 }
 
+/* The MTA's exit status for each answer (sysexits.h). */
+static void test_mailgate_exit_status(void **state)
+{
+	UNUSED(state);
+	assert_int_equal(mailgate_exit_status(200), 0);
+	assert_int_equal(mailgate_exit_status(201), 0);
+	assert_int_equal(mailgate_exit_status(0), 75);
+	assert_int_equal(mailgate_exit_status(500), 75);
+	assert_int_equal(mailgate_exit_status(503), 75);
+	assert_int_equal(mailgate_exit_status(429), 75);
+	assert_int_equal(mailgate_exit_status(401), 75);
+	assert_int_equal(mailgate_exit_status(400), 65);
+	assert_int_equal(mailgate_exit_status(413), 65);
+	assert_int_equal(mailgate_exit_status(422), 65);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_forwarded_message_is_an_attachment),
 		cmocka_unit_test(test_malformed_and_limits),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_mailgate_exit_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
