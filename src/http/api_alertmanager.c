@@ -127,21 +127,12 @@ void h_amr_list(struct req *r)
 	req_json(r, 200, json_pack("{s:o}", "items", arr));
 }
 
-static void amr_deleted(struct req *r)
-{
-	if (r->w.rc != RC_OK) {
-		req_fail(r, r->w.rc, &r->w.err);
-		return;
-	}
-	req_text(r, 204, NULL, "", 0);
-}
-
 /* Revokes a receiver: its token is refused from now on (401). */
 void h_amr_delete(struct req *r)
 {
 	req_write_init(r, W_AM_RECEIVER_DELETE, "alertmanager_receiver.delete", "alertmanager_receiver");
 	r->w.id = r->params[0];
-	req_write(r, amr_deleted);
+	req_write(r, req_written_204);
 }
 
 /* ---- the webhook ------------------------------------------------------------------------------ */

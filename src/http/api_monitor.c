@@ -167,21 +167,12 @@ void h_enroll_token_list(struct req *r)
 	req_json(r, 200, json_pack("{s:o}", "items", arr));
 }
 
-static void answered_204(struct req *r)
-{
-	if (r->w.rc != RC_OK) {
-		req_fail(r, r->w.rc, &r->w.err);
-		return;
-	}
-	req_text(r, 204, NULL, "", 0);
-}
-
 void h_enroll_token_revoke(struct req *r)
 {
 	req_write_init(r, W_ENROLL_TOKEN_REVOKE, "enroll_token.revoke", "enroll_token");
 	r->w.in.etok.row.client_id = r->params[0];
 	r->w.id = r->params[1];
-	req_write(r, answered_204);
+	req_write(r, req_written_204);
 }
 
 /* ---- the agent's routes ----------------------------------------------------------------- */
@@ -1084,7 +1075,7 @@ static void deleted_changed(struct req *r)
 {
 	if (r->w.rc == RC_OK)
 		monitor_changed();
-	answered_204(r);
+	req_written_204(r);
 }
 
 static void check_delete_run(struct req *r)

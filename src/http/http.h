@@ -134,6 +134,8 @@ int result_status(enum result rc);
 /* Records a permission denial in the audit log, then answers 403. */
 void req_deny(struct req *r, const char *why);
 
+/* A then-handler: 204 when the write committed, else its failure. */
+void req_written_204(struct req *r);
 /* Submits r->w; then(r) answers once it is committed. */
 void req_write(struct req *r, handler_fn then);
 /* Prepares r->w for kind with the caller's scope, address and audit action. */

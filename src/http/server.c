@@ -204,6 +204,15 @@ void req_write_init(struct req *r, enum store_wkind kind, const char *action,
 	r->w.audit.addr = r->addr;
 }
 
+void req_written_204(struct req *r)
+{
+	if (r->w.rc != RC_OK) {
+		req_fail(r, r->w.rc, &r->w.err);
+		return;
+	}
+	req_text(r, 204, NULL, "", 0);
+}
+
 void req_write(struct req *r, handler_fn then)
 {
 	r->then = then;

@@ -357,8 +357,11 @@ enum result sqm_device_update(struct sq *s, struct store_write *w)
 
 /* ---- alerts: stepping the state machine ------------------------------------------------- */
 
+/* The alert of p: by id (then also its client and shown value), or by
+ * (client, key). */
 static enum result alert_find(struct sq *s, const struct scope *sc, const struct alert_pair *p,
-			      int64_t *id, struct alert *st, bool *found, struct err *e)
+			      int64_t *id, struct alert *st, bool *found, int64_t *tenant,
+			      double *value, bool *has_value, struct err *e)
 {
 	char sql[512];
 	sqlite3_stmt *q;
@@ -368,8 +371,8 @@ static enum result alert_find(struct sq *s, const struct scope *sc, const struct
 	*id = 0;
 	memset(st, 0, sizeof(*st));
 	if (p->alert_id) {
-		snprintf(sql, sizeof(sql), "SELECT a.id, a.state FROM alerts a WHERE a.id = :id%s",
-			 vis(sc, "a"));
+		snprintf(sql, sizeof(sql), "SELECT a.id, a.state, a.tenant_id, a.value FROM alerts a"
+			 " WHERE a.id = :id%s", vis(sc, "a"));
 		q = wq(s, sql, e);
 		if (!q)
 			return RC_IO;
@@ -389,6 +392,11 @@ static enum result alert_find(struct sq *s, const struct scope *sc, const struct
 		*id = sqlite3_column_int64(q, 0);
 		*found = true;
 		alert_state_parse((const char *)sqlite3_column_text(q, 1), st);
+		if (p->alert_id) {
+			*tenant = sqlite3_column_int64(q, 2);
+			*has_value = sqlite3_column_type(q, 3) != SQLITE_NULL;
+			*value = sqlite3_column_double(q, 3);
+		}
 	}
 	stmt_done(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -490,22 +498,10 @@ static enum result alert_steps_run(struct sq *s, const struct scope *sc, struct 
 		bool found, has_value = false;
 		double value = 0;
 		int eff;
-		enum result r = alert_find(s, sc, p, &id, &st, &found, e);
+		enum result r = alert_find(s, sc, p, &id, &st, &found, &tenant, &value, &has_value, e);
 
 		if (r != RC_OK)
 			return r;
-		if (p->alert_id) {
-			sqlite3_stmt *q = wq(s, "SELECT tenant_id, value FROM alerts WHERE id = :id", e);
-			if (!q)
-				return RC_IO;
-			bind_i64(q, ":id", id);
-			if (sqlite3_step(q) == SQLITE_ROW) {
-				tenant = sqlite3_column_int64(q, 0);
-				has_value = sqlite3_column_type(q, 1) != SQLITE_NULL;
-				value = sqlite3_column_double(q, 1);
-			}
-			stmt_done(q);
-		}
 		before = st;
 		eff = as->fn(as->arg, i, &st, &value, &has_value);
 		if (eff < 0)
