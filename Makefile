@@ -16,7 +16,7 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_st
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan run check unit api api-pg e2e bench clean
+.PHONY: all deps build asan run check unit api api-pg e2e bench fuzz clean
 
 all: build
 
@@ -92,6 +92,23 @@ bench: build
 	@d=$$(mktemp -d) && $(BUILD)/sla-bench $$d/sla.db 100000; rc=$$?; rm -rf $$d; exit $$rc
 	@echo "== Monitoring: 10,000 agents' check-ins (20 metrics each) against SQLite's insert rate, and the real agent's cost"
 	@bash bench/monitor/run
+	@echo "== E-mail: the intake's messages/s against ticket creates over the API, the outbox's deliveries/s against smtplib into one sink"
+	@bash bench/mail/run
+
+# The mail parser under libFuzzer (clang, ASan+UBSan), FUZZ_SECONDS long,
+# from the corpus in tests/fixtures/mail and the inputs that once crashed it
+# (tests/fixtures/fuzz-mail); new inputs it finds go to var/fuzz-mail (not
+# committed; a crash is written to ./crash-*: add it to tests/fixtures/fuzz-mail). Needs clang (not part of make check).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 2; }
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug \
+	  -Dfuzz=true -Dwerror=false -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	@meson compile -C $(FUZZ_BUILD) fuzz-mail >/dev/null
+	@mkdir -p var/fuzz-mail
+	$(FUZZ_BUILD)/fuzz-mail -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
+	  var/fuzz-mail tests/fixtures/mail tests/fixtures/fuzz-mail
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -5,7 +5,8 @@
 // with structured values (calendars, SLA policies, triage rules) have their
 // own editors in admin-sla.js and admin-rules.js but the same shape: a list,
 // an edit form that sends only what changed (with If-Match), problems shown
-// at the member they name.
+// at the member they name. The mail pages (intake, templates, webhooks, the
+// outbox) are admin-mail.js, loaded when one of them is first opened.
 import { api, get, session } from './api.js';
 import { calendarEdit, calendarList, contractFields, policyEdit, policyList } from './admin-sla.js';
 import { ruleEdit, ruleList } from './admin-rules.js';
@@ -181,6 +182,8 @@ export function resourceForm({ title, fields, item, etag, createPath, itemPath, 
 /* ---- the sections --------------------------------------------------------- */
 
 const STAFF_WRITE = ['admin', 'dispatcher'];
+/* A view of admin-mail.js, loaded when first called. */
+const mailView = (name) => async (...args) => (await import('./admin-mail.js'))[name](...args);
 const SECTIONS = [
   { key: 'clients', title: 'Clients', who: ['admin', 'dispatcher', 'technician'], list: clientList, edit: clientEdit },
   { key: 'users', title: 'Users and roles', who: ['admin', 'client_admin'], list: userList, edit: userEdit },
@@ -189,6 +192,13 @@ const SECTIONS = [
   { key: 'contracts', title: 'Contracts', who: ['admin', 'dispatcher'], list: contractList, edit: contractEdit },
   { key: 'triage-rules', title: 'Triage rules', who: ['admin', 'dispatcher', 'technician'], list: ruleList, edit: ruleEdit },
   { key: 'security', title: 'Security', who: ['admin'], list: securityPage },
+  // Mail: the intake log and held mail are the dispatchers' too (routes.c:
+  // P_DISPATCH); the intake settings, routes, templates, webhooks and the
+  // outbox are admin-only (P_ADMIN).
+  { key: 'mail', title: 'Mail', who: ['admin', 'dispatcher'], list: mailView('mailPage') },
+  { key: 'templates', title: 'Templates', who: ['admin'], list: mailView('templateList'), edit: mailView('templateEdit') },
+  { key: 'webhooks', title: 'Webhooks', who: ['admin'], list: mailView('webhookList'), edit: mailView('webhookEdit') },
+  { key: 'outbox', title: 'Outbox', who: ['admin'], list: mailView('outboxPage') },
   { key: 'contacts', hidden: true, who: ['admin', 'dispatcher', 'technician', 'client_admin'], edit: contactEdit },
 ];
 

@@ -1,7 +1,9 @@
 // ticket.js: one ticket: its details and SLA, the conversation (public
 // replies and internal notes look different), the changes staff make
 // (status, priority, escalation, time), and the timeline with the SLA
-// clock segments.
+// clock segments. Mail: a message's quoted earlier text folded away, "by
+// e-mail" on what came by mail, the files (downloads), and for staff what
+// was sent about the ticket (the outbox's deliveries).
 import { api, get, post } from './api.js';
 import { isStaff } from './app.js';
 import { technicians } from './dispatch.js';
@@ -14,11 +16,20 @@ export async function ticketView(app, id) {
   const res = await api('GET', `/api/v1/tickets/${id}`);
   const t = res.data;
   const staff = isStaff();
-  const [msgs, tl] = await Promise.all([
+  const [msgs, tl, files, sent] = await Promise.all([
     get(`/api/v1/tickets/${id}/messages`),
     get(`/api/v1/tickets/${id}/timeline`),
+    get(`/api/v1/tickets/${id}/attachments`),
+    // What was sent: a failure here costs the page nothing but this part.
+    staff ? get(`/api/v1/tickets/${id}/deliveries?limit=100`).catch((err) => err) : null,
     staff ? loadSlaZones() : null,
   ]);
+  const byMsg = new Map();   /* message id -> its files; 0: the ticket's own */
+  const shown = new Set(msgs.items.map((m) => m.id));
+  for (const f of files.items) {
+    const k = shown.has(f.message_id) ? f.message_id : 0;
+    byMsg.set(k, [...(byMsg.get(k) || []), f]);
+  }
   const reload = () => ticketView(app, id);
   const techs = staff ? await technicians() : [];
   mount(app,
@@ -29,16 +40,81 @@ export async function ticketView(app, id) {
     !staff && t.csat_url ? rating(t) : null,
     h('section', { 'aria-labelledby': 'conv' },
       h('h2', { id: 'conv' }, 'Conversation'),
-      t.description ? h('div', { class: 'msg desc' }, h('p', { class: 'body' }, t.description)) : null,
-      msgs.items.map((m) => h('article', { class: `msg ${m.kind}`, 'data-kind': m.kind },
-        h('header', {}, h('strong', {}, m.kind === 'note' ? 'Internal note' : 'Reply'), ' ', h('time', { datetime: m.created_at }, when(m.created_at))),
-        h('p', { class: 'body' }, m.body)))),
+      t.description || byMsg.has(0) ? h('div', { class: 'msg desc', 'data-source': t.channel === 'email' ? 'email' : null },
+        t.channel === 'email' ? h('span', { class: 'badge by-mail' }, 'by e-mail') : null,
+        t.description ? h('p', { class: 'body' }, t.description) : null, fileList(byMsg.get(0))) : null,
+      msgs.items.map((m) => h('article', { class: `msg ${m.kind}`, 'data-kind': m.kind, 'data-source': m.source || 'itsup' },
+        h('header', {}, h('strong', {}, m.kind === 'note' ? 'Internal note' : 'Reply'), ' ', h('time', { datetime: m.created_at }, when(m.created_at)),
+          m.source === 'email' ? [' ', h('span', { class: 'badge by-mail' }, 'by e-mail')] : null),
+        messageBody(m), fileList(byMsg.get(m.id))))),
+    staff ? deliveries(sent) : null,
     replyForm(t, staff, reload),
     h('section', { 'aria-labelledby': 'tl' },
       h('h2', { id: 'tl' }, 'Timeline'),
       h('ol', { class: 'timeline' }, tl.items.map((e) => h('li', {},
         h('time', { datetime: e.at }, when(e.at)), ' ', h('strong', {}, e.kind.replace('_', ' ')), ' ', summary(e)))),
       tl.sla_segments?.length ? segments(tl.sla_segments) : null));
+}
+
+/* Splits text at a UTF-8 byte offset (the API counts bytes, JavaScript
+ * UTF-16 units): [before, after]. An offset inside a character moves back
+ * to where that character starts, so none is ever cut in two. */
+export function splitAtByte(text, at) {
+  const bytes = new TextEncoder().encode(text);
+  if (at === null || at === undefined || !(at > 0) || at >= bytes.length)
+    return [text, ''];
+  let i = Math.floor(at);
+  while (i > 0 && (bytes[i] & 0xc0) === 0x80)   // a continuation byte
+    i--;
+  const dec = new TextDecoder();
+  return [dec.decode(bytes.subarray(0, i)), dec.decode(bytes.subarray(i))];
+}
+
+/* A message's text; the earlier mail it quotes (from quote_at on) folded. */
+function messageBody(m) {
+  const [own, quoted] = splitAtByte(m.body, m.quote_at);
+  if (!quoted)
+    return h('p', { class: 'body' }, m.body);
+  return [h('p', { class: 'body' }, own.replace(/\s+$/, '')),
+    h('details', { class: 'quoted' }, h('summary', {}, 'Show quoted text'), h('p', { class: 'body' }, quoted.replace(/^\s*\n/, '')))];
+}
+
+/* "12 KB" */
+export function bytes(n) {
+  const units = ['bytes', 'KB', 'MB', 'GB'];
+  let v = Number(n) || 0, u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} ${v === 1 ? 'byte' : 'bytes'}` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+/* Files, as downloads (the server sends them as attachments, never to be
+ * shown on this origin). */
+function fileList(list) {
+  if (!list?.length)
+    return null;
+  return h('ul', { class: 'files', 'aria-label': 'Attachments' }, list.map((f) => h('li', {},
+    h('a', { href: f.url, download: f.filename, type: f.content_type }, f.filename), ' ',
+    h('span', { class: 'muted' }, `(${bytes(f.size)}${f.inline ? ', inline image' : ''})`))));
+}
+
+/* What was sent about the ticket (mail, webhooks), folded. */
+function deliveries(res) {
+  if (res instanceof Error)
+    return h('details', { class: 'deliveries' }, h('summary', {}, 'Notifications'),
+      h('p', { class: 'alert', role: 'alert' }, res.message));
+  const items = res?.items || [];
+  return h('details', { class: 'deliveries' },
+    h('summary', {}, `Notifications (${items.length}${res?.next_cursor ? '+' : ''})`),
+    items.length ? h('table', { class: 'compact' },
+      h('thead', {}, h('tr', {}, ['When', 'Channel', 'To', 'What', 'State', 'Attempts', 'Last error'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, items.map((d) => h('tr', { 'data-state': d.state },
+        h('td', {}, when(d.sent_at || d.created_at)), h('td', {}, d.channel), h('td', { class: 'wrap' }, d.target),
+        h('td', {}, d.template || d.event), h('td', {}, h('span', { class: `badge dl-${d.state}` }, d.state)),
+        h('td', { class: 'num' }, String(d.attempts)), h('td', { class: 'wrap' }, d.last_error || '—')))))
+      : h('p', { class: 'muted' }, 'Nothing was sent about this ticket.'));
 }
 
 function details(t, staff) {

@@ -11,6 +11,7 @@ void config_defaults(struct config *c)
 	c->threads = 4;
 	c->session_hours = 12;
 	c->max_body = 1 << 20;
+	c->mail_max_bytes = 25L << 20;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
 
@@ -43,6 +44,24 @@ static enum result set_bool(bool *dst, const char *key, const char *v, struct er
 		*dst = false;
 	else
 		return err_set(e, RC_INVALID, key, "%s must be true or false", key);
+	return RC_OK;
+}
+
+/* The first line of file path into dst (a secret kept out of the config). */
+static enum result read_secret(char *dst, size_t n, const char *key, const char *path,
+			       struct err *e)
+{
+	FILE *f = fopen(path, "r");
+	size_t len;
+
+	if (!f)
+		return err_set(e, RC_INVALID, key, "cannot open %s: %s", path, strerror(errno));
+	if (!fgets(dst, (int)n, f))
+		dst[0] = '\0';
+	fclose(f);
+	len = strlen(dst);
+	while (len && (dst[len - 1] == '\n' || dst[len - 1] == '\r'))
+		dst[--len] = '\0';
 	return RC_OK;
 }
 
@@ -79,6 +98,30 @@ enum result config_set(struct config *c, const char *key, const char *v,
 	}
 	if (!strcmp(key, "max_body"))
 		return set_int(&c->max_body, 1024, 64L << 20, key, v, e);
+	if (!strcmp(key, "public_url")) {
+		if (*v && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+			return err_set(e, RC_INVALID, key, "public_url must start with http:// or https://");
+		return set_str(c->public_url, sizeof(c->public_url), key, v, e);
+	}
+	if (!strcmp(key, "mail_from"))
+		return set_str(c->mail_from, sizeof(c->mail_from), key, v, e);
+	if (!strcmp(key, "smtp_url")) {
+		if (*v && strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8))
+			return err_set(e, RC_INVALID, key, "smtp_url must start with smtp:// or smtps://");
+		return set_str(c->smtp_url, sizeof(c->smtp_url), key, v, e);
+	}
+	if (!strcmp(key, "smtp_user"))
+		return set_str(c->smtp_user, sizeof(c->smtp_user), key, v, e);
+	if (!strcmp(key, "smtp_password_file"))
+		return read_secret(c->smtp_password, sizeof(c->smtp_password), key, v, e);
+	if (!strcmp(key, "smtp_starttls"))
+		return set_bool(&c->smtp_starttls, key, v, e);
+	if (!strcmp(key, "mail_max_bytes"))
+		return set_int(&c->mail_max_bytes, 64L << 10, 256L << 20, key, v, e);
+	if (!strcmp(key, "webhook_allow"))
+		return set_str(c->webhook_allow, sizeof(c->webhook_allow), key, v, e);
+	if (!strcmp(key, "outbox_off"))
+		return set_bool(&c->outbox_off, key, v, e);
 	if (!strcmp(key, "production"))
 		return set_bool(&c->production, key, v, e);
 	if (!strcmp(key, "test_clock"))
@@ -138,6 +181,11 @@ enum result config_load_env(struct config *c, struct err *e)
 		{ "ITSUP_LOG_LEVEL", "log_level" }, { "ITSUP_PRODUCTION", "production" },
 		{ "ITSUP_WEB_ROOT", "web_root" }, { "ITSUP_SESSION_HOURS", "session_hours" },
 		{ "ITSUP_MAX_BODY", "max_body" },
+		{ "ITSUP_PUBLIC_URL", "public_url" }, { "ITSUP_MAIL_FROM", "mail_from" },
+		{ "ITSUP_SMTP_URL", "smtp_url" }, { "ITSUP_SMTP_USER", "smtp_user" },
+		{ "ITSUP_SMTP_PASSWORD_FILE", "smtp_password_file" },
+		{ "ITSUP_WEBHOOK_ALLOW", "webhook_allow" }, { "ITSUP_MAIL_MAX_BYTES", "mail_max_bytes" },
+		{ "ITSUP_OUTBOX_OFF", "outbox_off" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = getenv(map[i].env);

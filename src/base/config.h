@@ -21,6 +21,18 @@ struct config {
 	bool test_clock;
 	char log_level[16];
 	char web_root[512];    /* static UI files */
+	/* Mail and the outbox (issue 8; docs/MAIL.md). */
+	char public_url[256];  /* the desk's address in links ("https://desk.example");
+				* "": http://<listen> */
+	char mail_from[256];   /* notifications' From: "Name <addr>" or "addr"; "": none sent */
+	char smtp_url[256];    /* "smtp://host:25", "smtps://..."; "": e-mail is not sent
+				* (deliveries wait) */
+	char smtp_user[128];
+	char smtp_password[256]; /* read from smtp_password_file */
+	bool smtp_starttls;
+	long mail_max_bytes;   /* the largest message POST /api/v1/mail/inbound takes */
+	char webhook_allow[512]; /* CIDRs webhooks may reach despite the default deny list */
+	bool outbox_off;       /* no dispatcher thread (benchmarks of the intake alone) */
 };
 
 void config_defaults(struct config *c);

@@ -142,6 +142,13 @@ static bool check_one(const struct jfield *f, json_t *v, json_t *errs, char *bas
 		}
 		memcpy(base + f->offset, &v, sizeof(v));
 		return true;
+	case JT_ARRAY:
+		if (!json_is_array(v)) {
+			jschema_error(errs, f->name, "must be an array");
+			return false;
+		}
+		memcpy(base + f->offset, &v, sizeof(v));
+		return true;
 	case JT_INSTANT: {
 		int64_t ms;
 		if (!json_is_string(v) || !time_parse(json_string_value(v), &ms)) {

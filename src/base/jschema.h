@@ -30,6 +30,7 @@ enum jtype {
 	JT_INSTANT, /* RFC 3339 string -> int64_t UTC ms */
 	JT_NUMBER,  /* a finite number -> double (min..max unless both 0) */
 	JT_OBJECT,  /* a JSON object -> json_t * (borrowed from the body) */
+	JT_ARRAY,   /* a JSON array -> json_t * (borrowed from the body) */
 };
 
 #define JF_REQUIRED 1u

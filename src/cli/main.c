@@ -21,6 +21,7 @@
 #include "http/http.h"
 #include "jobs/sla_track.h"
 #include "mail/mailgate.h"
+#include "notify/notify.h"
 #include "store/pg_import.h"
 #include "store/store.h"
 
@@ -584,7 +585,9 @@ static int cmd_serve(int argc, char **argv)
 		return fail("serve", &e);
 	if (store_open(&srv.store, srv.cfg.pg[0] ? srv.cfg.pg : srv.cfg.db, false, &e) != RC_OK)
 		return fail("serve", &e);
-	if (server_start(&srv, &e) != RC_OK || jobs_start(&srv, &e) != RC_OK) {
+	if (server_start(&srv, &e) != RC_OK || jobs_start(&srv, &e) != RC_OK ||
+	    notify_start(&srv, &e) != RC_OK) {
+		jobs_stop(&srv);
 		server_stop(&srv);
 		store_close(srv.store);
 		return fail("serve", &e);
@@ -594,6 +597,7 @@ static int cmd_serve(int argc, char **argv)
 			    srv.cfg.threads, "test_clock", srv.cfg.test_clock));
 	sigwait(&sigs, &sig);
 	log_msg(LOG_INFO, "stopping", "signal %d", sig);
+	notify_stop();
 	jobs_stop(&srv);
 	server_stop(&srv);
 	sla_shutdown();

@@ -8,6 +8,7 @@
 #include "base/jschema.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "notify/notify.h"
 #include "ticket/ticket.h"
 
 /* ---- triage rules ------------------------------------------------------------------------- */
@@ -488,6 +489,7 @@ void h_test_clock(struct req *r)
 	struct jseen seen;
 	json_t *errs = json_array();
 	struct jobs_result jr;
+	struct notify_result nr;
 	int64_t now;
 
 	jschema_parse(r->json, clock_fields, ARRAY_SIZE(clock_fields), &in, &seen, errs);
@@ -506,7 +508,12 @@ void h_test_clock(struct req *r)
 	 * this request's snapshot). */
 	store_read_end(r->srv->store);
 	jr = jobs_run_once(r->srv, now);
-	req_json(r, 200, json_pack("{s:o,s:{s:i,s:i,s:b,s:i,s:i}}", "now", json_instant(now), "ran",
-				   "escalated", jr.escalated, "closed", jr.closed, "leader", jr.leader,
-				   "monitor_tickets", jr.monitor_tickets, "heartbeats", jr.offline));
+	memset(&nr, 0, sizeof(nr));
+	if (jr.leader)
+		notify_run(r->srv, now, &nr);
+	req_json(r, 200, json_pack("{s:o,s:{s:i,s:i,s:b,s:i,s:i,s:{s:i,s:i,s:i,s:i}}}", "now",
+				   json_instant(now), "ran", "escalated", jr.escalated, "closed", jr.closed,
+				   "leader", jr.leader, "monitor_tickets", jr.monitor_tickets, "heartbeats",
+				   jr.offline, "outbox", "expanded", nr.expanded, "sent", nr.sent, "retried",
+				   nr.retried, "failed", nr.failed));
 }

@@ -1168,11 +1168,14 @@ static const struct jfield message_fields[] = {
 
 static json_t *message_json(const struct ticket_message *m)
 {
-	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)m->id, "ticket_id",
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:s}", "id", (json_int_t)m->id, "ticket_id",
 			 (json_int_t)m->ticket_id, "kind", m->kind, "body", m->body,
 			 "author_user_id", m->author_user_id ? json_integer(m->author_user_id) : json_null(),
 			 "author_contact_id", m->author_contact_id ? json_integer(m->author_contact_id) : json_null(),
-			 "created_at", json_instant(m->created_at));
+			 "created_at", json_instant(m->created_at),
+			 /* where the quoted earlier text starts (UTF-8 bytes), folded by the UI */
+			 "quote_at", m->quote_at ? json_integer(m->quote_at) : json_null(),
+			 "source", m->source ? m->source : "itsup");
 }
 
 struct msg_ctx {
@@ -1206,37 +1209,30 @@ static void message_then(struct req *r)
 	req_json(r, 201, message_json(&m));
 }
 
-static bool decide_message(struct req *r, const struct ticket *old, struct ticket_write *tw)
+/* A reply (not a note) on old by a person (staff or not; user_id 0: a
+ * contact by mail) with body: the status moves and the outbox row, or, on
+ * a closed ticket, a client's reply opens a new one linked to it
+ * (MR_SPAWNED, tw->t is then the new ticket, channel ch); staff cannot
+ * reply to a closed ticket (MR_CLOSED). */
+enum mail_reply tickets_prepare_reply(struct req *r, const struct ticket *old,
+					 struct ticket_write *tw, bool by_staff, int64_t user_id,
+					 const char *body, enum channel ch, int64_t now)
 {
-	struct msg_ctx *mc = r->ctx;
-	bool note = !strcmp(mc->in.kind, "note");
 	struct ticket_state s;
 	struct status_effects fx;
-	int64_t now = clock_now_ms();
 
-	tw->has_msg = true;
-	tw->msg.kind = note ? "note" : "reply";
-	tw->msg.body = mc->in.body;
-	tw->msg.author_user_id = r->scope.user_id;
-	if (note)
-		return true; /* a note changes nothing else */
 	state_from(old, &s);
-	if (ticket_on_reply(&s, staff(r), r->scope.user_id, now, &fx) == REPLY_NEW_TICKET) {
-		if (staff(r)) {
-			req_problem(r, 409, "conflict", "Conflict",
-				    "the ticket is closed; open a new ticket instead");
-			return false;
-		}
-		/* A client reply to a closed ticket opens a new, linked one. */
-		mc->new_ticket = true;
+	if (ticket_on_reply(&s, by_staff, user_id, now, &fx) == REPLY_NEW_TICKET) {
+		if (by_staff)
+			return MR_CLOSED;
 		memset(&tw->t, 0, sizeof(tw->t));
 		tw->t = *old;
 		tw->t.id = 0;
 		tw->t.parent_id = old->id;
 		tw->t.subject = arena_printf(r->a, "Re: %s", old->subject);
-		tw->t.description = mc->in.body;
+		tw->t.description = body;
 		tw->t.status = TS_NEW;
-		tw->t.channel = r->via_cookie ? CH_PORTAL : CH_API;
+		tw->t.channel = ch;
 		tw->t.assignee_id = 0;
 		tw->t.tier = 1;
 		tw->t.vendor = tw->t.vendor_ref = NULL;
@@ -1247,16 +1243,42 @@ static bool decide_message(struct req *r, const struct ticket *old, struct ticke
 		tw->t.fcr = -1;
 		tw->t.fcr_reason = NULL;
 		tw->t.created_at = now;
-		tw->t.requester_user_id = r->scope.user_id;
+		tw->t.requester_user_id = user_id;
 		ev_add(r, tw, "linked", false, json_pack("{s:I}", "parent_id", (json_int_t)old->id));
 		ob_add(r, tw, "ticket.created", json_pack("{s:s,s:I}", "subject", tw->t.subject,
 							  "parent_id", (json_int_t)old->id));
-		return true;
+		return MR_SPAWNED;
 	}
 	state_to(&s, &tw->t);
 	if (tw->t.status != old->status)
-		status_events(r, tw, old->status, &fx, staff(r) ? "first reply" : "the customer replied");
-	ob_add(r, tw, staff(r) ? "ticket.reply" : "ticket.customer_reply", json_pack("{s:s}", "body", mc->in.body));
+		status_events(r, tw, old->status, &fx, by_staff ? "first reply" : "the customer replied");
+	ob_add(r, tw, by_staff ? "ticket.reply" : "ticket.customer_reply",
+	       json_pack("{s:s,s:I}", "body", body, "author_user_id", (json_int_t)user_id));
+	return MR_OK;
+}
+
+static bool decide_message(struct req *r, const struct ticket *old, struct ticket_write *tw)
+{
+	struct msg_ctx *mc = r->ctx;
+	bool note = !strcmp(mc->in.kind, "note");
+
+	tw->has_msg = true;
+	tw->msg.kind = note ? "note" : "reply";
+	tw->msg.body = mc->in.body;
+	tw->msg.author_user_id = r->scope.user_id;
+	if (note)
+		return true; /* a note changes nothing else */
+	switch (tickets_prepare_reply(r, old, tw, staff(r), r->scope.user_id, mc->in.body,
+				      r->via_cookie ? CH_PORTAL : CH_API, clock_now_ms())) {
+	case MR_CLOSED:
+		req_problem(r, 409, "conflict", "Conflict", "the ticket is closed; open a new ticket instead");
+		return false;
+	case MR_SPAWNED:
+		mc->new_ticket = true;
+		return true;
+	case MR_OK:
+		break;
+	}
 	return true;
 }
 
@@ -1807,6 +1829,16 @@ void tickets_prepare_event(struct req *r, struct ticket_write *tw, const char *k
 			   json_t *data)
 {
 	ev_add(r, tw, kind, internal, data);
+}
+
+void tickets_prepare_outbox(struct req *r, struct ticket_write *tw, const char *event, json_t *payload)
+{
+	ob_add(r, tw, event, payload);
+}
+
+const char *tickets_csat_url(struct req *r, const struct ticket *t)
+{
+	return csat_url(r, t);
 }
 
 void tickets_prepare_change(struct req *r, const struct ticket *old, struct ticket_write *tw,

@@ -55,6 +55,8 @@ struct route {
 };
 
 #define REQ_MAX_PARAMS 4
+/* The mail intake's path: its body ceiling is mail_max_bytes. */
+#define MAIL_INBOUND_PATH "/api/v1/mail/inbound"
 #define REQ_MAX_HEADERS 8
 
 struct req {
@@ -284,6 +286,31 @@ void h_contract_create(struct req *r);
 void h_contract_list(struct req *r);
 void h_contract_get(struct req *r);
 void h_contract_patch(struct req *r);
+void h_mail_inbound(struct req *r);
+void h_mail_inbound_list(struct req *r);
+void h_mail_inbound_get(struct req *r);
+void h_mail_inbound_file(struct req *r);
+void h_mail_settings_get(struct req *r);
+void h_mail_settings_patch(struct req *r);
+void h_mail_route_list(struct req *r);
+void h_mail_route_create(struct req *r);
+void h_mail_route_delete(struct req *r);
+void h_template_list(struct req *r);
+void h_template_get(struct req *r);
+void h_template_put(struct req *r);
+void h_template_delete(struct req *r);
+void h_attachment_list(struct req *r);
+void h_attachment_get(struct req *r);
+void h_ticket_deliveries(struct req *r);
+void h_webhook_create(struct req *r);
+void h_webhook_list(struct req *r);
+void h_webhook_get(struct req *r);
+void h_webhook_patch(struct req *r);
+void h_webhook_delete(struct req *r);
+void h_webhook_deliveries(struct req *r);
+void h_delivery_list(struct req *r);
+void h_delivery_get(struct req *r);
+void h_delivery_retry(struct req *r);
 /* Whether a write failed only because calendars or SLA policies changed
  * while it was being prepared (the store's "sla_generation" check): the
  * caller prepares it again. */
@@ -325,6 +352,18 @@ void tickets_prepare_event(struct req *r, struct ticket_write *tw, const char *k
 			   json_t *data);
 void tickets_prepare_change(struct req *r, const struct ticket *old, struct ticket_write *tw,
 			    int64_t now);
+/* Adds an outbox row (payload gets ticket_id and number; steals it). */
+void tickets_prepare_outbox(struct req *r, struct ticket_write *tw, const char *event, json_t *payload);
+/* A reply on old (api_tickets.c has the rules): its status moves and
+ * outbox row (MR_OK); a client's reply to a closed ticket makes tw->t a
+ * new ticket linked to it (MR_SPAWNED); staff replies to a closed one
+ * are refused (MR_CLOSED, tw unchanged). */
+enum mail_reply { MR_OK, MR_SPAWNED, MR_CLOSED };
+enum mail_reply tickets_prepare_reply(struct req *r, const struct ticket *old,
+					 struct ticket_write *tw, bool by_staff, int64_t user_id,
+					 const char *body, enum channel ch, int64_t now);
+/* The signed CSAT link of a resolved ticket (a path), NULL when none. */
+const char *tickets_csat_url(struct req *r, const struct ticket *t);
 
 /* The scheduler's monitoring work (jobs/monitor_jobs.c), at now. */
 struct monitor_result { int silent, maintenance, tickets, rollups; };

@@ -478,6 +478,12 @@ static bool perm_ok(enum perm p, const struct scope *s)
 	return false;
 }
 
+/* The body ceiling of a path: mail intake takes whole messages. */
+static long body_ceiling(const struct server *s, const char *url)
+{
+	return url && !strcmp(url, MAIL_INBOUND_PATH) ? s->cfg.mail_max_bytes : s->cfg.max_body;
+}
+
 static void dispatch(struct req *r)
 {
 	const char *path = r->url;
@@ -519,7 +525,7 @@ static void dispatch(struct req *r)
 	if (r->body_too_big) {
 		req_problem(r, 413, "too-large", "Request body too large",
 			    arena_printf(r->a, "the body may be at most %ld bytes",
-					 r->srv->cfg.max_body));
+					 body_ceiling(r->srv, r->url)));
 		return;
 	}
 
@@ -645,7 +651,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	UNUSED(version);
 	if (!r) {
-		struct arena *a = arena_new(ARENA_CEILING);
+		/* A message's decoded parts and the write hold a few copies. */
+		struct arena *a = arena_new(!strcmp(url, MAIL_INBOUND_PATH)
+					    ? ARENA_CEILING + 4 * (size_t)s->cfg.mail_max_bytes
+					    : ARENA_CEILING);
 		if (!a)
 			return MHD_NO;
 		r = arena_alloc(a, sizeof(*r));
@@ -661,7 +670,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->route_idx = -1;
 		r->t0_ns = clock_mono_ns();
 		r->state = RQ_NEW;
-		buf_init(&r->body, (size_t)s->cfg.max_body);
+		buf_init(&r->body, (size_t)body_ceiling(s, url));
 		client_addr(conn, r->addr);
 		*con_cls = r;
 		return MHD_YES;

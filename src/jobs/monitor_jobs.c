@@ -202,6 +202,24 @@ static json_t *event_data(const struct alert_work *w)
 	return o;
 }
 
+/* The webhook announcement of an alert event (alert.firing on a fire or
+ * a severity change, alert.resolved on a recovery; none for the rest). */
+static void alert_outbox(struct req *r, struct ticket_write *tw, const struct alert_work *w)
+{
+	const char *ev = !strcmp(w->ev.kind, "resolve") ? "alert.resolved"
+		       : !strcmp(w->ev.kind, "fire") || !strcmp(w->ev.kind, "severity") ? "alert.firing"
+		       : NULL;
+	json_t *o;
+
+	if (!ev)
+		return;
+	o = event_data(w);
+	json_object_set_new(o, "name", json_string(w->al.name ? w->al.name : ""));
+	json_object_set_new(o, "device_id", w->al.device_id ? json_integer(w->al.device_id) : json_null());
+	json_object_set_new(o, "hostname", json_str_or_null(w->al.hostname));
+	tickets_prepare_outbox(r, tw, ev, o);
+}
+
 static bool submit(struct server *s, enum store_wkind kind, struct ticket_write *tw)
 {
 	struct store_write w;
@@ -274,6 +292,7 @@ static bool open_ticket(struct req *r, const struct alert_work *w, int64_t now)
 	t->created_at = t->last_activity_at = now;
 	tickets_prepare_event(r, tw, "alert", false, event_data(w));
 	tickets_prepare_new(r, tw, now);
+	alert_outbox(r, tw, w);
 	tw->alert_id = w->al.id;
 	tw->alert_rebase = true;
 	tw->alert_events_upto = w->ev.id;
@@ -308,6 +327,7 @@ static bool change_ticket(struct req *r, const struct alert_work *w, const struc
 		act = MA_NOTE;
 	tw->t.last_activity_at = act == MA_NOTE ? old->last_activity_at : now;
 	tickets_prepare_change(r, old, tw, now);
+	alert_outbox(r, tw, w);
 	tw->alert_id = w->al.id;
 	tw->alert_events_upto = w->ev.id;
 	return submit(r->srv, W_TICKET_CHANGE, tw);

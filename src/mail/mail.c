@@ -29,6 +29,45 @@ static void gmime_start(void)
 	g_mime_init();
 }
 
+void mail_gmime_init(void)
+{
+	pthread_once(&gmime_once, gmime_start);
+}
+
+/* The text as kept: line ends made LF (CRLF and lone CR), at most max
+ * bytes, never cut inside a UTF-8 sequence. */
+static char *keep_text(struct arena *a, const char *s, size_t max)
+{
+	size_t n = strlen(s), j = 0;
+	char *out = arena_alloc(a, (n < max ? n : max) + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n && j < max; i++) {
+		if (s[i] == '\r') {
+			out[j++] = '\n';
+			if (s[i + 1] == '\n')
+				i++;
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	/* Back off a sequence cut short by max. */
+	if (j == max) {
+		size_t k = j;
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+			k--;
+		if (k > 0 && ((unsigned char)out[k - 1] & 0x80)) {
+			unsigned char lead = (unsigned char)out[k - 1];
+			size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+			if (j - (k - 1) < need)
+				j = k - 1;
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
 /* ---- small helpers -------------------------------------------------------------------- */
 
 static const char *dup_or(struct arena *a, const char *s, const char *dflt)
@@ -344,7 +383,7 @@ enum result mail_parse(const char *raw, size_t len, const struct mail_limits *li
 		return err_set(e, RC_INVALID, "message", "the message is larger than %zu bytes", lim->message_max);
 	if (multipart_depth_bound(raw, len) > lim->depth_max * 8 + 8)
 		return err_set(e, RC_INVALID, "message", "the message has too many multipart parts");
-	pthread_once(&gmime_once, gmime_start);
+	mail_gmime_init();
 	stream = g_mime_stream_mem_new_with_buffer(raw, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, NULL);
@@ -381,13 +420,11 @@ enum result mail_parse(const char *raw, size_t len, const struct mail_limits *li
 		goto out;
 	}
 	if (w.plain) {
-		size_t n = strlen(w.plain);
-		out->text = arena_strndup(a, w.plain, n > lim->text_max ? lim->text_max : n);
+		out->text = keep_text(a, w.plain, lim->text_max);
 	} else if (w.html) {
 		char *t = mail_html_text(w.html, strlen(w.html));
 		if (t) {
-			size_t n = strlen(t);
-			out->text = arena_strndup(a, t, n > lim->text_max ? lim->text_max : n);
+			out->text = keep_text(a, t, lim->text_max);
 			out->text_from_html = true;
 		}
 		free(t);
@@ -607,7 +644,7 @@ char *mail_html_text(const char *html, size_t len)
 				p = gt + 1;
 				continue;
 			}
-			if (!strncmp(p, "<!--", 4)) {
+			if (end - p >= 4 && !memcmp(p, "<!--", 4)) {
 				const char *c = g_strstr_len(p, end - p, "-->");
 				p = c ? c + 3 : end;
 				continue;

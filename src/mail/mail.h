@@ -6,7 +6,7 @@
  *   - the addresses (From, Reply-To, To + Cc), the subject with RFC 2047
  *     encoded words decoded, Message-ID, In-Reply-To and References (for
  *     threading), the date;
- *   - the text of the message: the text/plain part (any charset converted
+ *   - the text of the message (line ends LF): the text/plain part (any charset converted
  *     to UTF-8 by GMime, quoted-printable and base64 undone), else the
  *     HTML part reduced to plain text (mail_html_text: tags dropped,
  *     script and style dropped whole, entities decoded, block elements
@@ -86,6 +86,10 @@ struct mail_limits {
 };
 
 extern const struct mail_limits mail_limits_default;
+
+/* Starts GMime once per process (every user of GMime calls this first:
+ * g_mime_init itself is not safe to run twice at once). */
+void mail_gmime_init(void);
 
 /* Parses raw (len bytes) into *out, strings and data in a. RC_INVALID
  * (field "message") when it is not a message at all or is past a limit. */

@@ -35,8 +35,11 @@
  *     random signing_key; the deployment's key is the one its signed
  *     links carry); each table sent with COPY t (cols) FROM STDIN in text
  *     format, rows read from SQLite in primary-key order; identity
- *     sequences setval'd to the table's max id (next insert: max + 1);
- *     then the verification; then COMMIT. Any error or difference: ROLLBACK.
+ *     sequences setval'd to the table's max id (next insert: max + 1),
+ *     or to SQLite's AUTOINCREMENT counter (sqlite_sequence) when that is
+ *     higher (webhooks, 0008: the id of a deleted row is never handed out
+ *     again, on either side); then the verification; then COMMIT. Any
+ *     error or difference: ROLLBACK.
  *  5. Full-text search. PostgreSQL's ticket_fts.words is GENERATED ALWAYS
  *     AS (to_tsvector('ticket_fts', coalesce(ticket_fts_text(text), '')))
  *     STORED (migrations-pg/0002_tickets.sql): copying rowid, ticket_id,
@@ -856,13 +859,52 @@ out:
 
 /* ---- identity sequences ----------------------------------------------------- */
 
-/* Each identity column's sequence at the table's max (the next insert gets
- * max + 1); an empty table's at 1, not yet called (the next gets 1). */
+/* SQLite's AUTOINCREMENT counter of table t (the largest id it ever
+ * handed out), in *seq as text; "0" when t has none. */
+static enum result sq_autoinc(struct imp *im, const struct table *t, char seq[32], struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	snprintf(seq, 32, "0");
+	/* sqlite_sequence exists once a table with AUTOINCREMENT does. */
+	if (sqlite3_prepare_v2(im->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+			       " AND name = 'sqlite_sequence'", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return sq_fail(im, e, t->name, "sqlite_sequence");
+	}
+	rc = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (!rc)
+		return RC_OK;
+	if (sqlite3_prepare_v2(im->db, "SELECT max(seq) FROM sqlite_sequence WHERE name = ?1", -1, &q,
+			       NULL) != SQLITE_OK)
+		return sq_fail(im, e, t->name, "sqlite_sequence");
+	sqlite3_bind_text(q, 1, t->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		snprintf(seq, 32, "%lld", (long long)sqlite3_column_int64(q, 0));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return sq_fail(im, e, t->name, "sqlite_sequence");
+	return RC_OK;
+}
+
+/* Each identity column's sequence at the table's max, or at SQLite's
+ * AUTOINCREMENT counter when that is higher (the next insert gets one
+ * more); an empty table's without one at 1, not yet called (the next
+ * gets 1). */
 static enum result advance_sequences(struct imp *im, const struct table *t, struct err *e)
 {
+	char seq[32];
+	enum result r0 = sq_autoinc(im, t, seq, e);
+
+	if (r0 != RC_OK)
+		return r0;
 	for (int i = 0; i < t->ncols; i++) {
 		struct buf sql = BUF_INIT(4096);
-		const char *params[2];
+		const char *params[3];
 		char *qt;
 		enum result r;
 
@@ -873,18 +915,19 @@ static enum result advance_sequences(struct imp *im, const struct table *t, stru
 			return pgx_fail(e, RC_INVALID, t->name, "identifier", PQerrorMessage(im->pg));
 		params[0] = qt;              /* parsed as a (quoted) name */
 		params[1] = t->cols[i].name; /* taken literally */
+		params[2] = seq;
 		if (buf_appends(&sql, "SELECT setval(pg_get_serial_sequence($1, $2),"
 				" greatest(coalesce(max(") != RC_OK ||
 		    pg_ident(im, &sql, t->cols[i].name, e) != RC_OK ||
-		    buf_appends(&sql, "), 0), 1), coalesce(max(") != RC_OK ||
+		    buf_appends(&sql, "), 0), $3::bigint, 1), greatest(coalesce(max(") != RC_OK ||
 		    pg_ident(im, &sql, t->cols[i].name, e) != RC_OK ||
-		    buf_appends(&sql, "), 0) >= 1) FROM ") != RC_OK ||
+		    buf_appends(&sql, "), 0), $3::bigint) >= 1) FROM ") != RC_OK ||
 		    buf_appends(&sql, qt) != RC_OK) {
 			PQfreemem(qt);
 			buf_release(&sql);
 			return err_set(e, RC_NOMEM, NULL, "out of memory");
 		}
-		r = pgx_cmd(im, buf_str(&sql), 2, params, t->name, "identity sequence", e);
+		r = pgx_cmd(im, buf_str(&sql), 3, params, t->name, "identity sequence", e);
 		PQfreemem(qt);
 		buf_release(&sql);
 		if (r != RC_OK)

@@ -138,6 +138,9 @@ struct ticket_event {
 struct ticket_message {
 	int64_t id, ticket_id, client_id, author_user_id, author_contact_id, created_at;
 	const char *kind, *body;  /* kind: "reply" or "note" */
+	int64_t quote_at;         /* byte offset in body where quoted earlier
+				   * text starts (folded by the UI), 0: none */
+	const char *source;       /* "email", or NULL: typed in itsup */
 };
 
 struct time_entry {
@@ -149,6 +152,103 @@ struct time_entry {
 
 struct outbox_msg {
 	const char *event, *payload;  /* payload: a JSON object */
+};
+
+/* ---- mail (issue 8; docs/MAIL.md) ------------------------------------------ */
+
+/* The intake log's row: a message posted to /api/v1/mail/inbound and what
+ * became of it (action: created, appended, duplicate, held, rate_limited,
+ * auto_reply, bounce, ignored, released). */
+struct inbound_row {
+	int64_t id, client_id, ticket_id, size, received_at;   /* client 0: none */
+	const char *message_id, *sender, *recipient, *subject, *action, *reason;
+	const unsigned char *raw;        /* inbound_get of a held message, else NULL */
+	size_t raw_len;
+	bool has_raw;                    /* reads: the raw message is kept */
+};
+struct inbound_list { struct inbound_row *items; size_t n; int64_t next_after; };
+struct inbound_q {
+	int64_t after;
+	int limit;
+	const char *action;              /* NULL: any */
+};
+
+struct attachment_row {
+	int64_t id, client_id, ticket_id, message_id, size, created_at;
+	const char *filename, *content_type, *content_id;  /* content_id NULL: none */
+	bool is_inline, internal;
+	unsigned char sha256[32];
+	const unsigned char *data;       /* attachment_get only */
+};
+struct attachment_list { struct attachment_row *items; size_t n; };
+
+/* An incoming e-mail filed with a ticket write (W_TICKET_CREATE or
+ * W_TICKET_CHANGE with tw->mail): in the same transaction the store
+ *  - creates the contact (new_contact_email set: client tw->t.client_id,
+ *    name new_contact_name) and makes it the requester (new tickets) and
+ *    the message's author;
+ *  - records message_id (direction in, the ticket) in mail_ids: one
+ *    already there is RC_CONFLICT on field "message_id" (the same message
+ *    delivered twice, concurrently) and nothing is written;
+ *  - stores the attachments, of tw's message (tw->has_msg) or, with none,
+ *    of the ticket, internal when the message is a note;
+ *  - writes the intake log row (log: client and ticket from tw->t);
+ *  - release_id set: that held log row's action becomes "released" (its
+ *    client and ticket tw->t's, its raw dropped; RC_CONFLICT on field
+ *    "release" when it is not held); message_id, when it is that row's
+ *    (recorded without a ticket by W_MAIL_LOG), is filed under the
+ *    ticket instead of being a conflict. */
+struct mail_file {
+	const char *message_id;
+	const char *new_contact_email, *new_contact_name;
+	struct attachment_row *att;
+	size_t natt;
+	struct inbound_row log;
+	int64_t release_id;
+	int64_t contact_id;              /* result: the contact created (0: none) */
+	int64_t inbound_id;              /* result: the log row's id */
+};
+
+/* A recipient address that routes mail: to a client, a queue, or both. */
+struct mail_route_row {
+	int64_t id, client_id, created_at;   /* client 0: none */
+	const char *address, *queue;         /* queue NULL: none */
+};
+
+struct template_row {
+	const char *key, *subject, *body;
+	int64_t version, updated_at;
+};
+
+struct webhook_row {
+	int64_t id, client_id, version, created_at, updated_at;   /* client 0: all */
+	const char *name, *url, *events, *secret;                 /* events: JSON array */
+	bool active;
+};
+
+/* An outbox row (0002): what happened, not yet turned into deliveries. */
+struct outbox_row {
+	int64_t id, client_id, ticket_id, created_at;
+	const char *event, *payload;
+};
+struct outbox_list { struct outbox_row *items; size_t n; };
+
+struct delivery_row {
+	int64_t id, client_id, outbox_id, ticket_id, webhook_id;
+	const char *event, *channel, *template_key, *target, *message_id, *subject;
+	const unsigned char *body;       /* deliveries_due only (list: NULL) */
+	size_t body_len;
+	const char *state, *last_error;
+	int attempts;
+	long last_status;
+	int64_t next_attempt_at, sent_at, created_at;
+};
+struct delivery_list { struct delivery_row *items; size_t n; int64_t next_after; };
+struct delivery_q {
+	int64_t after;                   /* newest first: ids below after (0: top) */
+	int limit;
+	int64_t ticket_id, webhook_id;   /* 0: any */
+	const char *state, *channel;     /* NULL: any */
 };
 
 #define TW_MAX_EVENTS 16
@@ -186,6 +286,7 @@ struct ticket_write {
 					 * ticket: the alert's mark
 					 * (alerts.ticket_version) becomes the
 					 * ticket's last event id */
+	struct mail_file *mail;         /* an incoming e-mail filed with this write */
 	int csat_rating;                /* W_CSAT: 1..5 */
 	const char *csat_comment;
 	int64_t message_id;             /* result: the new message's id */
@@ -454,6 +555,19 @@ enum store_wkind {
 	W_AM_RECEIVER_DELETE, /* id: its token stops working */
 	W_MONITOR_ROLLUP,   /* in.rollup: roll raw up to 1m and 1m to 1h until upto */
 	W_MONITOR_RETAIN,   /* in.retain: delete history older than these */
+	W_MAIL_LOG,         /* in.inbound: the log row -> id; with
+			     * inbound.message_id recorded (direction in, no
+			     * ticket) unless action is "duplicate"; an id
+			     * already recorded is RC_CONFLICT "message_id" */
+	W_MAIL_ROUTE_PUT,   /* in.route: id 0 creates; address taken: RC_CONFLICT "address" */
+	W_MAIL_ROUTE_DELETE,/* id */
+	W_TEMPLATE_PUT,     /* in.tmpl (if_version: the override's version, 0: any) */
+	W_TEMPLATE_DELETE,  /* in.tmpl.key: back to the built-in text */
+	W_WEBHOOK_PUT,      /* in.webhook: id 0 creates (if_version on updates) */
+	W_WEBHOOK_DELETE,   /* id: its pending deliveries fail ("webhook deleted") */
+	W_OUTBOX_EXPAND,    /* in.expand: the outbox row becomes its deliveries */
+	W_DELIVERY_RESULT,  /* in.dres: one attempt's outcome */
+	W_DELIVERY_RETRY,   /* id: a failed delivery is pending again, due now */
 	W_KIND_COUNT
 };
 
@@ -556,6 +670,28 @@ struct store_write {
 			int64_t max_span;               /* at most this much raw per write */
 			bool more;                      /* result: not all done */
 		} rollup;
+		struct inbound_row inbound;
+		struct mail_route_row route;
+		struct template_row tmpl;
+		struct webhook_row webhook;
+		/* The outbox row outbox_id (pending) is done and these are its
+		 * deliveries (state pending, due at now), each e-mail's
+		 * message_id recorded in mail_ids (direction out, its ticket);
+		 * RC_CONFLICT "outbox" when the row is not pending any more. */
+		struct {
+			int64_t outbox_id, now;
+			struct delivery_row *items;
+			size_t n;
+		} expand;
+		/* Delivery id's attempt: attempts + 1, last_error/last_status;
+		 * state "sent" (sent_at = now), "pending" again at
+		 * next_attempt_at, or "failed". Only a pending delivery changes
+		 * (else RC_CONFLICT "delivery"). */
+		struct {
+			int64_t id, now, next_attempt_at;
+			const char *state, *error;
+			long status;
+		} dres;
 		struct {
 			int64_t raw_before, m1_before, h1_before;
 			bool more;                      /* result: not all deleted */
@@ -788,6 +924,70 @@ struct store_ops {
 	/* The client named name (exactly), for Alertmanager's labels. */
 	enum result (*client_by_name)(struct store *, const char *name, int64_t *id,
 				      struct err *);
+
+	/* ---- mail and the outbox (issue 8; not tenant-scoped unless said:
+	 * the intake establishes the tenant, the dispatcher works for all,
+	 * and the admin routes are the provider's) ---- */
+	/* The first of ids (in the order given) that mail_ids knows: *found
+	 * its index (-1: none) and *ticket_id its ticket (0: none). */
+	enum result (*mail_thread)(struct store *, const char *const *ids, size_t n,
+				   int *found, int64_t *ticket_id, struct err *);
+	/* The ticket numbered number (any client): its id and client. */
+	enum result (*ticket_by_number)(struct store *, int64_t number, int64_t *id,
+					int64_t *client_id, struct err *);
+	/* The first contact (lowest id) with this e-mail address (without
+	 * case) in an active client: its id and client. */
+	enum result (*contact_find_email)(struct store *, const char *email, int64_t *id,
+					  int64_t *client_id, struct err *);
+	/* The active client whose email_domain is domain (without case). */
+	enum result (*client_by_domain)(struct store *, const char *domain, int64_t *id,
+					struct err *);
+	/* Messages logged from sender since `since` (any action). */
+	enum result (*inbound_count)(struct store *, const char *sender, int64_t since,
+				     int64_t *n, struct err *);
+	enum result (*inbound_list)(struct store *, const struct inbound_q *, struct arena *,
+				    struct inbound_list *, struct err *);
+	/* One log row with its raw message (when kept). */
+	enum result (*inbound_get)(struct store *, int64_t id, struct arena *,
+				   struct inbound_row *, struct err *);
+	/* A ticket's attachments (no data) the scope sees: internal ones
+	 * only when with_internal; RC_NOTFOUND when the ticket is not in
+	 * scope. */
+	enum result (*attachment_list)(struct store *, const struct scope *, int64_t ticket_id,
+				       bool with_internal, struct arena *, struct attachment_list *,
+				       struct err *);
+	/* One attachment with its data, when the scope sees its ticket (and,
+	 * internal, with_internal); else RC_NOTFOUND. */
+	enum result (*attachment_get)(struct store *, const struct scope *, int64_t id,
+				      bool with_internal, struct arena *, struct attachment_row *,
+				      struct err *);
+	/* The route of a recipient address (lower-case); RC_NOTFOUND: none. */
+	enum result (*mail_route_find)(struct store *, const char *address, struct arena *,
+				       struct mail_route_row *, struct err *);
+	enum result (*mail_route_list)(struct store *, struct arena *, struct mail_route_row **items,
+				       size_t *n, struct err *);
+	/* An override (RC_NOTFOUND: the built-in text applies). */
+	enum result (*template_get)(struct store *, const char *key, struct arena *,
+				    struct template_row *, struct err *);
+	enum result (*template_list)(struct store *, struct arena *, struct template_row **items,
+				     size_t *n, struct err *);
+	enum result (*webhook_get)(struct store *, int64_t id, struct arena *, struct webhook_row *,
+				   struct err *);
+	/* Every webhook (active or not), by id. */
+	enum result (*webhook_list)(struct store *, struct arena *, struct webhook_row **items,
+				    size_t *n, struct err *);
+	/* Pending outbox rows, oldest first, at most max. */
+	enum result (*outbox_pending)(struct store *, size_t max, struct arena *,
+				      struct outbox_list *, struct err *);
+	/* Pending deliveries due by now, oldest due first, with body, at most max. */
+	enum result (*deliveries_due)(struct store *, int64_t now, size_t max, struct arena *,
+				      struct delivery_list *, struct err *);
+	/* Deliveries newest first (keyset on id), without body. */
+	enum result (*delivery_list)(struct store *, const struct delivery_q *, struct arena *,
+				     struct delivery_list *, struct err *);
+	/* One delivery with its body. */
+	enum result (*delivery_get)(struct store *, int64_t id, struct arena *,
+				    struct delivery_row *, struct err *);
 };
 
 struct store {
@@ -877,8 +1077,29 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_device_by_host(st, ...) ((st)->ops->device_by_host((st), __VA_ARGS__))
 #define store_client_by_name(st, ...) ((st)->ops->client_by_name((st), __VA_ARGS__))
 
+#define store_mail_thread(st, ...) ((st)->ops->mail_thread((st), __VA_ARGS__))
+#define store_ticket_by_number(st, ...) ((st)->ops->ticket_by_number((st), __VA_ARGS__))
+#define store_contact_find_email(st, ...) ((st)->ops->contact_find_email((st), __VA_ARGS__))
+#define store_client_by_domain(st, ...) ((st)->ops->client_by_domain((st), __VA_ARGS__))
+#define store_inbound_count(st, ...) ((st)->ops->inbound_count((st), __VA_ARGS__))
+#define store_inbound_list(st, ...) ((st)->ops->inbound_list((st), __VA_ARGS__))
+#define store_inbound_get(st, ...) ((st)->ops->inbound_get((st), __VA_ARGS__))
+#define store_attachment_list(st, ...) ((st)->ops->attachment_list((st), __VA_ARGS__))
+#define store_attachment_get(st, ...) ((st)->ops->attachment_get((st), __VA_ARGS__))
+#define store_mail_route_find(st, ...) ((st)->ops->mail_route_find((st), __VA_ARGS__))
+#define store_mail_route_list(st, ...) ((st)->ops->mail_route_list((st), __VA_ARGS__))
+#define store_template_get(st, ...) ((st)->ops->template_get((st), __VA_ARGS__))
+#define store_template_list(st, ...) ((st)->ops->template_list((st), __VA_ARGS__))
+#define store_webhook_get(st, ...) ((st)->ops->webhook_get((st), __VA_ARGS__))
+#define store_webhook_list(st, ...) ((st)->ops->webhook_list((st), __VA_ARGS__))
+#define store_outbox_pending(st, ...) ((st)->ops->outbox_pending((st), __VA_ARGS__))
+#define store_deliveries_due(st, ...) ((st)->ops->deliveries_due((st), __VA_ARGS__))
+#define store_delivery_list(st, ...) ((st)->ops->delivery_list((st), __VA_ARGS__))
+#define store_delivery_get(st, ...) ((st)->ops->delivery_get((st), __VA_ARGS__))
+
 /* Setting names. */
 #define SETTING_MFA_REQUIRED "mfa_required_for_staff"
 #define SETTING_SIGNING_KEY "signing_key"   /* HMAC key for CSAT links */
+#define SETTING_MAIL "mail"                 /* JSON: the intake's policy (api_mail.c) */
 
 #endif

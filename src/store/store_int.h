@@ -1,7 +1,8 @@
 /*
  * store_int.h: what the SQLite backend's files share (store_sqlite.c, the
- * core and the writer; store_sqlite_ticket.c, tickets). Not for use above
- * the store.
+ * core and the writer; store_sqlite_ticket.c, tickets; store_sqlite_sla.c,
+ * store_sqlite_monitor.c, store_sqlite_mail.c). Not for use above the
+ * store.
  */
 #ifndef ITSUP_STORE_INT_H
 #define ITSUP_STORE_INT_H
@@ -63,6 +64,11 @@ enum result step_error(struct sq *s, int rc, const char *field, const char *what
 		       struct err *e);
 enum result tenant_visible(struct sq *s, const struct scope *sc, int64_t client_id,
 			   struct err *e);
+/* The writer inserts contact c (of c->client_id; name, email, phone,
+ * title) with the next contact id, *id; an e-mail the client's contacts
+ * have is RC_CONFLICT on "email". No scope check: the caller's. */
+enum result sq_contact_insert(struct sq *s, const struct contact *c, int64_t *id,
+			      struct err *e);
 
 /* The cached statement for sql (prepared on first use); NULL with e set
  * on failure. Reset it with stmt_done() after use. */
@@ -208,5 +214,57 @@ enum result sqm_series_points(struct store *, const struct scope *, int64_t, con
 			      struct series_points *, struct err *);
 enum result sqm_device_by_host(struct store *, int64_t, const char *, int64_t *, struct err *);
 enum result sqm_client_by_name(struct store *, const char *, int64_t *, struct err *);
+
+/* Mail, templates, webhooks and the outbox's deliveries (store_sqlite_mail.c). */
+/* A ticket write's e-mail (tw->mail, see struct mail_file): the contact,
+ * before the ticket row (create: it becomes the requester) or, for a
+ * change, before the message; then, after the message, the rest. */
+enum result sqmail_contact(struct sq *s, struct ticket_write *tw, bool create, struct err *e);
+enum result sqmail_file(struct sq *s, struct ticket_write *tw, int64_t now, struct err *e);
+enum result sqmail_log(struct sq *s, struct store_write *w);
+enum result sqmail_route_put(struct sq *s, struct store_write *w);
+enum result sqmail_route_delete(struct sq *s, struct store_write *w);
+enum result sqmail_template_put(struct sq *s, struct store_write *w);
+enum result sqmail_template_delete(struct sq *s, struct store_write *w);
+enum result sqmail_webhook_put(struct sq *s, struct store_write *w);
+enum result sqmail_webhook_delete(struct sq *s, struct store_write *w);
+enum result sqmail_outbox_expand(struct sq *s, struct store_write *w);
+enum result sqmail_delivery_result(struct sq *s, struct store_write *w);
+enum result sqmail_delivery_retry(struct sq *s, struct store_write *w);
+enum result sqmail_thread(struct store *, const char *const *, size_t, int *, int64_t *,
+			  struct err *);
+enum result sqmail_client_by_domain(struct store *, const char *, int64_t *, struct err *);
+enum result sqmail_ticket_by_number(struct store *, int64_t, int64_t *, int64_t *, struct err *);
+enum result sqmail_contact_find_email(struct store *, const char *, int64_t *, int64_t *,
+				      struct err *);
+enum result sqmail_inbound_count(struct store *, const char *, int64_t, int64_t *, struct err *);
+enum result sqmail_inbound_list(struct store *, const struct inbound_q *, struct arena *,
+				struct inbound_list *, struct err *);
+enum result sqmail_inbound_get(struct store *, int64_t, struct arena *, struct inbound_row *,
+			       struct err *);
+enum result sqmail_attachment_list(struct store *, const struct scope *, int64_t, bool,
+				   struct arena *, struct attachment_list *, struct err *);
+enum result sqmail_attachment_get(struct store *, const struct scope *, int64_t, bool,
+				  struct arena *, struct attachment_row *, struct err *);
+enum result sqmail_route_find(struct store *, const char *, struct arena *,
+			      struct mail_route_row *, struct err *);
+enum result sqmail_route_list(struct store *, struct arena *, struct mail_route_row **, size_t *,
+			      struct err *);
+enum result sqmail_template_get(struct store *, const char *, struct arena *,
+				struct template_row *, struct err *);
+enum result sqmail_template_list(struct store *, struct arena *, struct template_row **,
+				 size_t *, struct err *);
+enum result sqmail_webhook_get(struct store *, int64_t, struct arena *, struct webhook_row *,
+			       struct err *);
+enum result sqmail_webhook_list(struct store *, struct arena *, struct webhook_row **, size_t *,
+				struct err *);
+enum result sqmail_outbox_pending(struct store *, size_t, struct arena *, struct outbox_list *,
+				  struct err *);
+enum result sqmail_deliveries_due(struct store *, int64_t, size_t, struct arena *,
+				  struct delivery_list *, struct err *);
+enum result sqmail_delivery_list(struct store *, const struct delivery_q *, struct arena *,
+				 struct delivery_list *, struct err *);
+enum result sqmail_delivery_get(struct store *, int64_t, struct arena *, struct delivery_row *,
+				struct err *);
 
 #endif

@@ -282,6 +282,30 @@ bool pg_blob(const PGresult *r, int row, int col, unsigned char *out, size_t n)
 	return true;
 }
 
+const unsigned char *pg_bytea(const PGresult *r, int row, int col, struct arena *a, size_t *len)
+{
+	const char *v = PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+	size_t n = v ? (size_t)PQgetlength(r, row, col) : 0;
+	unsigned char *out;
+
+	*len = 0;
+	/* Text-format bytea is "\x" and two hex digits a byte. */
+	if (!v || n < 2 || v[0] != '\\' || v[1] != 'x' || n % 2)
+		return NULL;
+	n = (n - 2) / 2;
+	out = arena_alloc(a, n + 1);   /* zeroed: text reads as a string */
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(v[2 + 2 * i]), lo = hexval(v[3 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return NULL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*len = n;
+	return out;
+}
+
 /* libpq's message of r (or of c) without its trailing newline. */
 static enum result pg_error(PGconn *c, const PGresult *r, enum result code, struct err *e,
 			    const char *what)
@@ -1129,33 +1153,43 @@ static void bind_none(struct pgq *q, const void *p)
 	UNUSED(p);
 }
 
-static enum result w_contact_create(struct pgw *x, struct store_write *w)
+enum result pgw_contact_insert(struct pgw *x, const struct contact *c, int64_t *id, struct err *e)
 {
-	const struct contact *c = &w->in.contact;
-	enum result rc = pgw_tenant_visible(x, &w->scope, c->client_id, &w->err);
 	struct pgq q;
 	PGresult *r;
+	enum result rc;
 
-	if (rc != RC_OK)
-		return rc;
-	r = wrun(x, "SELECT coalesce(max(id), 0) + 1 FROM contacts", NULL, "contact id", &w->err,
+	*id = 0;
+	r = wrun(x, "SELECT coalesce(max(id), 0) + 1 FROM contacts", NULL, "contact id", e,
 		 bind_none, NULL);
 	if (!r)
-		return w->err.code;
-	w->id = pg_i64(r, 0, 0);
+		return e->code;
+	*id = pg_i64(r, 0, 0);
 	PQclear(r);
 	pgq_init(&q, "INSERT INTO contacts (tenant_id, id, name, email, phone, title,"
 		 " version, created_at, updated_at) VALUES (:client, :id, :name, :email, :phone,"
 		 " :title, 1, :now, :now)");
 	pgq_i64(&q, ":client", c->client_id);
-	pgq_i64(&q, ":id", w->id);
+	pgq_i64(&q, ":id", *id);
 	pgq_txt(&q, ":name", c->name);
 	pgq_txt(&q, ":email", c->email);
 	pgq_txt(&q, ":phone", c->phone);
 	pgq_txt(&q, ":title", c->title);
 	pgq_i64(&q, ":now", clock_now_ms());
-	rc = pgw_do(x, &q, "email", "contact", &w->err);
+	rc = pgw_do(x, &q, "email", "contact", e);
 	pgq_release(&q);
+	if (rc != RC_OK)
+		*id = 0;
+	return rc;
+}
+
+static enum result w_contact_create(struct pgw *x, struct store_write *w)
+{
+	const struct contact *c = &w->in.contact;
+	enum result rc = pgw_tenant_visible(x, &w->scope, c->client_id, &w->err);
+
+	if (rc == RC_OK)
+		rc = pgw_contact_insert(x, c, &w->id, &w->err);
 	if (rc != RC_OK)
 		return rc;
 	w->version = 1;
@@ -1479,6 +1513,16 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct pgw *, struct store_w
 	[W_AM_RECEIVER_CREATE] = pgm_am_receiver_create,
 	[W_MONITOR_ROLLUP] = pgm_rollup,
 	[W_MONITOR_RETAIN] = pgm_retain,
+	[W_MAIL_LOG] = pgmail_log,
+	[W_MAIL_ROUTE_PUT] = pgmail_route_put,
+	[W_MAIL_ROUTE_DELETE] = pgmail_route_delete,
+	[W_TEMPLATE_PUT] = pgmail_template_put,
+	[W_TEMPLATE_DELETE] = pgmail_template_delete,
+	[W_WEBHOOK_PUT] = pgmail_webhook_put,
+	[W_WEBHOOK_DELETE] = pgmail_webhook_delete,
+	[W_OUTBOX_EXPAND] = pgmail_outbox_expand,
+	[W_DELIVERY_RESULT] = pgmail_delivery_result,
+	[W_DELIVERY_RETRY] = pgmail_delivery_retry,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1843,4 +1887,23 @@ const struct store_ops store_pg_ops = {
 	.series_points = pgm_series_points,
 	.device_by_host = pgm_device_by_host,
 	.client_by_name = pgm_client_by_name,
+	.mail_thread = pgmail_thread,
+	.ticket_by_number = pgmail_ticket_by_number,
+	.contact_find_email = pgmail_contact_find_email,
+	.client_by_domain = pgmail_client_by_domain,
+	.inbound_count = pgmail_inbound_count,
+	.inbound_list = pgmail_inbound_list,
+	.inbound_get = pgmail_inbound_get,
+	.attachment_list = pgmail_attachment_list,
+	.attachment_get = pgmail_attachment_get,
+	.mail_route_find = pgmail_route_find,
+	.mail_route_list = pgmail_route_list,
+	.template_get = pgmail_template_get,
+	.template_list = pgmail_template_list,
+	.webhook_get = pgmail_webhook_get,
+	.webhook_list = pgmail_webhook_list,
+	.outbox_pending = pgmail_outbox_pending,
+	.deliveries_due = pgmail_deliveries_due,
+	.delivery_list = pgmail_delivery_list,
+	.delivery_get = pgmail_delivery_get,
 };

@@ -2,8 +2,8 @@
  * store_pg_int.h: what the PostgreSQL backend's files share (store_pg.c:
  * the core, statements, reads and the writer's apply; store_pg_ticket.c:
  * tickets and rules; store_pg_sla.c: calendars, SLA policies, contracts
- * and tickets' SLA rows; store_pg_monitor.c: monitoring). Not for use
- * above the store.
+ * and tickets' SLA rows; store_pg_monitor.c: monitoring; store_pg_mail.c:
+ * mail, templates, webhooks and deliveries). Not for use above the store.
  *
  * Statements are written as in the SQLite backend, with :name parameters;
  * struct pgq turns them into $n for PQexecParams and binds by name, so the
@@ -75,6 +75,10 @@ static inline int pg_int(const PGresult *r, int row, int col)
 const char *pg_str(const PGresult *r, int row, int col, struct arena *a);
 /* A bytea column of exactly n bytes into out: false (out zeroed) otherwise. */
 bool pg_blob(const PGresult *r, int row, int col, unsigned char *out, size_t n);
+/* A bytea column of any length copied into a (*len bytes and a NUL, so a
+ * text body reads as a string; NULL and *len 0 when NULL, malformed, or
+ * the arena is full). */
+const unsigned char *pg_bytea(const PGresult *r, int row, int col, struct arena *a, size_t *len);
 bool pg_isnull(const PGresult *r, int row, int col);
 /* A float8 column (text: PostgreSQL's shortest exact form): NULL is 0. */
 double pg_f64(const PGresult *r, int row, int col);
@@ -144,6 +148,13 @@ enum result pgw_do(struct pgw *x, struct pgq *q, const char *field, const char *
 /* RC_OK when the scope sees client client_id (and it exists), else
  * RC_NOTFOUND on "client_id". */
 enum result pgw_tenant_visible(struct pgw *x, const struct scope *sc, int64_t client_id,
+			       struct err *e);
+
+/* Inserts contact c (of c->client_id: name, email, phone, title) with the
+ * next contact id (max + 1, read in the transaction), *id; an e-mail the
+ * client's contacts have is RC_CONFLICT on "email". No scope check: the
+ * caller's (W_CONTACT_CREATE, and a ticket write's e-mail). */
+enum result pgw_contact_insert(struct pgw *x, const struct contact *c, int64_t *id,
 			       struct err *e);
 
 /* ---- the other files' entry points ------------------------------------- */
@@ -276,5 +287,60 @@ enum result pgm_series_points(struct store *, const struct scope *, int64_t, con
 			      struct series_points *, struct err *);
 enum result pgm_device_by_host(struct store *, int64_t, const char *, int64_t *, struct err *);
 enum result pgm_client_by_name(struct store *, const char *, int64_t *, struct err *);
+
+/* store_pg_mail.c: same contracts as the sqmail_* functions of
+ * store_int.h. A ticket write's e-mail (tw->mail, struct mail_file): the
+ * contact before the ticket row (create: it becomes the requester) or,
+ * for a change, before the message (pgmail_contact); the rest after the
+ * message (pgmail_file). pgmail_reset undoes what a pass set in tw, for
+ * a batch that runs again. */
+void pgmail_reset(struct ticket_write *tw);
+enum result pgmail_contact(struct pgw *x, struct ticket_write *tw, bool create, struct err *e);
+enum result pgmail_file(struct pgw *x, struct ticket_write *tw, int64_t now, struct err *e);
+enum result pgmail_log(struct pgw *x, struct store_write *w);
+enum result pgmail_route_put(struct pgw *x, struct store_write *w);
+enum result pgmail_route_delete(struct pgw *x, struct store_write *w);
+enum result pgmail_template_put(struct pgw *x, struct store_write *w);
+enum result pgmail_template_delete(struct pgw *x, struct store_write *w);
+enum result pgmail_webhook_put(struct pgw *x, struct store_write *w);
+enum result pgmail_webhook_delete(struct pgw *x, struct store_write *w);
+enum result pgmail_outbox_expand(struct pgw *x, struct store_write *w);
+enum result pgmail_delivery_result(struct pgw *x, struct store_write *w);
+enum result pgmail_delivery_retry(struct pgw *x, struct store_write *w);
+enum result pgmail_thread(struct store *, const char *const *, size_t, int *, int64_t *,
+			  struct err *);
+enum result pgmail_ticket_by_number(struct store *, int64_t, int64_t *, int64_t *, struct err *);
+enum result pgmail_contact_find_email(struct store *, const char *, int64_t *, int64_t *,
+				      struct err *);
+enum result pgmail_client_by_domain(struct store *, const char *, int64_t *, struct err *);
+enum result pgmail_inbound_count(struct store *, const char *, int64_t, int64_t *, struct err *);
+enum result pgmail_inbound_list(struct store *, const struct inbound_q *, struct arena *,
+				struct inbound_list *, struct err *);
+enum result pgmail_inbound_get(struct store *, int64_t, struct arena *, struct inbound_row *,
+			       struct err *);
+enum result pgmail_attachment_list(struct store *, const struct scope *, int64_t, bool,
+				   struct arena *, struct attachment_list *, struct err *);
+enum result pgmail_attachment_get(struct store *, const struct scope *, int64_t, bool,
+				  struct arena *, struct attachment_row *, struct err *);
+enum result pgmail_route_find(struct store *, const char *, struct arena *,
+			      struct mail_route_row *, struct err *);
+enum result pgmail_route_list(struct store *, struct arena *, struct mail_route_row **, size_t *,
+			      struct err *);
+enum result pgmail_template_get(struct store *, const char *, struct arena *,
+				struct template_row *, struct err *);
+enum result pgmail_template_list(struct store *, struct arena *, struct template_row **,
+				 size_t *, struct err *);
+enum result pgmail_webhook_get(struct store *, int64_t, struct arena *, struct webhook_row *,
+			       struct err *);
+enum result pgmail_webhook_list(struct store *, struct arena *, struct webhook_row **, size_t *,
+				struct err *);
+enum result pgmail_outbox_pending(struct store *, size_t, struct arena *, struct outbox_list *,
+				  struct err *);
+enum result pgmail_deliveries_due(struct store *, int64_t, size_t, struct arena *,
+				  struct delivery_list *, struct err *);
+enum result pgmail_delivery_list(struct store *, const struct delivery_q *, struct arena *,
+				 struct delivery_list *, struct err *);
+enum result pgmail_delivery_get(struct store *, int64_t, struct arena *, struct delivery_row *,
+				struct err *);
 
 #endif

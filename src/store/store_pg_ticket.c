@@ -351,6 +351,8 @@ static void row_message(const PGresult *r, int i, struct arena *a, void *item)
 	m->kind = pg_str(r, i, 5, a);
 	m->body = pg_str(r, i, 6, a);
 	m->created_at = pg_i64(r, i, 7);
+	m->quote_at = pg_i64(r, i, 8);
+	m->source = pg_str(r, i, 9, a);
 }
 
 /* Sub-lists of a ticket: the ticket must be visible, checked in SQL. */
@@ -382,8 +384,8 @@ enum result pgt_ticket_messages(struct store *st, const struct scope *sc, int64_
 	void *items;
 	enum result r = sub_list(st, sc,
 				 "SELECT x.id, x.ticket_id, x.tenant_id, coalesce(x.author_user_id, 0),"
-				 " coalesce(x.author_contact_id, 0), x.kind, x.body, x.created_at"
-				 " FROM ticket_messages x",
+				 " coalesce(x.author_contact_id, 0), x.kind, x.body, x.created_at,"
+				 " coalesce(x.quote_at, 0), x.source FROM ticket_messages x",
 				 " AND (:all OR x.kind = 'reply')", &sq, row_message, a,
 				 sizeof(struct ticket_message), &items, &out->n, e);
 
@@ -770,8 +772,9 @@ static enum result put_message(struct pgw *x, struct store_write *w, struct tick
 	enum result rc;
 
 	pgq_init(&q, "INSERT INTO ticket_messages (tenant_id, ticket_id, kind, author_user_id,"
-		 " author_contact_id, body, created_at)"
-		 " VALUES (:tenant, :tid, :kind, :author, :contact, :body, :now) RETURNING id");
+		 " author_contact_id, body, created_at, quote_at, source)"
+		 " VALUES (:tenant, :tid, :kind, :author, :contact, :body, :now, :quote_at, :source)"
+		 " RETURNING id");
 	pgq_i64(&q, ":tenant", t->client_id);
 	pgq_i64(&q, ":tid", t->id);
 	pgq_txt(&q, ":kind", tw->msg.kind);
@@ -779,6 +782,8 @@ static enum result put_message(struct pgw *x, struct store_write *w, struct tick
 	pgq_ref(&q, ":contact", tw->msg.author_contact_id);
 	pgq_txt(&q, ":body", tw->msg.body);
 	pgq_i64(&q, ":now", now);
+	pgq_ref(&q, ":quote_at", tw->msg.quote_at);
+	pgq_txt(&q, ":source", tw->msg.source);
 	r = wrun(x, &q, NULL, "message", &w->err);
 	if (!r)
 		return w->err.code;
@@ -851,7 +856,8 @@ static enum result put_fired(struct pgw *x, int64_t ticket_id, int64_t rule_id, 
 }
 
 /* Everything that follows the row: SLA, events, message, time entry,
- * outbox, the escalation that fired, the alert it works for. */
+ * outbox, the escalation that fired, the alert it works for, and what an
+ * incoming e-mail brings (tw->mail: store_pg_mail.c). */
 static enum result put_extras(struct pgw *x, struct store_write *w, struct ticket_write *tw,
 			      int64_t now)
 {
@@ -878,6 +884,8 @@ static enum result put_extras(struct pgw *x, struct store_write *w, struct ticke
 	/* The monitor's ticket work: the alert's events done, its ticket set. */
 	if (r == RC_OK && tw->alert_id)
 		r = pgm_alert_ticket(x, tw, e);
+	if (r == RC_OK && tw->mail)
+		r = pgmail_file(x, tw, now, e);
 	return r;
 }
 
@@ -910,6 +918,7 @@ static void tw_reset(struct ticket_write *tw)
 {
 	tw->message_id = 0;
 	tw->time_entry_id = 0;
+	pgmail_reset(tw);
 }
 
 enum result pgt_ticket_create(struct pgw *x, struct store_write *w)
@@ -929,6 +938,9 @@ enum result pgt_ticket_create(struct pgw *x, struct store_write *w)
 	r = pgw_tenant_visible(x, &w->scope, t->client_id, &w->err);
 	if (r == RC_OK)
 		r = next_number(x, &t->number, &w->err);
+	/* An e-mail's new contact is the requester: made before the row. */
+	if (r == RC_OK && tw->mail)
+		r = pgmail_contact(x, tw, true, &w->err);
 	if (r != RC_OK)
 		return r;
 	pgq_init(&q, "INSERT INTO tickets (tenant_id, number, requester_contact_id, requester_user_id,"
@@ -1026,7 +1038,9 @@ static enum result change_one(struct pgw *x, struct store_write *w, struct ticke
 	w->id = t->id;
 	w->audit.tenant_id = t->client_id;
 	r = RC_OK;
-	if (tw->fts)
+	if (tw->mail)
+		r = pgmail_contact(x, tw, false, &w->err);
+	if (r == RC_OK && tw->fts)
 		r = put_fts(x, t->id, t->id, false, t->subject, t->description, &w->err);
 	if (r == RC_OK)
 		r = put_extras(x, w, tw, now);

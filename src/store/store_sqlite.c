@@ -1069,28 +1069,24 @@ static enum result w_client_update(struct sq *s, struct store_write *w)
 	return RC_OK;
 }
 
-static enum result w_contact_create(struct sq *s, struct store_write *w)
+enum result sq_contact_insert(struct sq *s, const struct contact *c, int64_t *id, struct err *e)
 {
-	const struct contact *c = &w->in.contact;
 	sqlite3_stmt *q = NULL;
-	enum result r = tenant_visible(s, &w->scope, c->client_id, &w->err);
+	enum result r = wstmt(s, WS_CONTACT_NEXT_ID, &q, e);
 	int rc;
 
 	if (r != RC_OK)
 		return r;
-	r = wstmt(s, WS_CONTACT_NEXT_ID, &q, &w->err);
-	if (r != RC_OK)
-		return r;
 	rc = step1(q);
-	w->id = sqlite3_column_int64(q, 0);
+	*id = sqlite3_column_int64(q, 0);
 	stmt_done(q);
 	if (rc != SQLITE_ROW)
-		return sq_error(s->wdb, rc, &w->err, "contact id");
-	r = wstmt(s, WS_CONTACT_INSERT, &q, &w->err);
+		return sq_error(s->wdb, rc, e, "contact id");
+	r = wstmt(s, WS_CONTACT_INSERT, &q, e);
 	if (r != RC_OK)
 		return r;
 	sqlite3_bind_int64(q, 1, c->client_id);
-	sqlite3_bind_int64(q, 2, w->id);
+	sqlite3_bind_int64(q, 2, *id);
 	sqlite3_bind_text(q, 3, c->name, -1, SQLITE_STATIC);
 	bind_opt_text(q, 4, c->email);
 	bind_opt_text(q, 5, c->phone);
@@ -1099,7 +1095,19 @@ static enum result w_contact_create(struct sq *s, struct store_write *w)
 	rc = step1(q);
 	stmt_done(q);
 	if (rc != SQLITE_DONE)
-		return step_error(s, rc, "email", "contact", &w->err);
+		return step_error(s, rc, "email", "contact", e);
+	return RC_OK;
+}
+
+static enum result w_contact_create(struct sq *s, struct store_write *w)
+{
+	const struct contact *c = &w->in.contact;
+	enum result r = tenant_visible(s, &w->scope, c->client_id, &w->err);
+
+	if (r == RC_OK)
+		r = sq_contact_insert(s, c, &w->id, &w->err);
+	if (r != RC_OK)
+		return r;
 	w->version = 1;
 	w->audit.tenant_id = c->client_id;
 	return RC_OK;
@@ -1434,6 +1442,16 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_AM_RECEIVER_CREATE] = sqm_am_receiver_create,
 	[W_MONITOR_ROLLUP] = sqm_rollup,
 	[W_MONITOR_RETAIN] = sqm_retain,
+	[W_MAIL_LOG] = sqmail_log,
+	[W_MAIL_ROUTE_PUT] = sqmail_route_put,
+	[W_MAIL_ROUTE_DELETE] = sqmail_route_delete,
+	[W_TEMPLATE_PUT] = sqmail_template_put,
+	[W_TEMPLATE_DELETE] = sqmail_template_delete,
+	[W_WEBHOOK_PUT] = sqmail_webhook_put,
+	[W_WEBHOOK_DELETE] = sqmail_webhook_delete,
+	[W_OUTBOX_EXPAND] = sqmail_outbox_expand,
+	[W_DELIVERY_RESULT] = sqmail_delivery_result,
+	[W_DELIVERY_RETRY] = sqmail_delivery_retry,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1868,4 +1886,23 @@ const struct store_ops store_sqlite_ops = {
 	.series_points = sqm_series_points,
 	.device_by_host = sqm_device_by_host,
 	.client_by_name = sqm_client_by_name,
+	.mail_thread = sqmail_thread,
+	.client_by_domain = sqmail_client_by_domain,
+	.ticket_by_number = sqmail_ticket_by_number,
+	.contact_find_email = sqmail_contact_find_email,
+	.inbound_count = sqmail_inbound_count,
+	.inbound_list = sqmail_inbound_list,
+	.inbound_get = sqmail_inbound_get,
+	.attachment_list = sqmail_attachment_list,
+	.attachment_get = sqmail_attachment_get,
+	.mail_route_find = sqmail_route_find,
+	.mail_route_list = sqmail_route_list,
+	.template_get = sqmail_template_get,
+	.template_list = sqmail_template_list,
+	.webhook_get = sqmail_webhook_get,
+	.webhook_list = sqmail_webhook_list,
+	.outbox_pending = sqmail_outbox_pending,
+	.deliveries_due = sqmail_deliveries_due,
+	.delivery_list = sqmail_delivery_list,
+	.delivery_get = sqmail_delivery_get,
 };

@@ -353,6 +353,8 @@ static void row_message_at(sqlite3_stmt *q, struct arena *a, void *items, size_t
 	m->kind = col_str(q, 5, a);
 	m->body = col_str(q, 6, a);
 	m->created_at = sqlite3_column_int64(q, 7);
+	m->quote_at = sqlite3_column_int64(q, 8);
+	m->source = col_str(q, 9, a);
 }
 
 /* Sub-lists of a ticket: the ticket must be visible, checked in SQL. */
@@ -385,8 +387,8 @@ enum result sqt_ticket_messages(struct store *st, const struct scope *sc, int64_
 	void *items;
 	enum result r = sub_list(st, sc,
 				 "SELECT x.id, x.ticket_id, x.tenant_id, coalesce(x.author_user_id, 0),"
-				 " coalesce(x.author_contact_id, 0), x.kind, x.body, x.created_at"
-				 " FROM ticket_messages x",
+				 " coalesce(x.author_contact_id, 0), x.kind, x.body, x.created_at,"
+				 " coalesce(x.quote_at, 0), x.source FROM ticket_messages x",
 				 " AND (:all OR x.kind = 'reply')", &sq, row_message_at, a,
 				 sizeof(struct ticket_message), &items, &out->n, e);
 
@@ -752,7 +754,8 @@ static enum result put_event(struct sq *s, const struct ticket *t, const struct 
 	return wstep(s, q, NULL, "timeline", e);
 }
 
-/* Everything that follows the row: events, message, time entry, outbox. */
+/* Everything that follows the row: events, message, time entry, outbox,
+ * and what an incoming e-mail brings (tw->mail: store_sqlite_mail.c). */
 static enum result put_extras(struct sq *s, struct store_write *w, struct ticket_write *tw,
 			      int64_t now)
 {
@@ -772,8 +775,9 @@ static enum result put_extras(struct sq *s, struct store_write *w, struct ticket
 	if (r == RC_OK && tw->has_msg) {
 		bool note = !strcmp(tw->msg.kind, "note");
 		sqlite3_stmt *q = wq(s, "INSERT INTO ticket_messages (tenant_id, ticket_id, kind,"
-				     " author_user_id, author_contact_id, body, created_at)"
-				     " VALUES (:tenant, :tid, :kind, :author, :contact, :body, :now)", e);
+				     " author_user_id, author_contact_id, body, created_at, quote_at, source)"
+				     " VALUES (:tenant, :tid, :kind, :author, :contact, :body, :now, :quote_at,"
+				     " :source)", e);
 		if (!q)
 			return RC_IO;
 		bind_i64(q, ":tenant", t->client_id);
@@ -783,6 +787,8 @@ static enum result put_extras(struct sq *s, struct store_write *w, struct ticket
 		bind_ref(q, ":contact", tw->msg.author_contact_id);
 		bind_txt(q, ":body", tw->msg.body);
 		bind_i64(q, ":now", now);
+		bind_ref(q, ":quote_at", tw->msg.quote_at);
+		bind_txt(q, ":source", tw->msg.source);
 		r = wstep(s, q, NULL, "message", e);
 		if (r == RC_OK) {
 			tw->message_id = sqlite3_last_insert_rowid(s->wdb);
@@ -843,6 +849,8 @@ static enum result put_extras(struct sq *s, struct store_write *w, struct ticket
 	}
 	if (r == RC_OK && tw->alert_id)
 		r = sqm_alert_ticket(s, tw, e);
+	if (r == RC_OK && tw->mail)
+		r = sqmail_file(s, tw, now, e);
 	return r;
 }
 
@@ -873,6 +881,12 @@ enum result sqt_ticket_create(struct sq *s, struct store_write *w)
 	}
 	t->number = sqlite3_column_int64(q, 0);
 	stmt_done(q);
+	/* An e-mail's new contact is the requester: made before the row. */
+	if (tw->mail) {
+		r = sqmail_contact(s, tw, true, &w->err);
+		if (r != RC_OK)
+			return r;
+	}
 
 	q = wq(s, "INSERT INTO tickets (tenant_id, number, requester_contact_id, requester_user_id,"
 	       " assignee_id, device_id, parent_id, status, type, impact, urgency, priority, channel,"
@@ -961,7 +975,9 @@ static enum result change_one(struct sq *s, struct store_write *w, struct ticket
 	w->id = t->id;
 	w->audit.tenant_id = t->client_id;
 	r = RC_OK;
-	if (tw->fts)
+	if (tw->mail)
+		r = sqmail_contact(s, tw, false, &w->err);
+	if (r == RC_OK && tw->fts)
 		r = put_fts(s, t->id, t->id, false, t->subject, t->description, &w->err);
 	if (r == RC_OK)
 		r = put_extras(s, w, tw, now);

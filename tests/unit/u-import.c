@@ -6,9 +6,12 @@
  * settings, the audit chain; text with tabs, newlines, carriage returns,
  * backslashes and non-ASCII; monitoring: an enrolled device, samples with
  * awkward REAL values, rollups, checks, an alert with its events and
- * ticket, a maintenance window, a receiver) is copied into a fresh
- * database and read back: counts, values (REALs bit for bit), full-text
- * search, identity sequences. A non-empty target,
+ * ticket, a maintenance window, a receiver; mail: a ticket from an
+ * e-mail with its new contact, Message-ID and an attachment of awkward
+ * bytes, a held message with its raw bytes, a route, a template, a
+ * webhook, deliveries with binary bodies) is copied into a fresh
+ * database and read back: counts, values (REALs and BYTEAs bit for bit),
+ * full-text search, identity sequences. A non-empty target,
  * a wrong schema version, a missing or foreign file and a schema out of
  * step are refused and change nothing; a row corrupted on the PostgreSQL
  * side inside the transaction (a test hook) is caught by the checksums and
@@ -28,7 +31,7 @@
 
 static const char *url;
 static char dir[64], src_db[128];
-static int64_t ticket_ids[3], msg_max, device_id, alert_id, alert_ticket;
+static int64_t ticket_ids[3], msg_max, device_id, alert_id, alert_ticket, mail_ticket;
 
 /* Texts COPY must escape, and non-ASCII. */
 #define NOTES "tab\there\nnew line\r\nCR LF \\ backslash \\N not null \\. end \xc3\xa9t\xc3\xa9 \xe2\x82\xac"
@@ -305,6 +308,144 @@ static int build_monitoring(struct store *st, int64_t client)
 	return write_ok(st, &w) ? 0 : -1;
 }
 
+/* Mail: bytes COPY must not mistake (NUL, tab, newline, CR, backslash,
+ * "\\N", high bytes) in an attachment, a held message's raw text and a
+ * delivery's body. */
+static const unsigned char att_bytes[] = { 0, '\t', '\n', '\r', '\\', 'N', '\\', '.', 0x80, 0xff, 0 };
+#define RAW "From: stranger@nowhere.example\r\nSubject: Hi\r\n\r\nbody\0\\N\ttail\xff"
+#define DELIVERY_BODY "Message-ID: <n1@desk.example>\r\n\r\n\\. \t\0end"
+
+static int build_mail(struct store *st, int64_t client)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+	struct mail_file mf;
+	struct attachment_row att;
+	struct outbox_list ol;
+	struct delivery_row d[2];
+	struct arena *a = arena_new(1 << 20);
+	struct err e;
+	int64_t outbox = 0, hook, gone;
+
+	if (!a)
+		return -1;
+	store_write_init(&w, W_MAIL_LOG, &sys);
+	w.in.inbound = (struct inbound_row){ .message_id = "<held@nowhere.example>",
+					     .sender = "stranger@nowhere.example",
+					     .recipient = "help@desk.example", .subject = "Hi\tthere",
+					     .action = "held", .reason = "unknown sender",
+					     .size = sizeof(RAW) - 1, .raw = (const unsigned char *)RAW,
+					     .raw_len = sizeof(RAW) - 1, .received_at = 1700000000000LL };
+	if (!write_ok(st, &w))
+		goto fail;
+
+	memset(&att, 0, sizeof(att));
+	att.filename = "dump\t1.bin";
+	att.content_type = "application/octet-stream";
+	att.data = att_bytes;
+	att.size = sizeof(att_bytes);
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<m1@acme.example>";
+	mf.new_contact_email = "mailer@acme.example";
+	mf.new_contact_name = "Mail\\Er";
+	mf.att = &att;
+	mf.natt = 1;
+	mf.log = (struct inbound_row){ .sender = "mailer@acme.example", .recipient = "help@desk.example",
+				       .subject = "From mail", .action = "created", .reason = "",
+				       .size = 100, .received_at = 1700000000001LL };
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = client;
+	tw.t.channel = CH_EMAIL;
+	tw.t.subject = "From mail";
+	tw.t.description = "mailed";
+	tw.t.queue = "general";
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	tw.has_msg = true;
+	tw.msg.kind = "reply";
+	tw.msg.body = "Hi\n> quoted";
+	tw.msg.quote_at = 3;
+	tw.msg.source = "email";
+	tw.ob[0].event = "ticket.created";
+	tw.ob[0].payload = "{}";
+	tw.nob = 1;
+	tw.mail = &mf;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	if (!(mail_ticket = write_ok(st, &w)) || !mf.contact_id || !mf.inbound_id)
+		goto fail;
+
+	store_write_init(&w, W_MAIL_ROUTE_PUT, &sys);
+	w.in.route = (struct mail_route_row){ .address = "acme@desk.example", .client_id = client,
+					      .queue = "noc" };
+	if (!write_ok(st, &w))
+		goto fail;
+	store_write_init(&w, W_TEMPLATE_PUT, &sys);
+	w.in.tmpl = (struct template_row){ .key = "ticket.created", .subject = "New: {{subject}}",
+					   .body = "Hello\n\t{{name}} \\o/" };
+	if (store_write_sync(st, &w) != RC_OK)
+		goto fail;
+	store_write_init(&w, W_WEBHOOK_PUT, &sys);
+	w.in.webhook = (struct webhook_row){ .name = "chat", .url = "https://hooks.example/in",
+					     .events = "[\"ticket.created\"]", .secret = "s3cr\\t",
+					     .active = true };
+	if (!(hook = write_ok(st, &w)))
+		goto fail;
+	/* A webhook deleted: its id (the highest) is never handed out again
+	 * (AUTOINCREMENT), on PostgreSQL either. */
+	store_write_init(&w, W_WEBHOOK_PUT, &sys);
+	w.in.webhook = (struct webhook_row){ .name = "gone", .url = "https://gone.example/",
+					     .events = "[]", .secret = "x", .active = true };
+	if (!(gone = write_ok(st, &w)))
+		goto fail;
+	store_write_init(&w, W_WEBHOOK_DELETE, &sys);
+	w.id = gone;
+	if (store_write_sync(st, &w) != RC_OK)
+		goto fail;
+
+	/* The mail ticket's outbox row, expanded; the webhook's attempt failed. */
+	if (store_outbox_pending(st, 100, a, &ol, &e) != RC_OK)
+		goto fail;
+	for (size_t i = 0; i < ol.n; i++)
+		if (ol.items[i].ticket_id == mail_ticket)
+			outbox = ol.items[i].id;
+	memset(d, 0, sizeof(d));
+	d[0].channel = "email";
+	d[0].template_key = "ticket.created";
+	d[0].target = "mailer@acme.example";
+	d[0].message_id = "<n1@desk.example>";
+	d[0].subject = "New: From mail";
+	d[0].body = (const unsigned char *)DELIVERY_BODY;
+	d[0].body_len = sizeof(DELIVERY_BODY) - 1;
+	d[1].channel = "webhook";
+	d[1].target = "https://hooks.example/in";
+	d[1].webhook_id = hook;
+	d[1].body = (const unsigned char *)"{\"event\":\"ticket.created\"}";
+	d[1].body_len = strlen((const char *)d[1].body);
+	store_write_init(&w, W_OUTBOX_EXPAND, &sys);
+	w.in.expand.outbox_id = outbox;
+	w.in.expand.now = 1700000000002LL;
+	w.in.expand.items = d;
+	w.in.expand.n = 2;
+	if (!outbox || store_write_sync(st, &w) != RC_OK || !d[1].id)
+		goto fail;
+	store_write_init(&w, W_DELIVERY_RESULT, &sys);
+	w.in.dres.id = d[1].id;
+	w.in.dres.now = 1700000000003LL;
+	w.in.dres.state = "failed";
+	w.in.dres.error = "HTTP 500\tboom";
+	w.in.dres.status = 500;
+	if (store_write_sync(st, &w) != RC_OK)
+		goto fail;
+	arena_free(a);
+	return 0;
+fail:
+	arena_free(a);
+	return -1;
+}
+
 static int build_deployment(void)
 {
 	struct scope sys = scope_system();
@@ -392,7 +533,7 @@ static int build_deployment(void)
 	ticket_ids[0] = mk_ticket(st, c1, cu, "Printer jams", BODY, "reply");
 	ticket_ids[1] = mk_ticket(st, c1, tech, "Server room", NOTE_BODY, "note");
 	ticket_ids[2] = mk_ticket(st, c2, tech, "No message", NULL, NULL);
-	if (build_monitoring(st, c1) != 0) {
+	if (build_mail(st, c1) != 0 || build_monitoring(st, c1) != 0) {
 		store_close(st);
 		return -1;
 	}
@@ -427,7 +568,8 @@ static const char *const all_tables[] = {
 	"escalation_rules", "escalation_fired", "csat", "outbox", "ticket_fts", "calendars",
 	"sla_policies", "contracts", "ticket_sla", "enroll_tokens", "devices", "agent_batches",
 	"metric_series", "metric_raw", "metric_1m", "metric_1h", "checks", "alerts", "alert_events",
-	"maintenance_windows", "am_receivers", "monitor_marks",
+	"maintenance_windows", "am_receivers", "monitor_marks", "mail_ids", "mail_inbound",
+	"attachments", "mail_routes", "mail_templates", "webhooks", "deliveries",
 };
 
 static int position(const struct pg_import_report *r, const char *name);
@@ -526,12 +668,15 @@ static void test_import_copies_everything(void **state)
 	assert_true(position(&rep, "checks") < position(&rep, "alerts"));
 	assert_true(position(&rep, "tickets") < position(&rep, "alerts"));
 	assert_true(position(&rep, "alerts") < position(&rep, "alert_events"));
+	assert_true(position(&rep, "tickets") < position(&rep, "attachments"));
+	assert_true(position(&rep, "clients") < position(&rep, "mail_routes"));
+	assert_true(position(&rep, "clients") < position(&rep, "webhooks"));
 	/* Real data in the tables that matter. */
 	assert_int_equal(find(&rep, "clients")->rows_pg, 2);
-	assert_int_equal(find(&rep, "tickets")->rows_pg, 4);   /* and the alert's */
-	assert_int_equal(find(&rep, "ticket_messages")->rows_pg, 2);
+	assert_int_equal(find(&rep, "tickets")->rows_pg, 5);   /* the mail's and the alert's */
+	assert_int_equal(find(&rep, "ticket_messages")->rows_pg, 3);
 	assert_int_equal(find(&rep, "sessions")->rows_pg, 2);
-	assert_int_equal(find(&rep, "ticket_fts")->rows_pg, 6);   /* 4 tickets, 2 messages */
+	assert_int_equal(find(&rep, "ticket_fts")->rows_pg, 8);   /* 5 tickets, 3 messages */
 	assert_true(find(&rep, "audit_log")->rows_pg >= 10);
 	assert_int_equal(find(&rep, "metric_raw")->rows_pg, (long long)ARRAY_SIZE(reals) + 1);
 	assert_int_equal(find(&rep, "metric_series")->rows_pg, 3);
@@ -541,11 +686,15 @@ static void test_import_copies_everything(void **state)
 	assert_int_equal(find(&rep, "alerts")->rows_pg, 1);
 	assert_int_equal(find(&rep, "alert_events")->rows_pg, 1);
 	assert_int_equal(find(&rep, "monitor_marks")->rows_pg, 2);
+	assert_int_equal(find(&rep, "mail_ids")->rows_pg, 3);   /* held, filed, sent */
+	assert_int_equal(find(&rep, "mail_inbound")->rows_pg, 2);
+	assert_int_equal(find(&rep, "attachments")->rows_pg, 1);
+	assert_int_equal(find(&rep, "deliveries")->rows_pg, 2);
 
 	/* The progress lines. */
 	assert_non_null(strstr(out, "migrate: SQLite schema version "));
 	assert_non_null(strstr(out, "\n  clients: 2 rows\n"));
-	assert_non_null(strstr(out, "\n  tickets: 4 rows\n"));
+	assert_non_null(strstr(out, "\n  tickets: 5 rows\n"));
 	assert_non_null(strstr(out, "verified: "));
 	assert_non_null(strstr(out, "\ncommitted\n"));
 	free(out);
@@ -556,7 +705,8 @@ static void test_import_copies_everything(void **state)
 	assert_string_equal(v, NOTES);
 	pg_value(c, "SELECT name FROM clients ORDER BY id DESC", v, sizeof(v));
 	assert_string_equal(v, "Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale");
-	pg_value(c, "SELECT body FROM ticket_messages WHERE kind = 'reply'", v, sizeof(v));
+	pg_value(c, "SELECT body FROM ticket_messages WHERE kind = 'reply' AND source IS NULL", v,
+		 sizeof(v));
 	assert_string_equal(v, BODY);
 	pg_value(c, "SELECT password_hash FROM users WHERE email = 'tech@p.test'", v, sizeof(v));
 	assert_string_equal(v, "$argon2id$v=19$m=65536\\x");
@@ -570,6 +720,40 @@ static void test_import_copies_everything(void **state)
 	assert_int_equal(pg_num(c, "SELECT octet_length(id_hash) FROM sessions LIMIT 1"), 32);
 	pg_value(c, "SELECT encode(hash, 'hex') FROM api_tokens", v, sizeof(v));
 	assert_string_equal(v, "0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d");
+	/* ... mail's too: an attachment (its SHA-256 still its data's), a
+	 * held message's raw text, a delivery's body. */
+	pg_value(c, "SELECT encode(data, 'hex') FROM attachments", v, sizeof(v));
+	assert_string_equal(v, "00090a0d5c4e5c2e80ff00");
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM attachments WHERE sha256 = sha256(data)"
+				" AND size = octet_length(data) AND filename = E'dump\\t1.bin'"), 1);
+	assert_int_equal(pg_num(c, "SELECT octet_length(raw) FROM mail_inbound WHERE action = 'held'"),
+			 (long long)sizeof(RAW) - 1);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM mail_inbound WHERE action = 'held'"
+				" AND substr(raw, 1, 6) = 'From: '::bytea"), 1);
+	pg_value(c, "SELECT encode(substr(raw, octet_length(raw) - 9), 'hex') FROM mail_inbound"
+		 " WHERE action = 'held'", v, sizeof(v));
+	assert_string_equal(v, "79005c4e097461696cff");
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM mail_inbound WHERE raw IS NULL"), 1);
+	pg_value(c, "SELECT encode(body, 'escape') FROM deliveries WHERE channel = 'email'", v, sizeof(v));
+	assert_string_equal(v, "Message-ID: <n1@desk.example>\r\n\r\n\\\\. \t\\000end");
+	pg_value(c, "SELECT last_error FROM deliveries WHERE channel = 'webhook'", v, sizeof(v));
+	assert_string_equal(v, "HTTP 500\tboom");
+	/* The ALTERed columns at the end of ticket_messages, and the
+	 * text-keyed mail_ids (WITHOUT ROWID in SQLite). */
+	snprintf(sql, sizeof(sql), "SELECT quote_at FROM ticket_messages WHERE ticket_id = %lld"
+		 " AND source = 'email'", (long long)mail_ticket);
+	assert_int_equal(pg_num(c, sql), 3);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM ticket_messages WHERE quote_at IS NULL"
+				" AND source IS NULL"), 2);
+	snprintf(sql, sizeof(sql), "SELECT ticket_id FROM mail_ids WHERE message_id = '<m1@acme.example>'"
+		 " AND direction = 'in'");
+	assert_int_equal(pg_num(c, sql), mail_ticket);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM mail_ids WHERE message_id = '<n1@desk.example>'"
+				" AND direction = 'out'"), 1);
+	assert_int_equal(pg_num(c, "SELECT count(*) FROM mail_ids WHERE ticket_id IS NULL"
+				" AND tenant_id = 0"), 1);
+	pg_value(c, "SELECT body FROM mail_templates WHERE key = 'ticket.created'", v, sizeof(v));
+	assert_string_equal(v, "Hello\n\t{{name}} \\o/");
 	/* The deployment's signing key, not the migration's. */
 	{
 		sqlite3 *db;
@@ -615,6 +799,8 @@ static void test_import_copies_everything(void **state)
 			{ "enroll_tokens", "id" }, { "devices", "id" }, { "metric_series", "id" },
 			{ "checks", "id" }, { "alerts", "id" }, { "alert_events", "id" },
 			{ "maintenance_windows", "id" }, { "am_receivers", "id" },
+			{ "mail_inbound", "id" }, { "attachments", "id" }, { "mail_routes", "id" },
+			{ "deliveries", "id" },
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(seqs); i++) {
 			snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s", seqs[i][1], seqs[i][0]);
@@ -662,6 +848,15 @@ static void test_import_copies_everything(void **state)
 	assert_string_equal(v, "web\t01");
 	pg_value(c, "SELECT encode(substr(token_hash, 1, 3), 'hex') FROM enroll_tokens", v, sizeof(v));
 	assert_string_equal(v, "00095c");
+
+	/* ... past SQLite's AUTOINCREMENT counter where it is higher than the
+	 * ids left (a deleted webhook's id is not handed out again). */
+	{
+		long long seq = sq_num(src_db, "SELECT seq FROM sqlite_sequence WHERE name = 'webhooks'");
+		assert_true(seq > sq_num(src_db, "SELECT max(id) FROM webhooks"));
+		assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('webhooks', 'id'))"),
+				 seq + 1);
+	}
 
 	/* An empty table's sequence starts at 1. */
 	assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('calendars', 'id'))"), 1);

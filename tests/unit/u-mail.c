@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "base/buf.h"
+#include "mail/intake.h"
 #include "mail/mail.h"
 #include "mail/mailgate.h"
 
@@ -346,6 +347,75 @@ static void test_mailgate_exit_status(void **state)
 	assert_int_equal(mailgate_exit_status(422), 65);
 }
 
+/* The intake's rules (intake.h), one case per rule and the order between
+ * them. */
+static void test_intake_decide(void **state)
+{
+	struct intake_facts f;
+
+	(void)state;
+	/* 6. new mail */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(intake_decide(&f), IA_HOLD);                 /* no client */
+	f.client_id = 3;
+	assert_int_equal(intake_decide(&f), IA_NEW_CONTACT);          /* unknown, policy create */
+	f.hold_unknown = true;
+	assert_int_equal(intake_decide(&f), IA_HOLD);                 /* unknown, policy hold */
+	f.sender_of_client = true;
+	f.sender = IS_CONTACT;
+	assert_int_equal(intake_decide(&f), IA_NEW);                  /* known contact */
+	f.sender_of_client = false;
+	f.sender = IS_STAFF;
+	assert_int_equal(intake_decide(&f), IA_NEW);                  /* staff forwarding */
+	/* 5. threads to a ticket */
+	memset(&f, 0, sizeof(f));
+	f.thread_ticket = 9;
+	f.sender = IS_STAFF;
+	assert_int_equal(intake_decide(&f), IA_STAFF_REPLY);
+	f.sender = IS_CONTACT;
+	f.sender_of_ticket_client = true;
+	assert_int_equal(intake_decide(&f), IA_REPLY);
+	f.sender_of_ticket_client = false;
+	assert_int_equal(intake_decide(&f), IA_NOTE);                 /* a Message-ID: a vendor */
+	f.by_tag_only = true;
+	assert_int_equal(intake_decide(&f), IA_HOLD);                 /* a guessed tag: new mail, no client */
+	f.client_id = 4;
+	f.sender_of_client = true;
+	assert_int_equal(intake_decide(&f), IA_NEW);
+	/* 4, 3: automatic mail never opens or replies */
+	f.auto_reply = true;
+	f.by_tag_only = false;                                        /* threaded by a Message-ID */
+	assert_int_equal(intake_decide(&f), IA_AUTO_NOTE);
+	f.thread_ticket = 0;
+	assert_int_equal(intake_decide(&f), IA_AUTO_DROP);
+	/* ... and a guessed tag from outside the ticket's client files nothing */
+	f.thread_ticket = 9;
+	f.by_tag_only = true;
+	f.sender_of_ticket_client = false;
+	f.sender = IS_CONTACT;
+	assert_int_equal(intake_decide(&f), IA_AUTO_DROP);
+	f.bounce = true;
+	assert_int_equal(intake_decide(&f), IA_BOUNCE_DROP);
+	f.bounce = false;
+	f.sender_of_ticket_client = true;
+	assert_int_equal(intake_decide(&f), IA_AUTO_NOTE);
+	f.by_tag_only = false;
+	f.thread_ticket = 0;
+	f.bounce = true;
+	assert_int_equal(intake_decide(&f), IA_BOUNCE_DROP);
+	f.thread_ticket = 9;
+	assert_int_equal(intake_decide(&f), IA_BOUNCE_NOTE);
+	/* 2, 1: the rate limit before all that, a duplicate before anything */
+	f.over_rate = true;
+	assert_int_equal(intake_decide(&f), IA_RATE_LIMITED);
+	f.duplicate = true;
+	assert_int_equal(intake_decide(&f), IA_DUPLICATE);
+	for (int i = 0; i < IA_COUNT; i++)
+		assert_non_null(intake_log_action[i]);
+	assert_string_equal(intake_log_action[IA_NEW_CONTACT], "created");
+	assert_string_equal(intake_log_action[IA_NOTE], "appended");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_mailgate_exit_status),
 		cmocka_unit_test(test_mutations_never_crash),
+		cmocka_unit_test(test_intake_decide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* u-store.c: the store contract: tenancy in every read and write,
  * versions, idempotency, group commit under concurrency, the audit chain,
  * monitoring (enrolment, check-ins, rollups, retention, checks, alerts and
- * their events, maintenance windows, Alertmanager receivers).
+ * their events, maintenance windows, Alertmanager receivers), mail (tickets
+ * filed from e-mail, attachments, the intake log, routes, templates,
+ * webhooks, the outbox's deliveries).
  * Run twice by meson: on SQLite (u-store), and with U_STORE_PG=1 on the
  * PostgreSQL that scripts/with-pg started (u-store-pg: each test gets a
  * new database there). The tests are the same for both backends. */
@@ -1816,6 +1818,903 @@ static void test_monitor_am_receivers(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* ---- mail and the outbox (issue 8) ------------------------------------------------- */
+
+/* A ticket_write for client with one message (kind) and e-mail mf. */
+static void mail_tw(struct ticket_write *tw, struct mail_file *mf, int64_t client, const char *kind,
+		    const char *body)
+{
+	memset(tw, 0, sizeof(*tw));
+	tw->t.client_id = client;
+	tw->t.subject = "Printer on fire";
+	tw->t.description = "It smokes.";
+	tw->t.queue = "general";
+	tw->t.channel = CH_EMAIL;
+	tw->t.tags = "[]";
+	tw->t.tier = 1;
+	tw->t.fcr = -1;
+	tw->has_msg = true;
+	tw->msg.kind = kind;
+	tw->msg.body = body;
+	tw->msg.source = "email";
+	tw->mail = mf;
+}
+
+static enum result file_mail(struct fx *f, enum store_wkind kind, struct ticket_write *tw)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, kind, &sys);
+	w.in.tw = tw;
+	w.audit.action = kind == W_TICKET_CREATE ? "ticket.create" : "ticket.update";
+	w.audit.object_type = "ticket";
+	store_write_sync(f->st, &w);
+	if (w.rc != RC_OK)
+		assert_true(w.err.field[0] || w.err.msg[0]);
+	return w.rc;
+}
+
+static size_t ticket_count(struct fx *f)
+{
+	struct scope sys = scope_system();
+	struct ticket_q tq = { .limit = 500, .status = -1, .priority = -1 };
+	struct ticket_list l;
+	struct err e;
+
+	assert_int_equal(store_ticket_list(f->st, &sys, &tq, f->a, &l, &e), RC_OK);
+	return l.n;
+}
+
+/* A ticket made from an e-mail: its new contact is the requester and the
+ * message's author, the Message-ID threads to it, the attachment is
+ * stored (with its SHA-256) and listed, the intake log row written; the
+ * same Message-ID filed again writes nothing (not even its contact). */
+static void test_mail_ticket_create(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope staff = scope_for(1, ROLE_TECHNICIAN, 1, 0);
+	struct ticket_write tw;
+	struct mail_file mf;
+	struct attachment_row att[2];
+	struct attachment_row got;
+	struct attachment_list al;
+	struct message_list ml;
+	struct inbound_row ir;
+	struct ticket t;
+	struct contact c;
+	unsigned char sha[32];
+	const char *refs[3] = { "<unknown@x>", "", "<a1@acme.example>" };
+	const char *body = "Hello\n> earlier";
+	int found;
+	int64_t tid, cid, id;
+	struct err e;
+
+	memset(&mf, 0, sizeof(mf));
+	memset(att, 0, sizeof(att));
+	att[0].filename = "log.txt";
+	att[0].content_type = "text/plain";
+	att[0].data = (const unsigned char *)"hello";
+	att[0].size = 5;
+	att[1].filename = "logo.png";
+	att[1].content_type = "image/png";
+	att[1].content_id = "logo@1";
+	att[1].is_inline = true;
+	att[1].data = (const unsigned char *)"\x89PNG\0\1";
+	att[1].size = 6;
+	mf.message_id = "<a1@acme.example>";
+	mf.new_contact_email = "new@acme.example";
+	mf.new_contact_name = "New Person";
+	mf.att = att;
+	mf.natt = 2;
+	mf.log.sender = "new@acme.example";
+	mf.log.recipient = "help@desk.example";
+	mf.log.subject = "Printer on fire";
+	mf.log.action = "created";
+	mf.log.reason = "";
+	mf.log.size = 321;
+	mail_tw(&tw, &mf, f->c1, "reply", body);
+	tw.msg.quote_at = 6;
+	assert_int_equal(file_mail(f, W_TICKET_CREATE, &tw), RC_OK);
+	tid = tw.t.id;
+	cid = mf.contact_id;
+	assert_true(tid > 0);
+	assert_true(cid > 0);
+	assert_true(mf.inbound_id > 0);
+
+	/* The intake's lookups: the ticket by its number, the contact by its
+	 * address in any client (without case), the client by its domain. */
+	{
+		int64_t x = 0, xc = 0;
+		assert_int_equal(store_ticket_by_number(f->st, tw.t.number, &x, &xc, &e), RC_OK);
+		assert_int_equal(x, tid);
+		assert_int_equal(xc, f->c1);
+		assert_int_equal(store_ticket_by_number(f->st, tw.t.number + 1000, &x, &xc, &e),
+				 RC_NOTFOUND);
+		assert_int_equal(store_contact_find_email(f->st, "NEW@Acme.Example", &x, &xc, &e), RC_OK);
+		assert_int_equal(x, mf.contact_id);
+		assert_int_equal(xc, f->c1);
+		assert_int_equal(store_contact_find_email(f->st, "nobody@acme.example", &x, &xc, &e),
+				 RC_NOTFOUND);
+	}
+	assert_int_equal(store_contact_get(f->st, &sys, cid, f->a, &c, &e), RC_OK);
+	assert_string_equal(c.email, "new@acme.example");
+	assert_string_equal(c.name, "New Person");
+	assert_int_equal(c.client_id, f->c1);
+	assert_int_equal(store_ticket_get(f->st, &staff, tid, f->a, &t, &e), RC_OK);
+	assert_int_equal(t.requester_contact_id, cid);
+	assert_int_equal(store_ticket_messages(f->st, &staff, tid, true, f->a, &ml, &e), RC_OK);
+	assert_int_equal(ml.n, 1);
+	assert_int_equal(ml.items[0].author_contact_id, cid);
+	assert_int_equal(ml.items[0].quote_at, 6);
+	assert_string_equal(ml.items[0].source, "email");
+	assert_string_equal(ml.items[0].body, body);
+
+	/* Threading: the first known id in the order given. */
+	assert_int_equal(store_mail_thread(f->st, refs, 3, &found, &id, &e), RC_OK);
+	assert_int_equal(found, 2);
+	assert_int_equal(id, tid);
+	assert_int_equal(store_mail_thread(f->st, refs, 1, &found, &id, &e), RC_OK);
+	assert_int_equal(found, -1);
+	assert_int_equal(id, 0);
+
+	assert_int_equal(store_attachment_list(f->st, &staff, tid, true, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 2);
+	assert_string_equal(al.items[0].filename, "log.txt");
+	assert_string_equal(al.items[0].content_type, "text/plain");
+	assert_null(al.items[0].content_id);
+	assert_int_equal(al.items[0].size, 5);
+	assert_int_equal(al.items[0].ticket_id, tid);
+	assert_int_equal(al.items[0].client_id, f->c1);
+	assert_int_equal(al.items[0].message_id, tw.message_id);
+	assert_false(al.items[0].internal);
+	assert_false(al.items[0].is_inline);
+	assert_null(al.items[0].data);
+	crypto_hash_sha256(sha, (const unsigned char *)"hello", 5);
+	assert_memory_equal(al.items[0].sha256, sha, 32);
+	assert_string_equal(al.items[1].content_id, "logo@1");
+	assert_true(al.items[1].is_inline);
+	assert_int_equal(store_attachment_get(f->st, &staff, al.items[1].id, false, f->a, &got, &e),
+			 RC_OK);
+	assert_int_equal(got.size, 6);
+	assert_memory_equal(got.data, "\x89PNG\0\1", 6);
+	crypto_hash_sha256(sha, (const unsigned char *)"\x89PNG\0\1", 6);
+	assert_memory_equal(got.sha256, sha, 32);
+
+	assert_int_equal(store_inbound_get(f->st, mf.inbound_id, f->a, &ir, &e), RC_OK);
+	assert_string_equal(ir.action, "created");
+	assert_string_equal(ir.message_id, "<a1@acme.example>");
+	assert_string_equal(ir.sender, "new@acme.example");
+	assert_string_equal(ir.recipient, "help@desk.example");
+	assert_int_equal(ir.client_id, f->c1);
+	assert_int_equal(ir.ticket_id, tid);
+	assert_int_equal(ir.size, 321);
+	assert_null(ir.raw);
+
+	/* The same message again (delivered twice): refused whole, its new
+	 * contact, ticket, attachment and log row with it. */
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<a1@acme.example>";
+	mf.new_contact_email = "other@acme.example";
+	mf.att = att;
+	mf.natt = 1;
+	mf.log.action = "created";
+	mail_tw(&tw, &mf, f->c1, "reply", "again");
+	assert_int_equal(ticket_count(f), 1);
+	{
+		struct store_write w;
+		store_write_init(&w, W_TICKET_CREATE, &sys);
+		w.in.tw = &tw;
+		assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+		assert_string_equal(w.err.field, "message_id");
+	}
+	assert_int_equal(ticket_count(f), 1);
+	assert_int_equal(store_contact_by_email(f->st, f->c1, "other@acme.example", &id, &e),
+			 RC_NOTFOUND);
+	{
+		struct inbound_q iq = { .limit = 10 };
+		struct inbound_list il;
+		assert_int_equal(store_inbound_list(f->st, &iq, f->a, &il, &e), RC_OK);
+		assert_int_equal(il.n, 1);
+	}
+
+	/* A reply filed on the ticket, as a note with an attachment: the
+	 * attachment is internal (hidden like the note). */
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<a2@acme.example>";
+	mf.att = att;
+	mf.natt = 1;
+	mf.log.action = "appended";
+	mail_tw(&tw, &mf, f->c1, "note", "out of office");
+	tw.t = t;
+	tw.if_version = t.version;
+	assert_int_equal(file_mail(f, W_TICKET_CHANGE, &tw), RC_OK);
+	assert_int_equal(mf.contact_id, 0);
+	assert_int_equal(store_attachment_list(f->st, &staff, tid, true, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 3);
+	assert_true(al.items[2].internal);
+	assert_int_equal(al.items[2].message_id, tw.message_id);
+	assert_int_equal(store_attachment_list(f->st, &staff, tid, false, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 2);
+	refs[0] = "<a2@acme.example>";
+	assert_int_equal(store_mail_thread(f->st, refs, 3, &found, &id, &e), RC_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(id, tid);
+	assert_int_equal(store_inbound_get(f->st, mf.inbound_id, f->a, &ir, &e), RC_OK);
+	assert_string_equal(ir.action, "appended");
+	assert_string_equal(ir.message_id, "<a2@acme.example>");
+}
+
+/* Attachments are seen through their ticket: another client's scope
+ * finds nothing, a client user only the tickets they requested and
+ * never the internal ones. */
+static void test_mail_attachment_scope(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_TECHNICIAN, 1, 0);
+	struct scope ca2 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct scope cu = scope_for(77, ROLE_CLIENT_USER, 0, f->c1);
+	struct scope cu_other = scope_for(78, ROLE_CLIENT_USER, 0, f->c1);
+	struct ticket_write tw;
+	struct mail_file mf;
+	struct attachment_row att, got;
+	struct attachment_list al;
+	struct ticket t;
+	int64_t tid, pub, internal;
+	struct err e;
+
+	memset(&att, 0, sizeof(att));
+	att.filename = "a.txt";
+	att.content_type = "text/plain";
+	att.data = (const unsigned char *)"abc";
+	att.size = 3;
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<s1@acme.example>";
+	mf.att = &att;
+	mf.natt = 1;
+	mf.log.action = "created";
+	mail_tw(&tw, &mf, f->c1, "reply", "hi");
+	tw.t.requester_user_id = 77;
+	assert_int_equal(file_mail(f, W_TICKET_CREATE, &tw), RC_OK);
+	tid = tw.t.id;
+	assert_int_equal(store_attachment_list(f->st, &staff, tid, true, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 1);
+	pub = al.items[0].id;
+
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<s2@acme.example>";
+	mf.att = &att;
+	mf.natt = 1;
+	mf.log.action = "auto_reply";
+	assert_int_equal(store_ticket_get(f->st, &staff, tid, f->a, &t, &e), RC_OK);
+	mail_tw(&tw, &mf, f->c1, "note", "auto");
+	tw.t = t;
+	tw.if_version = t.version;
+	assert_int_equal(file_mail(f, W_TICKET_CHANGE, &tw), RC_OK);
+	assert_int_equal(store_attachment_list(f->st, &staff, tid, true, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 2);
+	internal = al.items[1].id;
+	assert_true(al.items[1].internal);
+
+	/* Another client's scope: not found at all. */
+	assert_int_equal(store_attachment_get(f->st, &ca2, pub, false, f->a, &got, &e), RC_NOTFOUND);
+	assert_int_equal(store_attachment_list(f->st, &ca2, tid, false, f->a, &al, &e), RC_NOTFOUND);
+	/* The requester: the public one only. */
+	assert_int_equal(store_attachment_get(f->st, &cu, pub, false, f->a, &got, &e), RC_OK);
+	assert_memory_equal(got.data, "abc", 3);
+	assert_int_equal(store_attachment_get(f->st, &cu, internal, false, f->a, &got, &e), RC_NOTFOUND);
+	assert_int_equal(store_attachment_list(f->st, &cu, tid, false, f->a, &al, &e), RC_OK);
+	assert_int_equal(al.n, 1);
+	assert_int_equal(al.items[0].id, pub);
+	/* Another user of the same client (no org visibility): nothing. */
+	assert_int_equal(store_attachment_get(f->st, &cu_other, pub, false, f->a, &got, &e), RC_NOTFOUND);
+	assert_int_equal(store_attachment_list(f->st, &cu_other, tid, false, f->a, &al, &e), RC_NOTFOUND);
+	/* Staff: internal when asked for. */
+	assert_int_equal(store_attachment_get(f->st, &staff, internal, false, f->a, &got, &e), RC_NOTFOUND);
+	assert_int_equal(store_attachment_get(f->st, &staff, internal, true, f->a, &got, &e), RC_OK);
+	assert_int_equal(store_attachment_get(f->st, &staff, 999999, true, f->a, &got, &e), RC_NOTFOUND);
+}
+
+static enum result mail_log(struct fx *f, const char *mid, const char *sender, const char *action,
+			    int64_t client, const char *raw, int64_t at, int64_t *id)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_MAIL_LOG, &sys);
+	w.in.inbound.client_id = client;
+	w.in.inbound.message_id = mid;
+	w.in.inbound.sender = sender;
+	w.in.inbound.recipient = "help@desk.example";
+	w.in.inbound.subject = "Hi";
+	w.in.inbound.action = action;
+	w.in.inbound.reason = "because";
+	w.in.inbound.size = raw ? (int64_t)strlen(raw) : 0;
+	w.in.inbound.raw = (const unsigned char *)raw;
+	w.in.inbound.raw_len = raw ? strlen(raw) : 0;
+	w.in.inbound.received_at = at;
+	w.audit.action = "mail.inbound";
+	store_write_sync(f->st, &w);
+	if (id)
+		*id = w.id;
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "message_id");
+	return w.rc;
+}
+
+/* The intake log: rows with and without raw, counted per sender since an
+ * instant, listed by id (filter, pages); a logged Message-ID is known
+ * (without a ticket) unless it was a duplicate; a held message released
+ * into a ticket. */
+static void test_mail_log(void **state)
+{
+	struct fx *f = *state;
+	const char *raw = "From: stranger@nowhere.example\r\nSubject: Hi\r\n\r\nbody\0tail";
+	struct inbound_q iq = { .limit = 10 };
+	struct inbound_list il;
+	struct inbound_row ir;
+	struct ticket_write tw;
+	struct mail_file mf;
+	const char *ids[1] = { "<h1@nowhere.example>" };
+	int64_t held, n, tid;
+	int found;
+	struct err e;
+
+	assert_int_equal(mail_log(f, "<h1@nowhere.example>", "stranger@nowhere.example", "held", 0, raw,
+				  1000, &held), RC_OK);
+	assert_true(held > 0);
+	assert_int_equal(store_inbound_get(f->st, held, f->a, &ir, &e), RC_OK);
+	assert_string_equal(ir.action, "held");
+	assert_string_equal(ir.reason, "because");
+	assert_int_equal(ir.client_id, 0);
+	assert_int_equal(ir.ticket_id, 0);
+	assert_int_equal(ir.received_at, 1000);
+	assert_int_equal(ir.raw_len, strlen(raw));
+	assert_memory_equal(ir.raw, raw, strlen(raw));
+	assert_int_equal(store_mail_thread(f->st, ids, 1, &found, &tid, &e), RC_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(tid, 0);
+
+	/* Delivered again: logged as a duplicate (not recorded again); any
+	 * other action for a known id is a conflict. */
+	assert_int_equal(mail_log(f, "<h1@nowhere.example>", "stranger@nowhere.example", "duplicate", 0,
+				  NULL, 2000, NULL), RC_OK);
+	assert_int_equal(mail_log(f, "<h1@nowhere.example>", "stranger@nowhere.example", "rate_limited",
+				  0, NULL, 2500, NULL), RC_CONFLICT);
+	assert_int_equal(mail_log(f, "<r1@nowhere.example>", "stranger@nowhere.example", "rate_limited",
+				  f->c2, NULL, 3000, NULL), RC_OK);
+	assert_int_equal(mail_log(f, "<b1@mx.example>", "", "bounce", 0, NULL, 3000, NULL), RC_OK);
+
+	assert_int_equal(store_inbound_count(f->st, "stranger@nowhere.example", 0, &n, &e), RC_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_inbound_count(f->st, "stranger@nowhere.example", 2000, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_inbound_count(f->st, "nobody@x", 0, &n, &e), RC_OK);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(store_inbound_list(f->st, &iq, f->a, &il, &e), RC_OK);
+	assert_int_equal(il.n, 4);
+	assert_int_equal(il.next_after, 0);
+	assert_int_equal(il.items[0].id, held);
+	assert_null(il.items[0].raw);
+	assert_true(il.items[1].id > il.items[0].id);
+	assert_int_equal(il.items[2].client_id, f->c2);
+	iq.action = "held";
+	assert_int_equal(store_inbound_list(f->st, &iq, f->a, &il, &e), RC_OK);
+	assert_int_equal(il.n, 1);
+	iq.action = NULL;
+	iq.limit = 2;
+	assert_int_equal(store_inbound_list(f->st, &iq, f->a, &il, &e), RC_OK);
+	assert_int_equal(il.n, 2);
+	assert_int_equal(il.next_after, il.items[1].id);
+	iq.after = il.next_after;
+	assert_int_equal(store_inbound_list(f->st, &iq, f->a, &il, &e), RC_OK);
+	assert_int_equal(il.n, 2);
+	assert_string_equal(il.items[1].action, "bounce");
+
+	/* Released into a new ticket: the held row is "released", its raw
+	 * dropped, and its Message-ID now threads to the ticket. */
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<h1@nowhere.example>";
+	mf.release_id = held;
+	mf.log.action = "created";
+	mf.log.sender = "stranger@nowhere.example";
+	mail_tw(&tw, &mf, f->c1, "reply", "body");
+	assert_int_equal(file_mail(f, W_TICKET_CREATE, &tw), RC_OK);
+	assert_int_equal(store_inbound_get(f->st, held, f->a, &ir, &e), RC_OK);
+	assert_string_equal(ir.action, "released");
+	assert_int_equal(ir.ticket_id, tw.t.id);
+	assert_null(ir.raw);
+	assert_int_equal(store_mail_thread(f->st, ids, 1, &found, &tid, &e), RC_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(tid, tw.t.id);
+	/* Released once only. */
+	memset(&mf, 0, sizeof(mf));
+	mf.message_id = "<h1-again@nowhere.example>";
+	mf.release_id = held;
+	mf.log.action = "created";
+	mail_tw(&tw, &mf, f->c1, "reply", "body");
+	assert_int_equal(ticket_count(f), 1);
+	{
+		struct scope sys = scope_system();
+		struct store_write w;
+		store_write_init(&w, W_TICKET_CREATE, &sys);
+		w.in.tw = &tw;
+		assert_int_equal(store_write_sync(f->st, &w), RC_CONFLICT);
+		assert_string_equal(w.err.field, "release");
+	}
+	assert_int_equal(ticket_count(f), 1);
+}
+
+/* A ticket with n outbox rows (events "e0", "e1", ...). */
+static int64_t outbox_ticket(struct fx *f, int n)
+{
+	static const char *const events[] = { "ticket.created", "ticket.updated", "ticket.resolved" };
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = f->c1;
+	tw.t.subject = "notify";
+	tw.t.description = "";
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	for (int i = 0; i < n && i < 3; i++) {
+		tw.ob[i].event = events[i];
+		tw.ob[i].payload = "{\"x\":1}";
+	}
+	tw.nob = n;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	return w.id;
+}
+
+static struct delivery_row email_item(const char *to, const char *mid, const char *body)
+{
+	struct delivery_row d;
+
+	memset(&d, 0, sizeof(d));
+	d.channel = "email";
+	d.template_key = "ticket.created";
+	d.target = to;
+	d.message_id = mid;
+	d.subject = "[T-1] notify";
+	d.body = (const unsigned char *)body;
+	d.body_len = strlen(body);
+	return d;
+}
+
+static enum result expand(struct fx *f, int64_t outbox, int64_t now, struct delivery_row *items,
+			  size_t n)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_OUTBOX_EXPAND, &sys);
+	w.in.expand.outbox_id = outbox;
+	w.in.expand.now = now;
+	w.in.expand.items = items;
+	w.in.expand.n = n;
+	store_write_sync(f->st, &w);
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "outbox");
+	return w.rc;
+}
+
+static enum result dresult(struct fx *f, int64_t id, const char *st_, int64_t now, int64_t next,
+			   const char *error, long status)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_DELIVERY_RESULT, &sys);
+	w.in.dres.id = id;
+	w.in.dres.now = now;
+	w.in.dres.next_attempt_at = next;
+	w.in.dres.state = st_;
+	w.in.dres.error = error;
+	w.in.dres.status = status;
+	store_write_sync(f->st, &w);
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "delivery");
+	return w.rc;
+}
+
+static enum result dretry(struct fx *f, int64_t id, int64_t now)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_DELIVERY_RETRY, &sys);
+	w.id = id;
+	w.in.dres.now = now;
+	w.audit.action = "delivery.retry";
+	store_write_sync(f->st, &w);
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "delivery");
+	return w.rc;
+}
+
+static int64_t mk_webhook(struct fx *f, int64_t client, const char *name)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_WEBHOOK_PUT, &sys);
+	w.in.webhook.name = name;
+	w.in.webhook.url = "https://hooks.example/in";
+	w.in.webhook.events = "[\"ticket.created\"]";
+	w.in.webhook.client_id = client;
+	w.in.webhook.secret = "s3cret";
+	w.in.webhook.active = true;
+	w.audit.action = "webhook.create";
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(w.version, 1);
+	return w.id;
+}
+
+/* The outbox becomes deliveries once; deliveries are due oldest first and
+ * move pending -> sent / pending (later) / failed, failed -> pending by a
+ * retry; every other move is a conflict. */
+static void test_outbox_deliveries(void **state)
+{
+	struct fx *f = *state;
+	struct outbox_list ob;
+	struct delivery_list dl;
+	struct delivery_row d, items[2], later[1];
+	struct delivery_q dq = { .limit = 10 };
+	const char *ids[1] = { "<out1@desk.example>" };
+	int64_t tid, hook, a, b, c, t2;
+	int found;
+	struct err e;
+
+	tid = outbox_ticket(f, 2);
+	hook = mk_webhook(f, 0, "all");
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 2);
+	assert_string_equal(ob.items[0].event, "ticket.created");
+	assert_string_equal(ob.items[1].event, "ticket.updated");
+	assert_int_equal(ob.items[0].client_id, f->c1);
+	assert_int_equal(ob.items[0].ticket_id, tid);
+	assert_string_equal(ob.items[0].payload, "{\"x\":1}");
+	assert_true(ob.items[0].id < ob.items[1].id);
+	assert_int_equal(store_outbox_pending(f->st, 1, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 1);
+
+	items[0] = email_item("alice@acme.example", "<out1@desk.example>", "hello");
+	memset(&items[1], 0, sizeof(items[1]));
+	items[1].channel = "webhook";
+	items[1].target = "https://hooks.example/in";
+	items[1].webhook_id = hook;
+	items[1].body = (const unsigned char *)"{\"event\":\"ticket.created\"}";
+	items[1].body_len = strlen((const char *)items[1].body);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(expand(f, ob.items[0].id, 1000, items, 2), RC_OK);
+	a = items[0].id;
+	b = items[1].id;
+	assert_true(a > 0 && b > a);
+	/* Once only. */
+	assert_int_equal(expand(f, ob.items[0].id, 1000, items, 2), RC_CONFLICT);
+	/* The e-mail's Message-ID threads replies to the ticket. */
+	assert_int_equal(store_mail_thread(f->st, ids, 1, &found, &t2, &e), RC_OK);
+	assert_int_equal(found, 0);
+	assert_int_equal(t2, tid);
+
+	later[0] = email_item("bob@acme.example", "<out2@desk.example>", "second");
+	assert_int_equal(expand(f, ob.items[1].id, 500, later, 1), RC_OK);
+	c = later[0].id;
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 0);
+
+	/* Due oldest first (by due time), with their bodies. */
+	assert_int_equal(store_deliveries_due(f->st, 2000, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 3);
+	assert_int_equal(dl.items[0].id, c);
+	assert_int_equal(dl.items[1].id, a);
+	assert_int_equal(dl.items[2].id, b);
+	assert_int_equal(dl.items[1].body_len, 5);
+	assert_memory_equal(dl.items[1].body, "hello", 5);
+	assert_string_equal(dl.items[1].channel, "email");
+	assert_string_equal(dl.items[1].template_key, "ticket.created");
+	assert_string_equal(dl.items[1].target, "alice@acme.example");
+	assert_string_equal(dl.items[1].message_id, "<out1@desk.example>");
+	assert_string_equal(dl.items[1].state, "pending");
+	assert_string_equal(dl.items[1].event, "ticket.created");
+	assert_int_equal(dl.items[1].client_id, f->c1);
+	assert_int_equal(dl.items[1].ticket_id, tid);
+	assert_int_equal(dl.items[1].attempts, 0);
+	assert_int_equal(dl.items[1].next_attempt_at, 1000);
+	assert_int_equal(dl.items[2].webhook_id, hook);
+	assert_string_equal(dl.items[0].event, "ticket.updated");
+	assert_int_equal(store_deliveries_due(f->st, 900, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(store_deliveries_due(f->st, 2000, 2, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 2);
+
+	/* a: sent; only once. */
+	assert_int_equal(dresult(f, a, "sent", 3000, 0, NULL, 250), RC_OK);
+	assert_int_equal(store_delivery_get(f->st, a, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.state, "sent");
+	assert_int_equal(d.attempts, 1);
+	assert_int_equal(d.sent_at, 3000);
+	assert_int_equal(d.last_status, 250);
+	assert_memory_equal(d.body, "hello", 5);
+	assert_int_equal(dresult(f, a, "sent", 3100, 0, NULL, 250), RC_CONFLICT);
+	assert_int_equal(dresult(f, 999999, "sent", 3100, 0, NULL, 0), RC_NOTFOUND);
+
+	/* b: again later, then given up. */
+	assert_int_equal(dresult(f, b, "pending", 3000, 5000, "HTTP 503", 503), RC_OK);
+	assert_int_equal(store_delivery_get(f->st, b, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.state, "pending");
+	assert_int_equal(d.attempts, 1);
+	assert_int_equal(d.next_attempt_at, 5000);
+	assert_string_equal(d.last_error, "HTTP 503");
+	assert_int_equal(d.sent_at, 0);
+	assert_int_equal(store_deliveries_due(f->st, 4000, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, c);
+	assert_int_equal(dresult(f, b, "failed", 5000, 0, "connection refused", 0), RC_OK);
+	assert_int_equal(store_delivery_get(f->st, b, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.state, "failed");
+	assert_int_equal(d.attempts, 2);
+	assert_int_equal(d.last_status, 0);
+	assert_string_equal(d.last_error, "connection refused");
+
+	/* A person's retry: failed ones only, due at once. */
+	assert_int_equal(dretry(f, b, 6000), RC_OK);
+	assert_int_equal(store_delivery_get(f->st, b, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.state, "pending");
+	assert_int_equal(d.next_attempt_at, 6000);
+	assert_int_equal(dretry(f, b, 6000), RC_CONFLICT);
+	assert_int_equal(dretry(f, a, 6000), RC_CONFLICT);
+	assert_int_equal(dretry(f, 999999, 6000), RC_NOTFOUND);
+
+	/* The list: newest first, without bodies, filtered, in pages. */
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 3);
+	assert_int_equal(dl.items[0].id, c);
+	assert_int_equal(dl.items[2].id, a);
+	assert_null(dl.items[0].body);
+	dq.state = "sent";
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, a);
+	dq.state = NULL;
+	dq.channel = "webhook";
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, b);
+	dq.channel = NULL;
+	dq.webhook_id = hook;
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	dq.webhook_id = 0;
+	dq.ticket_id = tid + 1000;
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 0);
+	dq.ticket_id = tid;
+	dq.limit = 2;
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 2);
+	assert_int_equal(dl.next_after, b);
+	dq.after = dl.next_after;
+	assert_int_equal(store_delivery_list(f->st, &dq, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, a);
+	assert_int_equal(store_delivery_get(f->st, 999999, f->a, &d, &e), RC_NOTFOUND);
+}
+
+/* Webhooks: versioned updates (a missing secret keeps the one there), a
+ * client that must exist, deletion failing its pending deliveries. */
+static void test_webhooks(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct webhook_row h, *items;
+	struct delivery_row item, other, d;
+	struct outbox_list ob;
+	size_t n;
+	int64_t id, all;
+	struct err e;
+
+	id = mk_webhook(f, f->c1, "acme");
+	all = mk_webhook(f, 0, "everything");
+	assert_int_equal(store_webhook_get(f->st, id, f->a, &h, &e), RC_OK);
+	assert_string_equal(h.name, "acme");
+	assert_string_equal(h.url, "https://hooks.example/in");
+	assert_string_equal(h.events, "[\"ticket.created\"]");
+	assert_string_equal(h.secret, "s3cret");
+	assert_int_equal(h.client_id, f->c1);
+	assert_true(h.active);
+	assert_int_equal(h.version, 1);
+	assert_int_equal(store_webhook_get(f->st, all, f->a, &h, &e), RC_OK);
+	assert_int_equal(h.client_id, 0);
+
+	store_write_init(&w, W_WEBHOOK_PUT, &sys);
+	w.in.webhook = (struct webhook_row){ .name = "ghost", .url = "https://x.example/",
+					     .events = "[]", .secret = "k", .client_id = 999999 };
+	assert_int_equal(store_write_sync(f->st, &w), RC_INVALID);
+	assert_string_equal(w.err.field, "client_id");
+
+	store_write_init(&w, W_WEBHOOK_PUT, &sys);
+	w.in.webhook = (struct webhook_row){ .id = id, .name = "acme 2", .url = "https://hooks.example/v2",
+					     .events = "[\"ticket.updated\"]", .client_id = f->c1 };
+	w.if_version = 1;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(w.version, 2);
+	assert_int_equal(store_write_sync(f->st, &w), RC_STALE);
+	w.in.webhook.id = 999999;
+	w.if_version = 0;
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(store_webhook_get(f->st, id, f->a, &h, &e), RC_OK);
+	assert_string_equal(h.name, "acme 2");
+	assert_string_equal(h.secret, "s3cret");
+	assert_false(h.active);
+	assert_int_equal(h.version, 2);
+	assert_int_equal(store_webhook_list(f->st, f->a, &items, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(items[0].id, id);
+	assert_int_equal(items[1].id, all);
+
+	/* Deleting a webhook fails its pending deliveries, no one else's. */
+	outbox_ticket(f, 1);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 1);
+	memset(&item, 0, sizeof(item));
+	item.channel = "webhook";
+	item.target = "https://hooks.example/v2";
+	item.webhook_id = id;
+	item.body = (const unsigned char *)"{}";
+	item.body_len = 2;
+	other = item;
+	other.webhook_id = all;
+	{
+		struct delivery_row two[2] = { item, other };
+		assert_int_equal(expand(f, ob.items[0].id, 1000, two, 2), RC_OK);
+		item.id = two[0].id;
+		other.id = two[1].id;
+	}
+	store_write_init(&w, W_WEBHOOK_DELETE, &sys);
+	w.id = id;
+	w.audit.action = "webhook.delete";
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(store_webhook_get(f->st, id, f->a, &h, &e), RC_NOTFOUND);
+	assert_int_equal(store_delivery_get(f->st, item.id, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.state, "failed");
+	assert_string_equal(d.last_error, "webhook deleted");
+	assert_int_equal(store_delivery_get(f->st, other.id, f->a, &d, &e), RC_OK);
+	assert_string_equal(d.state, "pending");
+}
+
+static enum result tmpl_put(struct fx *f, const char *key, const char *subject, int64_t ver,
+			    int64_t *got)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_TEMPLATE_PUT, &sys);
+	w.in.tmpl.key = key;
+	w.in.tmpl.subject = subject;
+	w.in.tmpl.body = "Body of {{ticket.subject}}";
+	w.if_version = ver;
+	w.audit.action = "template.update";
+	store_write_sync(f->st, &w);
+	if (got)
+		*got = w.version;
+	return w.rc;
+}
+
+static enum result route_put(struct fx *f, int64_t id, const char *address, int64_t client,
+			     const char *queue, int64_t *got)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_MAIL_ROUTE_PUT, &sys);
+	w.in.route.id = id;
+	w.in.route.address = address;
+	w.in.route.client_id = client;
+	w.in.route.queue = queue;
+	w.audit.action = "mail_route.put";
+	store_write_sync(f->st, &w);
+	if (got)
+		*got = w.id;
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "address");
+	if (w.rc == RC_INVALID)
+		assert_string_equal(w.err.field, "client_id");
+	return w.rc;
+}
+
+/* Template overrides (versioned, deleted back to the built-in text), mail
+ * routes (one per address; a client that must exist), clients by their
+ * e-mail domain. */
+static void test_templates_routes(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct template_row t, *tl;
+	struct mail_route_row r, *rl;
+	size_t n;
+	int64_t v, id, noc;
+	struct err e;
+
+	assert_int_equal(store_template_get(f->st, "ticket.created", f->a, &t, &e), RC_NOTFOUND);
+	assert_int_equal(tmpl_put(f, "ticket.created", "New: {{ticket.subject}}", 0, &v), RC_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(tmpl_put(f, "ticket.created", "Again", 0, &v), RC_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(tmpl_put(f, "ticket.created", "Stale", 1, &v), RC_STALE);
+	assert_int_equal(tmpl_put(f, "ticket.created", "Third", 2, &v), RC_OK);
+	assert_int_equal(v, 3);
+	assert_int_equal(tmpl_put(f, "ticket.resolved", "Done", 0, &v), RC_OK);
+	assert_int_equal(store_template_get(f->st, "ticket.created", f->a, &t, &e), RC_OK);
+	assert_string_equal(t.key, "ticket.created");
+	assert_string_equal(t.subject, "Third");
+	assert_string_equal(t.body, "Body of {{ticket.subject}}");
+	assert_int_equal(t.version, 3);
+	assert_true(t.updated_at > 0);
+	assert_int_equal(store_template_list(f->st, f->a, &tl, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(tl[0].key, "ticket.created");
+	assert_string_equal(tl[1].key, "ticket.resolved");
+	store_write_init(&w, W_TEMPLATE_DELETE, &sys);
+	w.in.tmpl.key = "ticket.created";
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(store_template_get(f->st, "ticket.created", f->a, &t, &e), RC_NOTFOUND);
+
+	assert_int_equal(route_put(f, 0, "acme@support.example", f->c1, NULL, &id), RC_OK);
+	assert_int_equal(route_put(f, 0, "acme@support.example", f->c2, NULL, NULL), RC_CONFLICT);
+	assert_int_equal(route_put(f, 0, "ghost@support.example", 999999, NULL, NULL), RC_INVALID);
+	assert_int_equal(route_put(f, 0, "noc@support.example", 0, "noc", &noc), RC_OK);
+	assert_int_equal(store_mail_route_find(f->st, "acme@support.example", f->a, &r, &e), RC_OK);
+	assert_int_equal(r.id, id);
+	assert_int_equal(r.client_id, f->c1);
+	assert_null(r.queue);
+	assert_int_equal(store_mail_route_find(f->st, "noc@support.example", f->a, &r, &e), RC_OK);
+	assert_int_equal(r.client_id, 0);
+	assert_string_equal(r.queue, "noc");
+	assert_int_equal(store_mail_route_find(f->st, "none@support.example", f->a, &r, &e),
+			 RC_NOTFOUND);
+	assert_int_equal(route_put(f, noc, "acme@support.example", 0, "noc", NULL), RC_CONFLICT);
+	assert_int_equal(route_put(f, noc, "ops@support.example", f->c2, "ops", NULL), RC_OK);
+	assert_int_equal(store_mail_route_find(f->st, "ops@support.example", f->a, &r, &e), RC_OK);
+	assert_int_equal(r.id, noc);
+	assert_int_equal(r.client_id, f->c2);
+	assert_int_equal(store_mail_route_list(f->st, f->a, &rl, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	store_write_init(&w, W_MAIL_ROUTE_DELETE, &sys);
+	w.id = id;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	assert_int_equal(store_mail_route_find(f->st, "acme@support.example", f->a, &r, &e),
+			 RC_NOTFOUND);
+
+	/* Clients by e-mail domain: active ones, without case. */
+	store_write_init(&w, W_CLIENT_UPDATE, &sys);
+	w.id = f->c1;
+	w.fields = F_EMAIL_DOMAIN;
+	w.in.client.email_domain = "acme.example";
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_client_by_domain(f->st, "ACME.example", &id, &e), RC_OK);
+	assert_int_equal(id, f->c1);
+	assert_int_equal(store_client_by_domain(f->st, "borealis.example", &id, &e), RC_NOTFOUND);
+	store_write_init(&w, W_CLIENT_UPDATE, &sys);
+	w.id = f->c1;
+	w.fields = F_ACTIVE;
+	w.in.client.active = false;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	assert_int_equal(store_client_by_domain(f->st, "acme.example", &id, &e), RC_NOTFOUND);
+}
+
 int main(void)
 {
 	const char *want = getenv("U_STORE_PG");
@@ -1852,6 +2751,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_monitor_checkin_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_mwindows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_am_receivers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_ticket_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_attachment_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_deliveries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_templates_routes, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
