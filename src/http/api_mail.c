@@ -305,6 +305,9 @@ static void thread_of(struct req *r, struct intake *in)
 			in->f.by_tag_only = false;
 	}
 	in->f.sender_of_ticket_client = sender_of(r, in, in->old.client_id, &in->ticket_contact);
+	in->f.sender_is_requester = in->f.sender_of_ticket_client &&
+		((in->ticket_contact && in->ticket_contact == in->old.requester_contact_id) ||
+		 (in->f.sender == IS_CLIENT_USER && in->su.id == in->old.requester_user_id));
 }
 
 /* The client of new mail, and the route's queue. */
@@ -591,6 +594,7 @@ static bool prepare_append(struct req *r, struct intake *in, int64_t now)
 		/* A reply to a closed ticket: a new one, linked, the message its
 		 * description (and its first message). */
 		in->creating = true;
+		in->act = IA_NEW;
 		tw->t.requester_contact_id = in->ticket_contact;
 		tickets_prepare_change(r, NULL, tw, now);
 		return true;
@@ -643,8 +647,6 @@ static void filed_then(struct req *r)
 {
 	struct intake *in = r->ctx;
 	struct ticket_write *tw = in->tw;
-	struct scope sys = scope_system();
-	struct err e;
 
 	if (r->w.rc == RC_CONFLICT && !strcmp(r->w.err.field, "message_id")) {
 		in->act = IA_DUPLICATE;
@@ -658,13 +660,9 @@ static void filed_then(struct req *r)
 		return;
 	}
 	if ((r->w.rc == RC_STALE || sla_gen_stale(&r->w)) && ++in->tries < CHANGE_TRIES) {
-		/* The ticket moved meanwhile: read it again and redo. */
-		if (!in->creating &&
-		    store_ticket_get(r->srv->store, &sys, in->old.id, r->a, &in->old, &e) != RC_OK) {
-			req_fail(r, e.code, &e);
-			return;
-		}
-		act(r, in);
+		/* The ticket or the SLA set-up moved meanwhile: read the facts
+		 * again and redo. */
+		decide_and_act(r, in);
 		return;
 	}
 	if (r->w.rc != RC_OK) {
@@ -695,8 +693,11 @@ static void decide_and_act(struct req *r, struct intake *in)
 static void intake_run(struct req *r, struct intake *in)
 {
 	struct err e;
+	struct mail_limits lim = mail_limits_default;
 
-	if (mail_parse(in->raw, in->len, &mail_limits_default, r->a, &in->m, &e) != RC_OK) {
+	/* The message may be as large as the route takes. */
+	lim.message_max = (size_t)r->srv->cfg.mail_max_bytes;
+	if (mail_parse(in->raw, in->len, &lim, r->a, &in->m, &e) != RC_OK) {
 		json_t *errs = json_array();
 		jschema_error(errs, e.field[0] ? e.field : "message", e.msg);
 		req_invalid(r, errs);

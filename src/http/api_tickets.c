@@ -1209,6 +1209,24 @@ static void message_then(struct req *r)
 	req_json(r, 201, message_json(&m));
 }
 
+/* A reply's text as notifications carry it: at most OUTBOX_TEXT_MAX bytes
+ * (cut at a character), the rest is in the ticket. A notice is no copy
+ * of a megabyte, and the dispatcher's batches stay small. */
+#define OUTBOX_TEXT_MAX 65536
+static const char *outbox_text(struct req *r, const char *body)
+{
+	size_t n = strlen(body);
+	char *s;
+
+	if (n <= OUTBOX_TEXT_MAX)
+		return body;
+	n = OUTBOX_TEXT_MAX;
+	while (n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
+		n--;
+	s = arena_printf(r->a, "%.*s\n[... the rest is in the ticket]", (int)n, body);
+	return s ? s : "";
+}
+
 /* A reply (not a note) on old by a person (staff or not; user_id 0: a
  * contact by mail) with body: the status moves and the outbox row, or, on
  * a closed ticket, a client's reply opens a new one linked to it
@@ -1253,7 +1271,7 @@ enum mail_reply tickets_prepare_reply(struct req *r, const struct ticket *old,
 	if (tw->t.status != old->status)
 		status_events(r, tw, old->status, &fx, by_staff ? "first reply" : "the customer replied");
 	ob_add(r, tw, by_staff ? "ticket.reply" : "ticket.customer_reply",
-	       json_pack("{s:s,s:I}", "body", body, "author_user_id", (json_int_t)user_id));
+	       json_pack("{s:s,s:I}", "body", outbox_text(r, body), "author_user_id", (json_int_t)user_id));
 	return MR_OK;
 }
 

@@ -69,6 +69,7 @@ struct req {
 
 	struct buf body;
 	bool body_too_big;
+	bool discard_body;              /* not kept: the caller may not post it */
 	json_t *json;                   /* parsed body (route.json_body) */
 
 	const struct route *route;

@@ -651,9 +651,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	UNUSED(version);
 	if (!r) {
-		/* A message's decoded parts and the write hold a few copies. */
-		struct arena *a = arena_new(!strcmp(url, MAIL_INBOUND_PATH)
-					    ? ARENA_CEILING + 4 * (size_t)s->cfg.mail_max_bytes
+		/* A message's decoded parts and the write hold a few copies
+		 * (the intake, and a held message read back or filed). */
+		bool mail = !strncmp(url, MAIL_INBOUND_PATH, strlen(MAIL_INBOUND_PATH));
+		struct arena *a = arena_new(mail ? ARENA_CEILING + 4 * (size_t)s->cfg.mail_max_bytes
 					    : ARENA_CEILING);
 		if (!a)
 			return MHD_NO;
@@ -673,10 +674,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		buf_init(&r->body, (size_t)body_ceiling(s, url));
 		client_addr(conn, r->addr);
 		*con_cls = r;
+		/* A whole message is taken only from a caller who may post one:
+		 * the credentials are checked on the headers, and without them
+		 * the body is not kept (the answer is the 401 of dispatch). */
+		if (!strcmp(url, MAIL_INBOUND_PATH) && !strcmp(method, "POST")) {
+			store_read_begin(s->store);
+			authenticate(r);
+			store_read_end(s->store);
+			r->discard_body = !r->authed;
+			r->authed = false;   /* dispatch authenticates as for any route */
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->body_too_big && buf_append(&r->body, upload_data, *upload_data_size) != RC_OK)
+		if (!r->discard_body && !r->body_too_big &&
+		    buf_append(&r->body, upload_data, *upload_data_size) != RC_OK)
 			r->body_too_big = true;
 		*upload_data_size = 0;
 		return MHD_YES;

@@ -22,10 +22,10 @@ static enum intake_action new_mail(const struct intake_facts *f)
 
 enum intake_action intake_decide(const struct intake_facts *f)
 {
-	/* A ticket found by its subject tag alone (guessable) counts only for
-	 * staff and the ticket's own client. */
-	bool threads = f->thread_ticket &&
-		       (!f->by_tag_only || f->sender == IS_STAFF || f->sender_of_ticket_client);
+	/* By a guessable tag alone, a ticket counts for its requester, and
+	 * for staff as an internal note only (intake.h). */
+	bool tag_ok = f->sender == IS_STAFF || f->sender_is_requester;
+	bool threads = f->thread_ticket && (!f->by_tag_only || tag_ok);
 
 	if (f->duplicate)
 		return IA_DUPLICATE;
@@ -37,7 +37,7 @@ enum intake_action intake_decide(const struct intake_facts *f)
 		return threads ? IA_AUTO_NOTE : IA_AUTO_DROP;
 	if (threads) {
 		if (f->sender == IS_STAFF)
-			return IA_STAFF_REPLY;
+			return f->by_tag_only ? IA_NOTE : IA_STAFF_REPLY;
 		if (f->sender_of_ticket_client)
 			return IA_REPLY;
 		return IA_NOTE;

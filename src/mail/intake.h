@@ -9,8 +9,10 @@
  *   2. The sender sent more than the hourly limit: RATE_LIMITED (logged,
  *      nothing filed, nothing sent: an auto-responder loop ends here).
  *   A ticket found by the [T-n] tag alone (which can be guessed) counts
- *   as "it threads" below only for staff and for contacts and logins of
- *   that ticket's client; for anyone else the message threads nowhere.
+ *   as "it threads" below only for that ticket's requester, and for staff
+ *   only as an internal note (a From address is easily forged: a public
+ *   reply from staff needs the Message-ID of mail the desk sent them).
+ *   For anyone else the message threads nowhere.
  *   3. A delivery status notification: filed as an internal note on the
  *      ticket of the message it reports on (BOUNCE_NOTE), else only
  *      logged (BOUNCE_DROP). Never a ticket, never a notification.
@@ -19,13 +21,14 @@
  *   5. It threads to a ticket (its [T-n] tag, else In-Reply-To, else
  *      References, newest first):
  *        - from provider staff: STAFF_REPLY (a public reply, sent on to
- *          the requester like one typed in itsup);
+ *          the requester like one typed in itsup); by the tag alone, NOTE;
  *        - from a contact or client user of the ticket's client: REPLY
- *          (the customer's reply: status moves as for the portal);
+ *          (the customer's reply: status moves as for the portal); by the
+ *          tag alone, only from the ticket's requester;
  *        - from anyone else, found by Message-ID (ids are unguessable:
  *          a vendor or a colleague on Cc): NOTE (internal, changes nothing);
- *        - from anyone else, found by the [T-n] tag alone (guessable):
- *          not threaded; the rules below treat it as new mail.
+ *        - anything else found by the tag alone is not threaded; the
+ *          rules below treat it as new mail.
  *   6. New mail. The client is the recipient route's, else the sender's
  *      (a contact or client user), else the one whose e-mail domain is the
  *      sender's. No client: HOLD. A known sender (contact or client user of
@@ -60,6 +63,7 @@ struct intake_facts {
 	bool by_tag_only;             /* ... found by the [T-n] tag alone */
 	enum intake_sender sender;
 	bool sender_of_ticket_client; /* a contact or client user of thread_ticket's client */
+	bool sender_is_requester;     /* ... and that ticket's requester */
 	int64_t client_id;            /* the client for new mail, 0: none */
 	bool sender_of_client;        /* a contact or client user of client_id */
 	bool hold_unknown;            /* the policy for unknown senders is "hold" */

@@ -34,15 +34,19 @@ void mail_gmime_init(void)
 	pthread_once(&gmime_once, gmime_start);
 }
 
-/* The text as kept: line ends made LF (CRLF and lone CR), at most max
- * bytes, never cut inside a UTF-8 sequence. */
-static char *keep_text(struct arena *a, const char *s, size_t max)
+/* The text as kept: valid UTF-8, line ends made LF (CRLF and lone CR), at
+ * most max bytes, never cut inside a UTF-8 sequence. */
+static char *keep_text(struct arena *a, const char *raw, size_t max)
 {
+	char *valid = g_utf8_make_valid(raw, -1);   /* bad sequences: U+FFFD */
+	const char *s = valid ? valid : "";
 	size_t n = strlen(s), j = 0;
 	char *out = arena_alloc(a, (n < max ? n : max) + 1);
 
-	if (!out)
+	if (!out) {
+		g_free(valid);
 		return NULL;
+	}
 	for (size_t i = 0; i < n && j < max; i++) {
 		if (s[i] == '\r') {
 			out[j++] = '\n';
@@ -65,14 +69,34 @@ static char *keep_text(struct arena *a, const char *s, size_t max)
 		}
 	}
 	out[j] = '\0';
+	g_free(valid);
 	return out;
 }
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static const char *dup_or(struct arena *a, const char *s, const char *dflt)
+/* s as valid UTF-8 (bad sequences become U+FFFD) of at most max bytes (cut
+ * at a character) in a; dflt when s is NULL. Everything the parser hands
+ * on is valid text, whatever a sender's header says. */
+static const char *utf8_or(struct arena *a, const char *s, size_t max, const char *dflt)
 {
-	return s ? arena_strdup(a, s) : dflt;
+	char *v;
+	const char *out;
+	size_t n;
+
+	if (!s)
+		return dflt;
+	v = g_utf8_make_valid(s, -1);
+	if (!v)
+		return dflt;
+	n = strlen(v);
+	if (n > max) {
+		const char *end = g_utf8_find_prev_char(v, v + max + 1);
+		n = end ? (size_t)(end - v) : 0;
+	}
+	out = arena_strndup(a, v, n);
+	g_free(v);
+	return out ? out : dflt;
 }
 
 static char *lower(char *s)
@@ -120,8 +144,8 @@ static bool first_mailbox(InternetAddressList *l, struct arena *a, struct mail_a
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			const char *name = internet_address_get_name(ia);
-			out->email = lower(arena_strdup(a, addr ? addr : ""));
-			out->name = dup_or(a, name, "");
+			out->email = lower(arena_strdup(a, utf8_or(a, addr ? addr : "", 1024, "")));
+			out->name = utf8_or(a, name, 256, "");
 			return out->email && out->name;
 		}
 	}
@@ -141,8 +165,8 @@ static void add_mailboxes(InternetAddressList *l, struct arena *a, struct mail_m
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			const char *name = internet_address_get_name(ia);
-			m->to[m->nto].email = lower(arena_strdup(a, addr ? addr : ""));
-			m->to[m->nto].name = dup_or(a, name, "");
+			m->to[m->nto].email = lower(arena_strdup(a, utf8_or(a, addr ? addr : "", 1024, "")));
+			m->to[m->nto].name = utf8_or(a, name, 256, "");
 			m->nto++;
 		}
 	}
@@ -204,13 +228,14 @@ static void add_part(struct walk *w, GMimeObject *part, const char *filename, bo
 	}
 	mp = &w->m->parts[w->m->nparts];
 	memset(mp, 0, sizeof(*mp));
-	mp->filename = dup_or(w->a, filename, "");
-	mp->content_type = lower(arena_strdup(w->a, type ? type : "application/octet-stream"));
+	mp->filename = utf8_or(w->a, filename, 255, "");
+	mp->content_type = lower(arena_strdup(w->a, utf8_or(w->a, type ? type : "application/octet-stream",
+							   127, "application/octet-stream")));
 	mp->is_inline = is_inline;
 	g_free(type);
 	if (GMIME_IS_PART(part)) {
 		const char *cid = g_mime_part_get_content_id(GMIME_PART(part));
-		mp->content_id = cid ? arena_strdup(w->a, cid) : NULL;
+		mp->content_id = utf8_or(w->a, cid, 255, NULL);
 		if (!part_bytes(GMIME_PART(part), w, &mp->data, &mp->len, &mp->too_big)) {
 			w->failed = true;
 			return;
@@ -391,7 +416,7 @@ enum result mail_parse(const char *raw, size_t len, const struct mail_limits *li
 		err_set(e, RC_INVALID, "message", "this is not an RFC 5322 message");
 		goto out;
 	}
-	out->subject = dup_or(a, g_mime_message_get_subject(msg), "");
+	out->subject = utf8_or(a, g_mime_message_get_subject(msg), 4096, "");
 	out->has_from = first_mailbox(g_mime_message_get_from(msg), a, &out->from);
 	out->has_reply_to = first_mailbox(g_mime_message_get_reply_to(msg), a, &out->reply_to);
 	out->to = arena_alloc(a, sizeof(*out->to) * 100);

@@ -398,9 +398,14 @@ static bool expand_one(struct server *s, struct arena *a, const struct outbox_ro
 	x->s = s;
 	x->a = a;
 	x->o = o;
-	x->payload = json_loads(o->payload ? o->payload : "{}", 0, NULL);
-	if (!x->payload)
-		x->payload = json_object();
+	/* A row whose payload did not load is left for the next pass (never
+	 * expanded without what it says). */
+	x->payload = o->payload ? json_loads(o->payload, 0, NULL) : NULL;
+	if (!x->payload) {
+		log_event(LOG_ERROR, "outbox", json_pack("{s:I,s:s}", "outbox", (json_int_t)o->id,
+							 "error", "its payload could not be read"));
+		return false;
+	}
 	arena_defer(a, (void (*)(void *))json_decref, x->payload);
 	from_parts(a, s->cfg.mail_from, &x->from_name, &x->from_addr);
 	x->domain = strchr(x->from_addr, '@') ? strchr(x->from_addr, '@') + 1 : "itsup.invalid";
@@ -431,7 +436,12 @@ static bool expand_one(struct server *s, struct arena *a, const struct outbox_ro
 	w.in.expand.now = now;
 	w.in.expand.items = x->items;
 	w.in.expand.n = x->n;
-	return store_write_sync(s->store, &w) == RC_OK;
+	if (store_write_sync(s->store, &w) == RC_OK)
+		return true;
+	if (w.rc != RC_CONFLICT)            /* conflict: another server did it */
+		log_event(LOG_ERROR, "outbox", json_pack("{s:I,s:s}", "outbox", (json_int_t)o->id,
+							 "error", w.err.msg));
+	return false;
 }
 
 /* ---- sending -------------------------------------------------------------------------------------- */
@@ -449,11 +459,20 @@ static enum result send_one(struct server *s, struct arena *a, const struct deli
 	} else {
 		struct net_policy p;
 		struct webhook_row h;
-		if (store_webhook_get(s->store, d->webhook_id, a, &h, e) != RC_OK)
+		enum result rc = store_webhook_get(s->store, d->webhook_id, a, &h, e);
+		/* The subscription as it is now: its URL; switched off or
+		 * narrowed to another client, what it had queued ends. */
+		if (rc == RC_NOTFOUND)
 			return err_set(e, RC_INVALID, "webhook", "the webhook was deleted");
+		if (rc != RC_OK)
+			return RC_IO;
+		if (!h.active)
+			return err_set(e, RC_INVALID, "webhook", "the webhook is switched off");
+		if (h.client_id && h.client_id != d->client_id)
+			return err_set(e, RC_INVALID, "webhook", "the webhook no longer takes this client's events");
 		if (net_policy_parse(s->cfg.webhook_allow, &p, "webhook_allow", e) != RC_OK)
 			return RC_IO;
-		return webhook_post(&p, d->target, h.secret, d->event ? notify_webhook_event(d->event) : "",
+		return webhook_post(&p, h.url, h.secret, d->event ? notify_webhook_event(d->event) : "",
 				    d->id, (const char *)d->body, d->body_len, now / 1000,
 				    WEBHOOK_TIMEOUT_MS, status, e);
 	}
@@ -465,8 +484,13 @@ static void send_due(struct server *s, struct arena *a, int64_t now, struct noti
 	struct scope sys = scope_system();
 	struct err e;
 
-	if (store_deliveries_due(s->store, now, SEND_BATCH, a, &l, &e) != RC_OK)
+	/* Without an SMTP server e-mail waits; webhooks must not wait behind it. */
+	if (store_deliveries_due(s->store, now, *s->cfg.smtp_url ? NULL : "webhook", SEND_BATCH, a, &l,
+				 &e) != RC_OK) {
+		log_event(LOG_ERROR, "outbox", json_pack("{s:s,s:s}", "reading", "deliveries due",
+							 "error", e.msg));
 		return;
+	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct delivery_row *d = &l.items[i];
 		struct store_write w;
@@ -474,8 +498,6 @@ static void send_due(struct server *s, struct arena *a, int64_t now, struct noti
 		long status = 0;
 		enum result rc;
 
-		if (!strcmp(d->channel, "email") && !*s->cfg.smtp_url)
-			continue;  /* no SMTP server: e-mail waits, no attempt spent */
 		rc = send_one(s, a, d, now, &status, &se);
 		store_write_init(&w, W_DELIVERY_RESULT, &sys);
 		w.in.dres.id = d->id;
@@ -510,11 +532,18 @@ void notify_run(struct server *s, int64_t now, struct notify_result *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&run_mu);
-	a = arena_new(64u << 20);
-	if (a && store_outbox_pending(s->store, EXPAND_BATCH, a, &ol, &e) == RC_OK) {
+	/* Ceilings, not allocations: a batch of rows or deliveries at their
+	 * largest (a reply's text is capped at 64 KiB in the payload). */
+	a = arena_new(256u << 20);
+	if (a && store_outbox_pending(s->store, EXPAND_BATCH, a, &ol, &e) != RC_OK) {
+		log_event(LOG_ERROR, "outbox", json_pack("{s:s,s:s}", "reading", "outbox rows",
+							 "error", e.msg));
+		ol.n = 0;
+	}
+	if (a) {
 		for (size_t i = 0; i < ol.n; i++) {
 			/* Each row in an arena of its own (its composed mail). */
-			struct arena *x = arena_new(16u << 20);
+			struct arena *x = arena_new(64u << 20);
 			if (!x)
 				break;
 			out->expanded += expand_one(s, x, &ol.items[i], now);
@@ -522,7 +551,7 @@ void notify_run(struct server *s, int64_t now, struct notify_result *out)
 		}
 	}
 	arena_free(a);
-	a = arena_new(64u << 20);
+	a = arena_new(256u << 20);
 	if (a)
 		send_due(s, a, now, out);
 	arena_free(a);

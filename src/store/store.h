@@ -979,9 +979,10 @@ struct store_ops {
 	/* Pending outbox rows, oldest first, at most max. */
 	enum result (*outbox_pending)(struct store *, size_t max, struct arena *,
 				      struct outbox_list *, struct err *);
-	/* Pending deliveries due by now, oldest due first, with body, at most max. */
-	enum result (*deliveries_due)(struct store *, int64_t now, size_t max, struct arena *,
-				      struct delivery_list *, struct err *);
+	/* Pending deliveries due by now, oldest due first, with body, at most
+	 * max; of channel only ("email", "webhook"; NULL: both). */
+	enum result (*deliveries_due)(struct store *, int64_t now, const char *channel, size_t max,
+				      struct arena *, struct delivery_list *, struct err *);
 	/* Deliveries newest first (keyset on id), without body. */
 	enum result (*delivery_list)(struct store *, const struct delivery_q *, struct arena *,
 				     struct delivery_list *, struct err *);

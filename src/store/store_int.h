@@ -260,7 +260,7 @@ enum result sqmail_webhook_list(struct store *, struct arena *, struct webhook_r
 				struct err *);
 enum result sqmail_outbox_pending(struct store *, size_t, struct arena *, struct outbox_list *,
 				  struct err *);
-enum result sqmail_deliveries_due(struct store *, int64_t, size_t, struct arena *,
+enum result sqmail_deliveries_due(struct store *, int64_t, const char *, size_t, struct arena *,
 				  struct delivery_list *, struct err *);
 enum result sqmail_delivery_list(struct store *, const struct delivery_q *, struct arena *,
 				 struct delivery_list *, struct err *);

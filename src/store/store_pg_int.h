@@ -336,7 +336,7 @@ enum result pgmail_webhook_list(struct store *, struct arena *, struct webhook_r
 				struct err *);
 enum result pgmail_outbox_pending(struct store *, size_t, struct arena *, struct outbox_list *,
 				  struct err *);
-enum result pgmail_deliveries_due(struct store *, int64_t, size_t, struct arena *,
+enum result pgmail_deliveries_due(struct store *, int64_t, const char *, size_t, struct arena *,
 				  struct delivery_list *, struct err *);
 enum result pgmail_delivery_list(struct store *, const struct delivery_q *, struct arena *,
 				 struct delivery_list *, struct err *);

@@ -1322,10 +1322,11 @@ static enum result deliveries_check(enum result r, const struct delivery_list *l
 	return r;
 }
 
-enum result pgmail_deliveries_due(struct store *st, int64_t now, size_t max, struct arena *a,
-				  struct delivery_list *out, struct err *e)
+enum result pgmail_deliveries_due(struct store *st, int64_t now, const char *channel, size_t max,
+				  struct arena *a, struct delivery_list *out, struct err *e)
 {
-	struct mq m = { .since = now, .limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20 };
+	struct mq m = { .since = now, .channel = channel,
+			.limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20 };
 	enum result r;
 
 	out->n = 0;
@@ -1336,7 +1337,8 @@ enum result pgmail_deliveries_due(struct store *st, int64_t now, size_t max, str
 	/* Ties by id, as SQLite's index (state, next_attempt_at) and its
 	 * rowid give them (deliveries_due ends with id here). */
 	r = read_rows(st, "SELECT " DELIVERY_BODY " FROM deliveries WHERE state = 'pending'"
-		      " AND next_attempt_at <= :since ORDER BY next_attempt_at, id LIMIT :limit", NULL,
+		      " AND next_attempt_at <= :since AND channel = coalesce(:channel, channel)"
+		      " ORDER BY next_attempt_at, id LIMIT :limit", NULL,
 		      &m, row_delivery, a, out->items, sizeof(*out->items), (size_t)m.limit, &out->n, e);
 	return deliveries_check(r, out, e);
 }

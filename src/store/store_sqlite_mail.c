@@ -1195,10 +1195,11 @@ static enum result deliveries_check(enum result r, const struct delivery_list *l
 	return r;
 }
 
-enum result sqmail_deliveries_due(struct store *st, int64_t now, size_t max, struct arena *a,
-				  struct delivery_list *out, struct err *e)
+enum result sqmail_deliveries_due(struct store *st, int64_t now, const char *channel, size_t max,
+				  struct arena *a, struct delivery_list *out, struct err *e)
 {
-	struct mq m = { .since = now, .limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20 };
+	struct mq m = { .since = now, .channel = channel,
+			.limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20 };
 	enum result r;
 
 	out->n = 0;
@@ -1207,7 +1208,8 @@ enum result sqmail_deliveries_due(struct store *st, int64_t now, size_t max, str
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
 	r = read_rows(st, "SELECT " DELIVERY_BODY " FROM deliveries WHERE state = 'pending'"
-		      " AND next_attempt_at <= :since ORDER BY next_attempt_at, id LIMIT :limit", NULL,
+		      " AND next_attempt_at <= :since AND channel = coalesce(:channel, channel)"
+		      " ORDER BY next_attempt_at, id LIMIT :limit", NULL,
 		      bind_mq, &m, row_delivery, a, out->items, (size_t)m.limit, &out->n, e);
 	return deliveries_check(r, out, e);
 }

@@ -339,9 +339,9 @@ describe('replies', () => {
       [['reply', 'email', 'More details.'], ['reply', 'email', 'Even more.']]);
   });
 
-  test('a provider staff member\'s mail to a ticket is a public reply, sent on to the requester', async () => {
-    const { t } = await opened();
-    const a = await take(mail({ from: DEMO.tier1, subject: `Re: [${t.number}]`, body: 'Please restart it.\n' }), 200);
+  test('a provider staff member\'s mail in the ticket\'s thread (a Message-ID) is a public reply, sent on to the requester', async () => {
+    const { t, mid } = await opened();
+    const a = await take(mail({ from: DEMO.tier1, subject: `Re: [${t.number}]`, inReplyTo: mid, body: 'Please restart it.\n' }), 200);
     assert.equal(a.action, 'appended');
     const [m] = await messages(t.id);
     assert.deepEqual([m.kind, m.author_user_id, m.source], ['reply', U.tier1, 'email']);
@@ -349,6 +349,29 @@ describe('replies', () => {
     await tick(0);
     const ds = await ticketDeliveries(t.id);
     assert.ok(ds.some((d) => d.template === 'requester.reply' && d.target === 'alice@acme-dental.example'), JSON.stringify(ds));
+  });
+
+  test('staff mail by the [T-n] tag alone (a From is easily forged) is an internal note, sent to no one', async () => {
+    const { t } = await opened();
+    const before = await ticket(t.id);
+    const a = await take(mail({ from: DEMO.tier1, subject: `Re: [${t.number}]`, body: 'Here is the new password.\n' }), 200);
+    assert.equal(a.action, 'appended');
+    const [m] = await messages(t.id);
+    assert.deepEqual([m.kind, m.source], ['note', 'email']);
+    assert.equal((await ticket(t.id)).status, before.status);
+    await tick(0);
+    const ds = await ticketDeliveries(t.id);
+    assert.ok(!ds.some((d) => d.template === 'requester.reply'), JSON.stringify(ds));
+  });
+
+  test('a colleague of the requester (same client) with only a guessed [T-n] tag is not added to that ticket', async () => {
+    const { t } = await opened();
+    const before = await ticket(t.id);
+    const a = await take(mail({ from: 'frontdesk@acme-dental.example', subject: `Re: [${t.number}] reset it`, body: 'Do it.\n' }), 201);
+    assert.equal(a.action, 'created');
+    assert.notEqual(a.ticket_id, t.id);
+    assert.deepEqual(await messages(t.id), []);
+    assert.deepEqual(await ticket(t.id), before);
   });
 
   test('an unknown sender with only a guessed [T-n] tag is not added to that ticket (treated as new mail)', async () => {

@@ -401,6 +401,25 @@ describe('deliveries', () => {
     answers.delete('/hook/deleted');
   });
 
+  test('a queued delivery goes to the subscription as it is when sent: switched off, it fails ("switched off") and nothing is posted', async () => {
+    await quiet();
+    answers.set('/hook/paused', 503);
+    const h = await createHook({ name: 'to pause', url: hookUrl('paused'), events: ['ticket.created'] });
+    await newTicket(ACME);
+    await tick(0);
+    const [d] = await hookDeliveries(h.id);
+    assert.equal(d.state, 'pending');
+    const g = await c.get(`/api/v1/webhooks/${h.id}`, { token: T.admin });
+    assertStatus(await c.patch(`/api/v1/webhooks/${h.id}`, { active: false },
+      { token: T.admin, headers: { 'If-Match': g.headers.get('etag') } }), 200);
+    await tick(3600);
+    const after = assertStatus(await c.get(`/api/v1/deliveries/${d.id}`, { token: T.admin }), 200);
+    assert.equal(after.state, 'failed');
+    assert.match(after.last_error || '', /switched off/i);
+    assert.equal(at('/hook/paused').length, 1);
+    answers.delete('/hook/paused');
+  });
+
   test('GET /webhooks/{id}/deliveries is that webhook\'s history, newest first; filters by state', async () => {
     await quiet();
     const h = await createHook({ name: 'history', url: hookUrl('history'), events: ['ticket.created'] });

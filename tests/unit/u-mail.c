@@ -8,6 +8,7 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -379,6 +380,14 @@ static void test_intake_decide(void **state)
 	assert_int_equal(intake_decide(&f), IA_NOTE);                 /* a Message-ID: a vendor */
 	f.by_tag_only = true;
 	assert_int_equal(intake_decide(&f), IA_HOLD);                 /* a guessed tag: new mail, no client */
+	f.sender_of_ticket_client = true;
+	assert_int_equal(intake_decide(&f), IA_HOLD);                 /* a colleague: still a guess */
+	f.sender_is_requester = true;
+	assert_int_equal(intake_decide(&f), IA_REPLY);                /* the requester */
+	f.sender = IS_STAFF;
+	assert_int_equal(intake_decide(&f), IA_NOTE);                 /* staff by the tag: a note only */
+	f.sender = IS_CONTACT;
+	f.sender_is_requester = f.sender_of_ticket_client = false;
 	f.client_id = 4;
 	f.sender_of_client = true;
 	assert_int_equal(intake_decide(&f), IA_NEW);
@@ -398,6 +407,8 @@ static void test_intake_decide(void **state)
 	assert_int_equal(intake_decide(&f), IA_BOUNCE_DROP);
 	f.bounce = false;
 	f.sender_of_ticket_client = true;
+	assert_int_equal(intake_decide(&f), IA_AUTO_DROP);            /* a colleague's guess */
+	f.sender_is_requester = true;
 	assert_int_equal(intake_decide(&f), IA_AUTO_NOTE);
 	f.by_tag_only = false;
 	f.thread_ticket = 0;
@@ -416,6 +427,37 @@ static void test_intake_decide(void **state)
 	assert_string_equal(intake_log_action[IA_NOTE], "appended");
 }
 
+/* Whatever bytes a sender puts in a header or a body part, what the parser
+ * hands on is valid UTF-8 (PostgreSQL refuses anything else). */
+static void test_invalid_utf8_made_valid(void **state)
+{
+	static const char raw[] =
+		"From: \"Bad \xff Name\" <x@example.org>\r\n"
+		"Subject: broken \xc3\x28 subject\r\n"
+		"Message-ID: <bad-utf8@example.org>\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"text \xf0\x28\x8c\x28 here\r\n"
+		"--b\r\nContent-Type: application/pdf\r\n"
+		"Content-Disposition: attachment; filename*=utf-8''a%FFb.pdf\r\n"
+		"Content-ID: <c\xfe@x>\r\n\r\nPDF\r\n--b--\r\n";
+	struct arena *a = arena_new(16u << 20);
+	struct mail_msg m;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(mail_parse(raw, sizeof(raw) - 1, &mail_limits_default, a, &m, &e), RC_OK);
+	assert_true(g_utf8_validate(m.subject, -1, NULL));
+	assert_true(g_utf8_validate(m.from.name, -1, NULL));
+	assert_true(g_utf8_validate(m.text, -1, NULL));
+	assert_non_null(strstr(m.text, "here"));
+	assert_int_equal(m.nparts, 1);
+	assert_true(g_utf8_validate(m.parts[0].filename, -1, NULL));
+	assert_true(!m.parts[0].content_id || g_utf8_validate(m.parts[0].content_id, -1, NULL));
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_mailgate_exit_status),
 		cmocka_unit_test(test_mutations_never_crash),
 		cmocka_unit_test(test_intake_decide),
+		cmocka_unit_test(test_invalid_utf8_made_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
