@@ -22,6 +22,7 @@
 #include "jobs/sla_track.h"
 #include "mail/mailgate.h"
 #include "notify/notify.h"
+#include "report/report.h"
 #include "store/pg_import.h"
 #include "store/store.h"
 
@@ -43,6 +44,7 @@ static int cmd_audit(int argc, char **argv);
 static int cmd_demo(int argc, char **argv);
 static int cmd_migrate(int argc, char **argv);
 static int cmd_mailgate(int argc, char **argv);
+static int cmd_report(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, "create a new database with its first admin",
@@ -79,6 +81,12 @@ static const struct cmd commands[] = {
 	  "  tiers 1-3, two client organisations with contacts, a client admin and a\n"
 	  "  client user. One random password for all of them is written to FILE\n"
 	  "  (mode 0600). MFA is not required in the demo.\n" },
+	{ "report", cmd_report, "an SLA review as JSON or CSV (report sla-review ...)",
+	  "itsup report sla-review (--db PATH | --pg URL) --from YYYY-MM-DD --to YYYY-MM-DD\n"
+	  "                        [--client-id ID] [--format json|csv]\n"
+	  "  The SLA review of [from, to) in the client's days (every client: UTC days)\n"
+	  "  with the period before it, as GET /api/v1/reports/sla-review gives it, on\n"
+	  "  stdout (docs/REPORTS.md defines every figure). CSV: the ticket rows.\n" },
 	{ "mailgate", cmd_mailgate, "post one e-mail from stdin to the server (for the MTA)",
 	  "itsup mailgate --url URL --token-file FILE < message.eml\n"
 	  "  Posts the RFC 5322 message on stdin to URL/api/v1/mail/inbound with the API\n"
@@ -138,12 +146,14 @@ static int cmd_help(int argc, char **argv)
 struct opts {
 	const char *db, *pg, *listen, *config, *threads, *email, *name, *role, *tier, *client_id;
 	const char *password_file, *user, *credentials, *from_sqlite, *url, *token_file;
+	const char *from, *to, *format;
 	bool test_clock, help;
 };
 
 enum { O_DB = 1000, O_PG, O_LISTEN, O_CONFIG, O_THREADS, O_EMAIL, O_NAME, O_ROLE, O_TIER,
        O_CLIENT, O_PWFILE, O_USER, O_CREDS, O_TESTCLOCK, O_HELP, O_ADMIN_EMAIL,
-       O_ADMIN_PWFILE, O_ADMIN_NAME, O_FROM_SQLITE, O_URL, O_TOKEN_FILE };
+       O_ADMIN_PWFILE, O_ADMIN_NAME, O_FROM_SQLITE, O_URL, O_TOKEN_FILE, O_FROM, O_TO,
+       O_FORMAT };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -167,6 +177,9 @@ static const struct option long_opts[] = {
 	{ "from-sqlite", required_argument, NULL, O_FROM_SQLITE },
 	{ "url", required_argument, NULL, O_URL },
 	{ "token-file", required_argument, NULL, O_TOKEN_FILE },
+	{ "from", required_argument, NULL, O_FROM },
+	{ "to", required_argument, NULL, O_TO },
+	{ "format", required_argument, NULL, O_FORMAT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -197,6 +210,9 @@ static bool parse_opts(int argc, char **argv, struct opts *o)
 		case O_FROM_SQLITE: o->from_sqlite = optarg; break;
 		case O_URL: o->url = optarg; break;
 		case O_TOKEN_FILE: o->token_file = optarg; break;
+		case O_FROM: o->from = optarg; break;
+		case O_TO: o->to = optarg; break;
+		case O_FORMAT: o->format = optarg; break;
 		case O_TESTCLOCK: o->test_clock = true; break;
 		case O_HELP: o->help = true; break;
 		default: return false;
@@ -531,6 +547,65 @@ static int cmd_audit(int argc, char **argv)
 	hex_encode(v.head, 32, hex);
 	printf("ok: %" PRId64 " records, chain intact, head %s\n", v.checked, hex);
 	return 0;
+}
+
+/* ---- report ---------------------------------------------------------------------------- */
+
+/* itsup report sla-review: the API's review, for the whole provider (the
+ * system's scope), on stdout. */
+static int cmd_report(int argc, char **argv)
+{
+	struct opts o;
+	struct store *st = NULL;
+	struct err e = { 0 };
+	struct review_params p = { 0 };
+	struct scope sys = scope_system();
+	struct arena *a;
+	struct buf out;
+	const char *db;
+	enum result rc;
+
+	if (argc < 2 || strcmp(argv[1], "sla-review") != 0) {
+		fputs(usage_of("report"), stderr);
+		return EXIT_USAGE;
+	}
+	if (!parse_opts(argc - 1, argv + 1, &o))
+		return EXIT_USAGE;
+	if (o.help) {
+		fputs(usage_of("report"), stdout);
+		return 0;
+	}
+	db = db_path(&o);
+	if (!db || (o.format && strcmp(o.format, "json") && strcmp(o.format, "csv"))) {
+		fputs(usage_of("report"), stderr);
+		return EXIT_USAGE;
+	}
+	p.csv = o.format && !strcmp(o.format, "csv");
+	if (o.client_id && (!parse_i64(o.client_id, &p.client_id) || p.client_id <= 0)) {
+		fprintf(stderr, "itsup: report: --client-id must be an id\n");
+		return EXIT_USAGE;
+	}
+	if (report_period(o.from, o.to, &p, &e) != RC_OK) {
+		fprintf(stderr, "itsup: report: --%s %s\n", e.field, e.msg);
+		return EXIT_USAGE;
+	}
+	if (store_open(&st, db, false, &e) != RC_OK)
+		return fail("report", &e);
+	a = arena_new((size_t)1 << 30);
+	buf_init(&out, SIZE_MAX / 2);
+	rc = a ? report_sla_review(st, &sys, &p, a, &out, &e)
+	       : err_set(&e, RC_NOMEM, NULL, "out of memory");
+	store_close(st);
+	if (rc == RC_OK) {
+		fwrite(buf_str(&out), 1, out.len, stdout);
+		if (!p.csv)
+			fputc('\n', stdout);
+	}
+	buf_release(&out);
+	arena_free(a);
+	if (rc != RC_OK)
+		return fail("report", &e);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* ---- serve ----------------------------------------------------------------------------- */

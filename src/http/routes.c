@@ -137,6 +137,8 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/deliveries", h_delivery_list, P_ADMIN, false, false, false },
 	{ "GET", "/api/v1/deliveries/{id}", h_delivery_get, P_ADMIN, false, false, false },
 	{ "POST", "/api/v1/deliveries/{id}/retry", h_delivery_retry, P_ADMIN, false, false, false },
+	/* reports (api_reports.c; docs/REPORTS.md) */
+	{ "GET", "/api/v1/reports/sla-review", h_report_sla_review, P_USER, false, false, false },
 	/* the test clock: only with itsup serve --test-clock */
 	{ "POST", "/api/v1/test/clock", h_test_clock, P_ADMIN, true, false, true },
 };

@@ -81,10 +81,20 @@ void req_header(struct req *r, const char *name, const char *value)
 
 void req_text(struct req *r, int status, const char *ctype, const char *text, size_t len)
 {
+	static const char nomem[] = "{\"type\":\"https://itsup.dev/problems/internal\","
+				    "\"title\":\"Internal error\",\"status\":500,"
+				    "\"detail\":\"the answer does not fit in memory\"}";
+
 	r->status = status;
 	r->ctype = ctype;
 	r->out = arena_strndup(r->a, text, len);
 	r->out_len = r->out ? len : 0;
+	if (!r->out) {                      /* never a truncated 200 */
+		r->status = 500;
+		r->ctype = "application/problem+json";
+		r->out = (char *)nomem;
+		r->out_len = sizeof(nomem) - 1;
+	}
 	r->state = RQ_ANSWERED;
 }
 
@@ -654,8 +664,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* A message's decoded parts and the write hold a few copies
 		 * (the intake, and a held message read back or filed). */
 		bool mail = !strncmp(url, MAIL_INBOUND_PATH, strlen(MAIL_INBOUND_PATH));
+		bool report = !strncmp(url, "/api/v1/reports/", 16);  /* CSV without a row cap */
 		struct arena *a = arena_new(mail ? ARENA_CEILING + 4 * (size_t)s->cfg.mail_max_bytes
-					    : ARENA_CEILING);
+					    : report ? (size_t)1 << 30 : ARENA_CEILING);
 		if (!a)
 			return MHD_NO;
 		r = arena_alloc(a, sizeof(*r));

@@ -251,6 +251,22 @@ struct delivery_q {
 	const char *state, *channel;     /* NULL: any */
 };
 
+/* ---- reports (issue 9; docs/REPORTS.md) --------------------------------------- */
+
+/* A ticket as reports read it: the stored instants, flags and business-
+ * time durations only (no texts but the category). */
+struct report_ticket {
+	int64_t id, client_id, number;
+	int64_t created_at, first_response_at, resolved_at, closed_at;
+	enum prio priority;
+	enum ttype type;
+	enum channel channel;
+	const char *category;           /* NULL: none */
+	bool has_policy, response_breached, resolution_breached, vendor;
+	int64_t response_ms, resolution_ms, tier_ms[3];
+	int fcr, reopens, tier_changes;
+};
+
 #define TW_MAX_EVENTS 16
 #define TW_MAX_OUTBOX 16
 
@@ -925,6 +941,17 @@ struct store_ops {
 	enum result (*client_by_name)(struct store *, const char *name, int64_t *id,
 				      struct err *);
 
+	/* ---- reports ---- */
+	/* The tickets that may concern [lo, hi): created before hi and not
+	 * resolved before lo (resolved_at empty or >= lo) or closed since lo,
+	 * of client_id (0:
+	 * every client the scope sees), by id above after, at most max
+	 * (*n < max: the last page). Scoped as ticket reads are. */
+	enum result (*report_tickets)(struct store *, const struct scope *, int64_t client_id,
+				      int64_t lo, int64_t hi, int64_t after, size_t max,
+				      struct arena *, struct report_ticket *items, size_t *n,
+				      struct err *);
+
 	/* ---- mail and the outbox (issue 8; not tenant-scoped unless said:
 	 * the intake establishes the tenant, the dispatcher works for all,
 	 * and the admin routes are the provider's) ---- */
@@ -1078,6 +1105,7 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_device_by_host(st, ...) ((st)->ops->device_by_host((st), __VA_ARGS__))
 #define store_client_by_name(st, ...) ((st)->ops->client_by_name((st), __VA_ARGS__))
 
+#define store_report_tickets(st, ...) ((st)->ops->report_tickets((st), __VA_ARGS__))
 #define store_mail_thread(st, ...) ((st)->ops->mail_thread((st), __VA_ARGS__))
 #define store_ticket_by_number(st, ...) ((st)->ops->ticket_by_number((st), __VA_ARGS__))
 #define store_contact_find_email(st, ...) ((st)->ops->contact_find_email((st), __VA_ARGS__))

@@ -156,6 +156,9 @@ enum result sqt_sla_due(struct store *, int64_t, size_t, struct arena *, struct 
 const char *sqt_ticket_select(void);
 void sqt_row_ticket_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i);
 enum result sqt_csat_get(struct store *, int64_t ticket_id, int *rating, struct err *);
+enum result sqt_report_tickets(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			       int64_t, size_t, struct arena *, struct report_ticket *, size_t *,
+			       struct err *);
 
 /* Monitoring (store_sqlite_monitor.c). */
 void sqm_cache_free(struct sq *s);

@@ -1889,6 +1889,7 @@ const struct store_ops store_pg_ops = {
 	.client_by_name = pgm_client_by_name,
 	.mail_thread = pgmail_thread,
 	.ticket_by_number = pgmail_ticket_by_number,
+	.report_tickets = pgt_report_tickets,
 	.contact_find_email = pgmail_contact_find_email,
 	.client_by_domain = pgmail_client_by_domain,
 	.inbound_count = pgmail_inbound_count,

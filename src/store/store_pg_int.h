@@ -174,6 +174,9 @@ enum result pgt_ticket_list(struct store *, const struct scope *, const struct t
 			    struct arena *, struct ticket_list *, struct err *);
 enum result pgt_queue_counts(struct store *, const struct scope *, int64_t client_id,
 			     struct arena *, struct queue_counts *, struct err *);
+enum result pgt_report_tickets(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			       int64_t, size_t, struct arena *, struct report_ticket *, size_t *,
+			       struct err *);
 enum result pgt_ticket_messages(struct store *, const struct scope *, int64_t, bool,
 				struct arena *, struct message_list *, struct err *);
 enum result pgt_ticket_events(struct store *, const struct scope *, int64_t, bool,

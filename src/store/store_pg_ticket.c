@@ -323,6 +323,68 @@ enum result pgt_queue_counts(struct store *st, const struct scope *sc, int64_t c
 	return RC_OK;
 }
 
+/* ---- reports ------------------------------------------------------------------------------- */
+
+struct report_q {
+	int64_t client, lo, hi, after, limit;
+};
+
+static void bind_report_q(struct pgq *q, const void *arg)
+{
+	const struct report_q *rq = arg;
+
+	pgq_i64(q, ":client", rq->client);
+	pgq_i64(q, ":lo", rq->lo);
+	pgq_i64(q, ":hi", rq->hi);
+	pgq_i64(q, ":after", rq->after);
+	pgq_i64(q, ":limit", rq->limit);
+}
+
+static void row_report(const PGresult *r, int i, struct arena *a, void *item)
+{
+	struct report_ticket *t = item;
+
+	t->id = pg_i64(r, i, 0);
+	t->client_id = pg_i64(r, i, 1);
+	t->number = pg_i64(r, i, 2);
+	t->created_at = pg_i64(r, i, 3);
+	t->first_response_at = pg_i64(r, i, 4);
+	t->resolved_at = pg_i64(r, i, 5);
+	t->closed_at = pg_i64(r, i, 6);
+	t->priority = (enum prio)enum_col(r, i, 7, prio_names);
+	t->type = (enum ttype)enum_col(r, i, 8, ttype_names);
+	t->channel = (enum channel)enum_col(r, i, 9, channel_names);
+	t->category = pg_str(r, i, 10, a);
+	t->has_policy = pg_i64(r, i, 11) != 0;
+	t->response_breached = pg_i64(r, i, 12) != 0;
+	t->resolution_breached = pg_i64(r, i, 13) != 0;
+	t->vendor = pg_i64(r, i, 14) != 0;
+	t->response_ms = pg_i64(r, i, 15);
+	t->resolution_ms = pg_i64(r, i, 16);
+	for (int k = 0; k < 3; k++)
+		t->tier_ms[k] = pg_i64(r, i, 17 + k);
+	t->fcr = (int)pg_i64(r, i, 20);
+	t->reopens = (int)pg_i64(r, i, 21);
+	t->tier_changes = (int)pg_i64(r, i, 22);
+}
+
+enum result pgt_report_tickets(struct store *st, const struct scope *sc, int64_t client_id,
+			       int64_t lo, int64_t hi, int64_t after, size_t max, struct arena *a,
+			       struct report_ticket *items, size_t *n, struct err *e)
+{
+	struct report_q rq = { client_id, lo, hi, after, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 4096);
+	sql_report_tickets(&b, sc, client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_q, &rq, row_report, a, items, sizeof(*items),
+		      max, n, e);
+	buf_release(&b);
+	return r;
+}
+
 /* ---- a ticket's messages, events, time entries ------------------------------------------ */
 
 struct sub_q {

@@ -15,6 +15,17 @@ const char *sql_ticket_vis(const struct scope *sc)
 	return " AND t.tenant_id = :cid";
 }
 
+void sql_report_tickets(struct buf *b, const struct scope *sc, bool client)
+{
+	buf_appends(b, "SELECT " REPORT_COLS TICKET_FROM " WHERE t.created_at < :hi"
+		       " AND (t.resolved_at IS NULL OR t.resolved_at >= :lo OR t.closed_at >= :lo)"
+		       " AND t.id > :after");
+	buf_appends(b, sql_ticket_vis(sc));
+	if (client)
+		buf_appends(b, " AND t.tenant_id = :client");
+	buf_appends(b, " ORDER BY t.id LIMIT :limit");
+}
+
 void sql_ticket_list(struct buf *b, const struct scope *sc, const struct ticket_q *tq,
 		     const char *fts_sql, const char *fts_client_sql)
 {

@@ -49,6 +49,22 @@
  * binds :cid (the scope's client) and :uid (its user). "" for staff. */
 const char *sql_ticket_vis(const struct scope *sc);
 
+/* Reports (store.h report_tickets): the columns of struct report_ticket
+ * in order, and the query in b for sc (client: a client filter):
+ * binds :lo :hi :after :limit (:client, :cid, :uid as used). */
+#define REPORT_COLS                                                                       \
+	"t.id, t.tenant_id, t.number, t.created_at, coalesce(t.first_response_at, 0),"    \
+	" coalesce(t.resolved_at, 0), coalesce(t.closed_at, 0), t.priority, t.type,"      \
+	" t.channel, t.category,"                                                          \
+	" CASE WHEN s.policy_id IS NULL THEN 0 ELSE 1 END,"                              \
+	" coalesce(s.response_breached, 0), coalesce(s.resolution_breached, 0),"          \
+	" CASE WHEN t.vendor IS NULL THEN 0 ELSE 1 END,"                                 \
+	" coalesce(s.response_ms, 0), coalesce(s.resolution_ms, 0), coalesce(s.t1_ms, 0),"\
+	" coalesce(s.t2_ms, 0), coalesce(s.t3_ms, 0), coalesce(t.fcr, -1), t.reopens,"   \
+	" t.tier_changes"
+#define REPORT_NCOLS 23
+void sql_report_tickets(struct buf *b, const struct scope *sc, bool client);
+
 /* The ticket list's query for tq in b: SELECT ... WHERE (visibility and
  * filters) ORDER BY t.id DESC LIMIT :limit. fts_sql: the backend's
  * search predicate when tq->fts is set ("t.id IN (...)", with :fts),

@@ -1889,6 +1889,7 @@ const struct store_ops store_sqlite_ops = {
 	.mail_thread = sqmail_thread,
 	.client_by_domain = sqmail_client_by_domain,
 	.ticket_by_number = sqmail_ticket_by_number,
+	.report_tickets = sqt_report_tickets,
 	.contact_find_email = sqmail_contact_find_email,
 	.inbound_count = sqmail_inbound_count,
 	.inbound_list = sqmail_inbound_list,

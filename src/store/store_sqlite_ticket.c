@@ -328,6 +328,67 @@ enum result sqt_queue_counts(struct store *st, const struct scope *sc, int64_t c
 	return RC_OK;
 }
 
+/* ---- reports ------------------------------------------------------------------------- */
+
+struct report_q {
+	int64_t client, lo, hi, after, limit;
+};
+
+static void bind_report_q(sqlite3_stmt *q, const void *arg)
+{
+	const struct report_q *rq = arg;
+
+	bind_i64(q, ":client", rq->client);
+	bind_i64(q, ":lo", rq->lo);
+	bind_i64(q, ":hi", rq->hi);
+	bind_i64(q, ":after", rq->after);
+	bind_i64(q, ":limit", rq->limit);
+}
+
+static void row_report_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	struct report_ticket *t = (struct report_ticket *)items + i;
+
+	t->id = sqlite3_column_int64(q, 0);
+	t->client_id = sqlite3_column_int64(q, 1);
+	t->number = sqlite3_column_int64(q, 2);
+	t->created_at = sqlite3_column_int64(q, 3);
+	t->first_response_at = sqlite3_column_int64(q, 4);
+	t->resolved_at = sqlite3_column_int64(q, 5);
+	t->closed_at = sqlite3_column_int64(q, 6);
+	t->priority = (enum prio)enum_col(q, 7, prio_names);
+	t->type = (enum ttype)enum_col(q, 8, ttype_names);
+	t->channel = (enum channel)enum_col(q, 9, channel_names);
+	t->category = col_str(q, 10, a);
+	t->has_policy = sqlite3_column_int(q, 11) != 0;
+	t->response_breached = sqlite3_column_int(q, 12) != 0;
+	t->resolution_breached = sqlite3_column_int(q, 13) != 0;
+	t->vendor = sqlite3_column_int(q, 14) != 0;
+	t->response_ms = sqlite3_column_int64(q, 15);
+	t->resolution_ms = sqlite3_column_int64(q, 16);
+	for (int k = 0; k < 3; k++)
+		t->tier_ms[k] = sqlite3_column_int64(q, 17 + k);
+	t->fcr = sqlite3_column_int(q, 20);
+	t->reopens = sqlite3_column_int(q, 21);
+	t->tier_changes = sqlite3_column_int(q, 22);
+}
+
+enum result sqt_report_tickets(struct store *st, const struct scope *sc, int64_t client_id,
+			       int64_t lo, int64_t hi, int64_t after, size_t max, struct arena *a,
+			       struct report_ticket *items, size_t *n, struct err *e)
+{
+	struct report_q rq = { client_id, lo, hi, after, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 4096);
+	sql_report_tickets(&b, sc, client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_q, &rq, row_report_at, a, items, max, n, e);
+	buf_release(&b);
+	return r;
+}
+
 struct sub_q {
 	int64_t ticket_id;
 	bool all;

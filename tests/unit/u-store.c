@@ -510,6 +510,118 @@ static void test_sla_generation(void **state)
 	sla_shutdown();
 }
 
+/* ---- reports ------------------------------------------------------------------------ */
+
+static int64_t mk_dated_closed(struct fx *f, int64_t client, int64_t created, int64_t resolved,
+			       int64_t closed, bool breached)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = client;
+	tw.t.subject = "dated";
+	tw.t.description = "";
+	tw.t.queue = "general";
+	tw.t.category = client == f->c1 ? "printing" : NULL;
+	tw.t.status = closed ? TS_CLOSED : resolved ? TS_RESOLVED : TS_OPEN;
+	tw.t.closed_at = closed;
+	tw.t.priority = PR_P2;
+	tw.t.channel = CH_EMAIL;
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = resolved ? 1 : -1;
+	tw.t.created_at = tw.t.updated_at = tw.t.last_activity_at = created;
+	tw.t.resolved_at = resolved;
+	tw.t.tier_changes = 2;
+	if (breached) {
+		tw.t.sla.present = true;
+		tw.t.sla.policy_id = 1;
+		tw.t.sla.log = "";
+		tw.t.sla.resolution_breached = true;
+		tw.t.sla.response_ms = 60000;
+		tw.t.sla.resolution_ms = 7200000;
+		tw.t.sla.tier_ms[1] = 5000;
+		tw.sla_set = true;
+		tw.sla_gen = -1;
+	}
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	return w.id;
+}
+
+static int64_t mk_dated(struct fx *f, int64_t client, int64_t created, int64_t resolved,
+			bool breached)
+{
+	return mk_dated_closed(f, client, created, resolved, 0, breached);
+}
+
+/* The tickets a report of [lo, hi) reads: created before hi and not
+ * resolved before lo, scoped, by id in pages, with the stored figures. */
+static void test_report_tickets(void **state)
+{
+	struct fx *f = *state;
+	struct scope staff = scope_for(1, ROLE_DISPATCHER, 0, 0);
+	struct scope c2admin = scope_for(99, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct report_ticket rows[8];
+	size_t n;
+	struct err e;
+	int64_t t1, t2, t4, t5;
+
+	t1 = mk_dated(f, f->c1, 100, 0, false);          /* open through the period */
+	t2 = mk_dated(f, f->c1, 100, 150, true);         /* resolved inside it */
+	mk_dated(f, f->c1, 300, 0, false);               /* created after hi */
+	mk_dated(f, f->c1, 10, 20, false);               /* resolved before lo */
+	t4 = mk_dated_closed(f, f->c1, 10, 20, 150, false); /* ... but closed inside */
+	t5 = mk_dated(f, f->c2, 120, 0, false);
+	assert_int_equal(store_report_tickets(f->st, &staff, 0, 100, 200, 0, 8, f->a, rows, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 4);
+	assert_int_equal(rows[0].id, t1);
+	assert_int_equal(rows[1].id, t2);
+	assert_int_equal(rows[2].id, t4);
+	assert_int_equal(rows[2].closed_at, 150);
+	assert_int_equal(rows[3].id, t5);
+	/* The stored figures come through as they are. */
+	assert_int_equal(rows[1].created_at, 100);
+	assert_int_equal(rows[1].resolved_at, 150);
+	assert_int_equal(rows[1].priority, PR_P2);
+	assert_int_equal(rows[1].channel, CH_EMAIL);
+	assert_string_equal(rows[1].category, "printing");
+	assert_true(rows[1].has_policy);
+	assert_true(rows[1].resolution_breached);
+	assert_false(rows[1].response_breached);
+	assert_int_equal(rows[1].response_ms, 60000);
+	assert_int_equal(rows[1].resolution_ms, 7200000);
+	assert_int_equal(rows[1].tier_ms[1], 5000);
+	assert_int_equal(rows[1].fcr, 1);
+	assert_int_equal(rows[1].tier_changes, 2);
+	assert_false(rows[0].has_policy);
+	assert_int_equal(rows[0].fcr, -1);
+	assert_int_equal(rows[0].resolved_at, 0);
+	assert_null(rows[3].category);
+	/* One client; pages. */
+	assert_int_equal(store_report_tickets(f->st, &staff, f->c1, 100, 200, 0, 8, f->a, rows, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_report_tickets(f->st, &staff, 0, 100, 200, 0, 1, f->a, rows, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_report_tickets(f->st, &staff, 0, 100, 200, rows[0].id, 8, f->a, rows,
+					      &n, &e), RC_OK);
+	assert_int_equal(n, 3);
+	/* A client's scope sees its own, whatever it asks for. */
+	assert_int_equal(store_report_tickets(f->st, &c2admin, 0, 100, 200, 0, 8, f->a, rows, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].id, t5);
+	assert_int_equal(store_report_tickets(f->st, &c2admin, f->c1, 100, 200, 0, 8, f->a, rows, &n,
+					      &e), RC_OK);
+	assert_int_equal(n, 0);
+}
+
 /* ---- queue counts ------------------------------------------------------------------ */
 
 static void mk_ticket(struct fx *f, int64_t client, const char *queue, enum tstatus status,
@@ -2744,6 +2856,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sla_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_tickets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totp_step_once, setup, teardown),

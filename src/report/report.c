@@ -1,0 +1,343 @@
+/*
+ * report.c: the SLA review as a document (report.h; docs/REPORTS.md).
+ *
+ * The period is [from, to) in days of the client's time zone (all
+ * clients: UTC); the previous period of the same length is computed
+ * beside it. The store hands the tickets that may concern either period
+ * (store_report_tickets: created before `to`, not resolved before the
+ * previous period's start or closed since) in pages by id; each goes to
+ * both reviews (review.h, pure), which count it where the definitions
+ * say. Nothing is recomputed: the figures are the stored instants and
+ * business-time durations.
+ *
+ * JSON gives every figure of both periods; CSV gives the ticket-level
+ * rows behind them (one per ticket the store read for the period, with
+ * the columns each figure is computed from and where the ticket counts),
+ * with no row cap.
+ */
+#include "base/common.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+#include "report/report.h"
+#include "report/review.h"
+#include "sla/tz.h"
+#include "ticket/ticket.h"
+
+#define PAGE 2000
+#define PERIOD_DAYS_MAX 1100          /* three years */
+
+/* Pure: "YYYY-MM-DD" -> days since the epoch; false when not a date. */
+static bool parse_day(const char *s, int64_t *days)
+{
+	int64_t y, m, d, y2;
+	unsigned m2, d2;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	*days = days_from_civil(y, (unsigned)m, (unsigned)d);
+	civil_from_days(*days, &y2, &m2, &d2);
+	return y2 == y && m2 == (unsigned)m && d2 == (unsigned)d;   /* not Feb 30 */
+}
+
+/* Midnight starting day `days` in zone z (NULL: UTC), in ms. */
+static int64_t local_midnight(const struct tz *z, int64_t days)
+{
+	int64_t t = days * 86400;
+
+	if (z)
+		t -= tz_offset(z, t - tz_offset(z, t));
+	return t * 1000;
+}
+
+static const char *day_text(struct arena *a, int64_t days)
+{
+	int64_t y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	return arena_printf(a, "%04" PRId64 "-%02u-%02u", y, m, d);
+}
+
+/* ---- rendering ---------------------------------------------------------------------------------- */
+
+static json_t *ratio_json(double v)
+{
+	return v < 0 ? json_null() : json_real((double)(int64_t)(v * 10000 + 0.5) / 10000);
+}
+
+static json_t *times_json(const struct review_times *t)
+{
+	return json_pack("{s:I,s:I,s:I,s:I}", "count", (json_int_t)t->count, "median_seconds",
+			 (json_int_t)t->median, "p90_seconds", (json_int_t)t->p90, "mean_seconds",
+			 (json_int_t)t->mean);
+}
+
+static json_t *clock_json(const struct review_clock *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:o}", "met", (json_int_t)c->met, "breached",
+			 (json_int_t)c->breached, "pending", (json_int_t)c->pending, "attainment",
+			 ratio_json(c->attainment));
+}
+
+static const char *const type_keys[REVIEW_TYPES] = { "incident", "service_request", "problem", "change" };
+static const char *const channel_keys[REVIEW_CHANNELS] = { "portal", "api", "email", "phone",
+							   "monitoring" };
+
+static json_t *figures_json(struct arena *a, const struct review_figures *f, int64_t from_day,
+			    int64_t to_day)
+{
+	json_t *prio = json_object(), *type = json_object(), *chan = json_object();
+	json_t *cat = json_object(), *sla = json_object(), *breaches = json_array();
+
+	for (int i = 0; i < REVIEW_PRIOS; i++) {
+		json_object_set_new(prio, prio_names[i], json_integer(f->by_prio[i]));
+		json_object_set_new(sla, prio_names[i],
+				    json_pack("{s:o,s:o}", "response", clock_json(&f->response[i]),
+					      "resolution", clock_json(&f->resolution[i])));
+	}
+	json_object_set_new(sla, "all", json_pack("{s:o,s:o}", "response",
+						  clock_json(&f->response[REVIEW_PRIOS]), "resolution",
+						  clock_json(&f->resolution[REVIEW_PRIOS])));
+	for (int i = 0; i < REVIEW_TYPES; i++)
+		json_object_set_new(type, type_keys[i], json_integer(f->by_type[i]));
+	for (int i = 0; i < REVIEW_CHANNELS; i++)
+		json_object_set_new(chan, channel_keys[i], json_integer(f->by_channel[i]));
+	for (size_t i = 0; i < f->ncategories; i++)
+		json_object_set_new(cat, f->by_category[i].name, json_integer(f->by_category[i].n));
+	for (size_t i = 0; i < f->nbreaches; i++) {
+		const struct review_breach *b = &f->breaches[i];
+		json_array_append_new(breaches, json_pack(
+			"{s:I,s:o,s:s,s:b,s:b,s:i,s:b,s:I}", "ticket_id", (json_int_t)b->id, "number",
+			json_sprintf("T-%06" PRId64, b->number), "priority", prio_names[b->prio],
+			"response", b->response, "resolution", b->resolution, "held_by_tier", b->tier,
+			"vendor", b->vendor, "paused_seconds", (json_int_t)(b->paused_ms / 1000)));
+	}
+	return json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o},"
+			 "s:{s:o,s:o},s:o,s:o,"
+			 "s:{s:I,s:I,s:o,s:f},"
+			 "s:{s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:o}}",
+			 "from", day_text(a, from_day), "to", day_text(a, to_day),
+			 "volume", "opened", (json_int_t)f->opened, "resolved", (json_int_t)f->resolved,
+			 "closed", (json_int_t)f->closed, "reopened", (json_int_t)f->reopened,
+			 "backlog_start", (json_int_t)f->backlog_start, "backlog_end",
+			 (json_int_t)f->backlog_end, "by_priority", prio, "by_type", type, "by_channel",
+			 chan, "by_category", cat,
+			 "business_time", "response", times_json(&f->response_time), "resolution",
+			 times_json(&f->resolution_time),
+			 "sla", sla, "breached_tickets", breaches,
+			 "fcr", "decided", (json_int_t)f->fcr_decided, "first_contact", (json_int_t)f->fcr_yes,
+			 "rate", ratio_json(f->fcr_rate), "target", 0.7,
+			 "escalation", "tier2", (json_int_t)f->reached_t2, "tier3", (json_int_t)f->reached_t3,
+			 "vendor", (json_int_t)f->to_vendor, "rate_tier2", ratio_json(f->rate_t2),
+			 "rate_tier3", ratio_json(f->rate_t3), "rate_vendor", ratio_json(f->rate_vendor),
+			 "tier_changes", (json_int_t)f->tier_changes, "tier_changes_mean",
+			 ratio_json(f->tier_changes_mean));
+}
+
+/* CSV: a field quoted when it must be (RFC 4180), and a formula's first
+ * character neutralised for spreadsheets. */
+static void csv_field(struct buf *b, const char *s)
+{
+	bool quote = false;
+
+	if (!s)
+		return;
+	for (const char *p = s; *p; p++)
+		quote |= *p == ',' || *p == '"' || *p == '\n' || *p == '\r';
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+		quote = true;
+	if (!quote) {
+		buf_appends(b, s);
+		return;
+	}
+	buf_append(b, "\"", 1);
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+		buf_append(b, "'", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			buf_append(b, "\"", 1);
+		buf_append(b, p, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
+static void csv_instant(struct buf *b, int64_t ms)
+{
+	char t[32];
+
+	if (ms) {
+		time_format(ms, t);
+		buf_appends(b, t);
+	}
+}
+
+#define IN(t, from, to) ((t) && (t) >= (from) && (t) < (to))
+
+static void csv_row(struct buf *b, const struct report_ticket *t, int64_t from, int64_t to)
+{
+	bool bs = t->created_at < from && (!t->resolved_at || t->resolved_at >= from);
+	bool be = t->created_at < to && (!t->resolved_at || t->resolved_at >= to);
+
+	buf_appendf(b, "T-%06" PRId64 ",%" PRId64 ",%" PRId64 ",", t->number, t->id, t->client_id);
+	csv_instant(b, t->created_at);
+	buf_append(b, ",", 1);
+	csv_instant(b, t->first_response_at);
+	buf_append(b, ",", 1);
+	csv_instant(b, t->resolved_at);
+	buf_append(b, ",", 1);
+	csv_instant(b, t->closed_at);
+	buf_appendf(b, ",%s,%s,%s,", prio_names[t->priority], ttype_names[t->type],
+		    channel_names[t->channel]);
+	csv_field(b, t->category);
+	buf_appendf(b, ",%d,%d,%d,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+		    ",%d,%s,%d,%d,%d,%d,%d,%d,%d\r\n",
+		    t->has_policy, t->response_breached, t->resolution_breached, t->response_ms / 1000,
+		    t->resolution_ms / 1000, t->tier_ms[0] / 1000, t->tier_ms[1] / 1000,
+		    t->tier_ms[2] / 1000, t->vendor, t->fcr < 0 ? "" : t->fcr ? "1" : "0", t->reopens,
+		    t->tier_changes, IN(t->created_at, from, to), IN(t->resolved_at, from, to),
+		    IN(t->closed_at, from, to), bs, be);
+}
+
+static const char csv_header[] =
+	"number,ticket_id,client_id,created_at,first_response_at,resolved_at,closed_at,priority,"
+	"type,channel,category,has_sla_policy,response_breached,resolution_breached,"
+	"response_business_seconds,resolution_business_seconds,tier1_business_seconds,"
+	"tier2_business_seconds,tier3_business_seconds,vendor,fcr,reopens,tier_changes,"
+	"opened_in_period,resolved_in_period,closed_in_period,backlog_at_start,backlog_at_end\r\n";
+
+/* ---- the route ---------------------------------------------------------------------------------- */
+
+static void to_review(const struct report_ticket *s, struct review_ticket *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = s->id;
+	t->number = s->number;
+	t->created_at = s->created_at;
+	t->first_response_at = s->first_response_at;
+	t->resolved_at = s->resolved_at;
+	t->closed_at = s->closed_at;
+	t->prio = (int)s->priority;
+	t->type = (int)s->type;
+	t->channel = (int)s->channel;
+	t->category = s->category;
+	t->has_policy = s->has_policy;
+	t->response_breached = s->response_breached;
+	t->resolution_breached = s->resolution_breached;
+	t->response_ms = s->response_ms;
+	t->resolution_ms = s->resolution_ms;
+	for (int k = 0; k < 3; k++)
+		t->tier_ms[k] = s->tier_ms[k];
+	t->vendor = s->vendor;
+	t->fcr = s->fcr;
+	t->reopens = s->reopens;
+	t->tier_changes = s->tier_changes;
+}
+
+/* The review of p in out (JSON or CSV): see report.h. */
+enum result report_sla_review(struct store *st, const struct scope *sc,
+			      const struct review_params *p, struct arena *a, struct buf *out,
+			      struct err *e)
+{
+	const char *zone = "UTC";
+	int64_t from, to, prev_from, after = 0;
+	struct review *cur = NULL, *prev = NULL;
+	struct report_ticket *rows = arena_alloc(a, PAGE * sizeof(*rows));
+	const struct review_figures *fc, *fp;
+	struct tz *z = NULL;
+	enum result rc = RC_OK;
+	json_t *doc;
+	char *text;
+
+	if (p->client_id) {
+		struct client c;
+		if ((rc = store_client_get(st, sc, p->client_id, a, &c, e)) != RC_OK)
+			return rc;
+		zone = c.timezone;
+		if (tz_load(zone, &z, e) != RC_OK) {
+			z = NULL;
+			zone = "UTC";   /* the days are UTC days then, and say so */
+		}
+	}
+	from = local_midnight(z, p->from_day);
+	to = local_midnight(z, p->to_day);
+	prev_from = local_midnight(z, p->from_day - (p->to_day - p->from_day));
+	tz_free(z);
+
+	cur = review_new(from, to);
+	prev = review_new(prev_from, from);
+	if (!cur || !prev || !rows) {
+		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+		goto out;
+	}
+	if (p->csv)
+		buf_appends(out, csv_header);
+	for (;;) {
+		size_t n = 0;
+		struct arena *pa = arena_new(64u << 20);   /* one page's strings */
+		if (!pa) {
+			rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+			goto out;
+		}
+		rc = store_report_tickets(st, sc, p->client_id, prev_from, to, after, PAGE, pa, rows, &n, e);
+		for (size_t i = 0; rc == RC_OK && i < n; i++) {
+			struct review_ticket t;
+			to_review(&rows[i], &t);
+			rc = review_add(cur, &t, e);
+			if (rc == RC_OK)
+				rc = review_add(prev, &t, e);
+			if (rc == RC_OK && p->csv && rows[i].created_at < to &&
+			    (!rows[i].resolved_at || rows[i].resolved_at >= from ||
+			     rows[i].closed_at >= from))
+				csv_row(out, &rows[i], from, to);
+		}
+		if (n)
+			after = rows[n - 1].id;
+		arena_free(pa);
+		if (rc != RC_OK || n < PAGE)
+			break;
+	}
+	if (rc != RC_OK || p->csv)
+		goto out;
+	if ((rc = review_finish(cur, &fc, e)) != RC_OK || (rc = review_finish(prev, &fp, e)) != RC_OK)
+		goto out;
+	doc = json_pack("{s:o,s:s,s:o,s:o}", "client_id",
+			p->client_id ? json_integer(p->client_id) : json_null(), "timezone", zone,
+			"period", figures_json(a, fc, p->from_day, p->to_day), "previous",
+			figures_json(a, fp, p->from_day - (p->to_day - p->from_day), p->from_day));
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (!text || buf_appends(out, text) != RC_OK)
+		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+	free(text);
+out:
+	review_free(cur);
+	review_free(prev);
+	return rc;
+}
+
+/* Pure: the period's checks (dates, order, length); the field at fault. */
+enum result report_period(const char *from, const char *to, struct review_params *p,
+			  struct err *e)
+{
+	if (!parse_day(from, &p->from_day))
+		return err_set(e, RC_INVALID, "from", "must be a date YYYY-MM-DD");
+	if (!parse_day(to, &p->to_day) || p->to_day <= p->from_day)
+		return err_set(e, RC_INVALID, "to", "must be a date YYYY-MM-DD after from");
+	if (p->to_day - p->from_day > PERIOD_DAYS_MAX)
+		return err_set(e, RC_INVALID, "to", "a period is at most 1,100 days");
+	return RC_OK;
+}
+

@@ -1,0 +1,34 @@
+/*
+ * report.h: the SLA review as a document (issue 9; docs/REPORTS.md), for
+ * the API (src/http/api_reports.c, where it is built) and `itsup report
+ * sla-review`. The figures come from src/report/review.h over the
+ * tickets store_report_tickets reads for the period and the one before.
+ */
+#ifndef ITSUP_REPORT_H
+#define ITSUP_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/scope.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "store/store.h"
+
+struct review_params {
+	int64_t client_id;              /* 0: every client the scope sees */
+	int64_t from_day, to_day;       /* days since the epoch, [from, to) */
+	bool csv;                       /* the ticket rows, else the JSON figures */
+};
+
+/* Checks "YYYY-MM-DD" from and to into p: RC_INVALID naming the field. */
+enum result report_period(const char *from, const char *to, struct review_params *p,
+			  struct err *e);
+/* Appends the review of p to out (JSON, or CSV with a header line). A
+ * client the scope does not see is RC_NOTFOUND. */
+enum result report_sla_review(struct store *st, const struct scope *sc,
+			      const struct review_params *p, struct arena *a, struct buf *out,
+			      struct err *e);
+
+#endif

@@ -1,0 +1,148 @@
+// reports.test.mjs: GET /api/v1/reports/sla-review (issue 9; docs/REPORTS.md).
+// One server with --test-clock, moved to a known day, on which tickets are
+// opened, answered and resolved at known instants; the figures are then
+// checked against what the definitions say of them by hand. Also: who may
+// see which review, validation, and the CSV behind the figures.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACME, BOREALIS, DEMO, cli, startServer } from './lib/server.mjs';
+import { assertProblem, assertStatus, uniq } from './lib/util.mjs';
+
+let srv, c;
+const T = {};
+const U = {};
+const HOUR = 3600;
+
+before(async () => {
+  srv = await startServer({ testClock: true });
+  c = srv.client;
+  await Promise.all(['admin', 'dispatcher', 'tier1', 'tier2', 'acmeAdmin', 'acmeUser', 'borealisIT'].map(async (k) => {
+    const s = await c.session(DEMO[k], srv.password);
+    U[k] = s.user.id;
+    T[k] = await c.token(s);
+  }));
+});
+after(() => srv?.stop());
+
+const clock = async (body) => assertStatus(await c.post('/api/v1/test/clock', body, { token: T.admin }), 200);
+const create = async (client, body = {}) =>
+  assertStatus(await c.post('/api/v1/tickets', { client_id: client, subject: uniq('Report'), ...body }, { token: T.dispatcher }), 201);
+const reply = async (id) =>
+  assertStatus(await c.post(`/api/v1/tickets/${id}/messages`, { kind: 'reply', body: 'On it' }, { token: T.tier1 }), 201);
+const patch = async (id, body) => assertStatus(await c.patch(`/api/v1/tickets/${id}`, body, { token: T.tier1 }), 200);
+const review = (q, who = 'admin') => c.get(`/api/v1/reports/sla-review?${q}`, { token: T[who] });
+
+// Borealis' zone, read from the API: the period's days are its days.
+let days = {};
+
+describe('the SLA review', () => {
+  before(async () => {
+    // A Monday in a month of its own, far from the real clock: 2027-03-01.
+    await clock({ now: '2027-03-01T14:00:00.000Z' });
+    const a = await create(BOREALIS, { type: 'incident', category: 'network' });
+    const b = await create(BOREALIS, { type: 'service_request', category: 'accounts' });
+    const x = await create(BOREALIS, { type: 'incident', category: 'network' });
+    await clock({ advance_seconds: HOUR });
+    await reply(a.id);                                 // a answered after one hour
+    await reply(b.id);
+    await clock({ advance_seconds: HOUR });
+    await patch(a.id, { status: 'resolved' });         // a resolved after two hours
+    await create(ACME);                                // another client's ticket
+    days = { a, b, x };
+  });
+
+  test('one client\'s month: volume, times, FCR, and the previous month beside it', async () => {
+    const r = assertStatus(await review(`client_id=${BOREALIS}&from=2027-03-01&to=2027-04-01`), 200);
+    assert.equal(r.client_id, BOREALIS);
+    const p = r.period;
+    assert.deepEqual([p.from, p.to], ['2027-03-01', '2027-04-01']);
+    // Three opened in March, one resolved, none closed; nothing open at the start.
+    assert.deepEqual([p.volume.opened, p.volume.resolved, p.volume.closed, p.volume.reopened],
+      [3, 1, 0, 0]);
+    assert.deepEqual([p.volume.backlog_start, p.volume.backlog_end], [0, 2]);
+    assert.deepEqual(p.volume.by_type, { incident: 2, service_request: 1, problem: 0, change: 0 });
+    assert.deepEqual(p.volume.by_category, { network: 2, accounts: 1 });
+    assert.equal(p.volume.by_channel.api, 3);
+    // Two answered; one resolved (at tier 1, by the one who answered: FCR).
+    assert.equal(p.business_time.response.count, 2);
+    assert.equal(p.business_time.resolution.count, 1);
+    assert.deepEqual([p.fcr.decided, p.fcr.first_contact, p.fcr.rate, p.fcr.target], [1, 1, 1, 0.7]);
+    assert.deepEqual([p.escalation.tier2, p.escalation.tier3, p.escalation.vendor], [0, 0, 0]);
+    // The previous month (February) had none of them.
+    assert.deepEqual([r.previous.from, r.previous.to], ['2027-01-29', '2027-03-01']);
+    assert.equal(r.previous.volume.opened, 0);
+    assert.equal(r.previous.fcr.rate, null);
+  });
+
+  test('every client for provider staff; a later period sees the backlog carried over', async () => {
+    const all = assertStatus(await review('from=2027-03-01&to=2027-04-01'), 200);
+    assert.equal(all.client_id, null);
+    assert.equal(all.timezone, 'UTC');
+    assert.equal(all.period.volume.opened, 4);
+    const april = assertStatus(await review(`client_id=${BOREALIS}&from=2027-04-01&to=2027-05-01`), 200);
+    assert.deepEqual([april.period.volume.opened, april.period.volume.backlog_start,
+      april.period.volume.backlog_end], [0, 2, 2]);
+    // The previous period is the same number of days (30) ending on
+    // April 1: March 2-31, after the tickets of March 1.
+    assert.deepEqual([april.previous.from, april.previous.to], ['2027-03-02', '2027-04-01']);
+    assert.deepEqual([april.previous.volume.opened, april.previous.volume.backlog_start], [0, 2]);
+  });
+
+  test('the CSV gives the ticket-level rows behind the figures', async () => {
+    const res = await review(`client_id=${BOREALIS}&from=2027-03-01&to=2027-04-01&format=csv`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/csv/);
+    assert.match(res.headers.get('content-disposition') || '', /attachment; filename="sla-review-2027-03-01-2027-04-01\.csv"/);
+    const lines = res.text.trimEnd().split('\r\n');
+    const head = lines[0].split(',');
+    assert.equal(head[0], 'number');
+    const rows = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], v])));
+    assert.equal(rows.length, 3);
+    for (const row of rows) assert.equal(Object.keys(row).length, head.length);
+    assert.equal(rows.filter((x) => x.opened_in_period === '1').length, 3);
+    assert.equal(rows.filter((x) => x.resolved_in_period === '1').length, 1);
+    const a = rows.find((x) => x.number === days.a.number);
+    assert.equal(a.fcr, '1');
+    assert.ok(a.resolved_at.startsWith('2027-03-01T16:00'));
+  });
+
+  test('itsup report sla-review prints the same review (JSON and CSV)', async () => {
+    const q = `client_id=${BOREALIS}&from=2027-03-01&to=2027-04-01`;
+    const api = assertStatus(await review(q), 200);
+    const j = await cli(['report', 'sla-review', '--db', srv.db, '--client-id', String(BOREALIS),
+      '--from', '2027-03-01', '--to', '2027-04-01']);
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(JSON.parse(j.stdout), api);
+    const csv = await cli(['report', 'sla-review', '--db', srv.db, '--from', '2027-03-01', '--to',
+      '2027-04-01', '--format', 'csv']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout.trimEnd().split('\r\n').length, 1 + 4);
+    const bad = await cli(['report', 'sla-review', '--db', srv.db, '--from', '2027-03-01', '--to', '2027-02-01']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--to/);
+  });
+
+  test('a client admin or client IT gets its own organisation\'s review only; client users none', async () => {
+    const own = assertStatus(await review('from=2027-03-01&to=2027-04-01', 'borealisIT'), 200);
+    assert.equal(own.client_id, BOREALIS);
+    assert.equal(own.period.volume.opened, 3);
+    assertProblem(await review(`client_id=${ACME}&from=2027-03-01&to=2027-04-01`, 'borealisIT'), 404);
+    const acme = assertStatus(await review('from=2027-03-01&to=2027-04-01', 'acmeAdmin'), 200);
+    assert.equal(acme.client_id, ACME);
+    assert.equal(acme.period.volume.opened, 1);
+    assertProblem(await review('from=2027-03-01&to=2027-04-01', 'acmeUser'), 403);
+  });
+
+  test('bad parameters are 400 naming the field', async () => {
+    for (const [q, field] of [
+      ['from=2027-02-30&to=2027-03-01', 'from'],
+      ['from=2027-03-01', 'to'],
+      ['from=2027-03-01&to=2027-03-01', 'to'],
+      ['from=2020-01-01&to=2027-01-01', 'to'],
+      ['from=2027-03-01&to=2027-04-01&format=pdf', 'format'],
+      ['client_id=abc&from=2027-03-01&to=2027-04-01', 'client_id'],
+    ])
+      assertProblem(await review(q), 400, { field });
+    assertProblem(await review('client_id=999&from=2027-03-01&to=2027-04-01'), 404);
+  });
+});
