@@ -147,6 +147,93 @@ static json_t *figures_json(struct arena *a, const struct review_figures *f, int
 			 ratio_json(f->tier_changes_mean));
 }
 
+/* The CSAT and hours members of a period's figures: see docs/REPORTS.md. */
+static json_t *csat_json(const struct review_csat *c, json_t *comments)
+{
+	json_t *dist = json_object();
+
+	for (int k = 0; k < 5; k++) {
+		char key[2] = { (char)('1' + k), 0 };
+		json_object_set_new(dist, key, json_integer(c->dist[k]));
+	}
+	return json_pack("{s:I,s:o,s:o,s:o}", "responses", (json_int_t)c->responses, "average",
+			 c->average < 0 ? json_null() : json_real(c->average), "distribution", dist,
+			 "comments", comments);
+}
+
+static json_t *hours_json(const struct review_hours *h)
+{
+	static const char *const keys[4] = { "other", "tier1", "tier2", "tier3" };
+	json_t *by = json_object();
+
+	for (int k = 1; k <= 4; k++)
+		json_object_set_new(by, keys[k % 4],
+				    json_pack("{s:I,s:I}", "billable_minutes",
+					      (json_int_t)h->tier_billable[k % 4], "non_billable_minutes",
+					      (json_int_t)h->tier_non_billable[k % 4]));
+	return json_pack("{s:I,s:I,s:o}", "billable_minutes", (json_int_t)h->billable,
+			 "non_billable_minutes", (json_int_t)h->non_billable, "by_tier", by);
+}
+
+static json_t *comment_json(const struct report_csat *c)
+{
+	char at[32];
+	json_t *text = json_string(c->comment);
+
+	time_format(c->created_at, at);
+	return json_pack("{s:I,s:o,s:i,s:o,s:s}", "ticket_id", (json_int_t)c->ticket_id, "number",
+			 json_sprintf("T-%06" PRId64, c->number), "rating", c->rating, "comment",
+			 text ? text : json_null(), "at", at);
+}
+
+/* Reads the CSAT answers and hours of [lo, hi) into *csat and *hours
+ * (JSON members; both NULL on error). */
+static enum result csat_hours(struct store *st, const struct scope *sc, int64_t client_id,
+			      int64_t lo, int64_t hi, json_t **csat, json_t **hours, struct err *e)
+{
+	struct review_csat c = { 0 };
+	struct review_hours h = { 0 };
+	struct report_hours_row hr[16];
+	json_t *comments = json_array();
+	int64_t after = 0;
+	size_t n = 0;
+	enum result rc = RC_OK;
+
+	*csat = *hours = NULL;
+	for (;;) {
+		struct arena *pa = arena_new(16u << 20);   /* one page's comments */
+		struct report_csat *rows = pa ? arena_alloc(pa, PAGE * sizeof(*rows)) : NULL;
+		if (!rows) {
+			arena_free(pa);
+			rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+			break;
+		}
+		rc = store_report_csat(st, sc, client_id, lo, hi, after, PAGE, pa, rows, &n, e);
+		for (size_t i = 0; rc == RC_OK && i < n; i++) {
+			review_csat_add(&c, rows[i].rating);
+			if (rows[i].comment && *rows[i].comment)
+				json_array_append_new(comments, comment_json(&rows[i]));
+		}
+		if (n)
+			after = rows[n - 1].ticket_id;
+		arena_free(pa);
+		if (rc != RC_OK || n < PAGE)
+			break;
+	}
+	if (rc == RC_OK)
+		rc = store_report_hours(st, sc, client_id, lo, hi, NULL, hr, 16, &n, e);
+	if (rc != RC_OK) {
+		json_decref(comments);
+		return rc;
+	}
+	review_csat_finish(&c);
+	for (size_t i = 0; i < n; i++)
+		review_hours_add(&h, hr[i].tier, hr[i].billable, hr[i].minutes);
+	*csat = csat_json(&c, comments);
+	*hours = hours_json(&h);
+	return RC_OK;
+}
+
 /* CSV: a field quoted when it must be (RFC 4180), and a formula's first
  * character neutralised for spreadsheets. */
 static void csv_field(struct buf *b, const char *s)
@@ -256,6 +343,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 	struct review *cur = NULL, *prev = NULL;
 	struct report_ticket *rows = arena_alloc(a, PAGE * sizeof(*rows));
 	const struct review_figures *fc, *fp;
+	json_t *csat[2], *hours[2], *fig[2];
 	struct tz *z = NULL;
 	enum result rc = RC_OK;
 	json_t *doc;
@@ -313,10 +401,23 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		goto out;
 	if ((rc = review_finish(cur, &fc, e)) != RC_OK || (rc = review_finish(prev, &fp, e)) != RC_OK)
 		goto out;
+	if ((rc = csat_hours(st, sc, p->client_id, from, to, &csat[0], &hours[0], e)) != RC_OK)
+		goto out;
+	if ((rc = csat_hours(st, sc, p->client_id, prev_from, from, &csat[1], &hours[1], e)) !=
+	    RC_OK) {
+		json_decref(csat[0]);
+		json_decref(hours[0]);
+		goto out;
+	}
+	fig[0] = figures_json(a, fc, p->from_day, p->to_day);
+	fig[1] = figures_json(a, fp, p->from_day - (p->to_day - p->from_day), p->from_day);
+	for (int k = 0; k < 2; k++) {
+		json_object_set_new(fig[k], "csat", csat[k]);
+		json_object_set_new(fig[k], "hours", hours[k]);
+	}
 	doc = json_pack("{s:o,s:s,s:o,s:o}", "client_id",
 			p->client_id ? json_integer(p->client_id) : json_null(), "timezone", zone,
-			"period", figures_json(a, fc, p->from_day, p->to_day), "previous",
-			figures_json(a, fp, p->from_day - (p->to_day - p->from_day), p->from_day));
+			"period", fig[0], "previous", fig[1]);
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (!text || buf_appends(out, text) != RC_OK)

@@ -536,3 +536,34 @@ void review_free(struct review *rv)
 	free(rv->resolution_s.v);
 	free(rv);
 }
+
+/* ---- CSAT and hours ---------------------------------------------------------------------------- */
+
+void review_csat_add(struct review_csat *c, int rating)
+{
+	if (rating < 1 || rating > 5)
+		return;
+	c->responses++;
+	c->dist[rating - 1]++;
+	c->sum += rating;
+}
+
+void review_csat_finish(struct review_csat *c)
+{
+	/* sum / responses to two decimals, half up, in integers. */
+	c->average = c->responses ? (double)((c->sum * 200 + c->responses) / (2 * c->responses)) / 100
+				  : -1;
+}
+
+void review_hours_add(struct review_hours *h, int tier, bool billable, int64_t minutes)
+{
+	int k = tier >= 1 && tier <= 3 ? tier : 0;
+
+	if (billable) {
+		h->billable += minutes;
+		h->tier_billable[k] += minutes;
+	} else {
+		h->non_billable += minutes;
+		h->tier_non_billable[k] += minutes;
+	}
+}

@@ -100,6 +100,26 @@ enum result review_add(struct review *rv, const struct review_ticket *t, struct 
 enum result review_finish(struct review *rv, const struct review_figures **out, struct err *e);
 void review_free(struct review *rv);
 
+/* Customer satisfaction (docs/REPORTS.md): the answers given in the
+ * period, one review_csat_add each (a rating outside 1..5 counts
+ * nowhere), then review_csat_finish. */
+struct review_csat {
+	int64_t responses, dist[5];         /* dist[k]: rating k+1 */
+	int64_t sum;
+	double average;                     /* two decimals (half up); -1: none */
+};
+void review_csat_add(struct review_csat *c, int rating);
+void review_csat_finish(struct review_csat *c);
+
+/* Hours (docs/REPORTS.md): minutes of time entries started in the period
+ * by the tier of who logged them ([0]: no tier, "other"; [1..3]: tier). */
+struct review_hours {
+	int64_t billable, non_billable;
+	int64_t tier_billable[4], tier_non_billable[4];
+};
+/* Adds minutes of tier (outside 1..3: other). */
+void review_hours_add(struct review_hours *h, int tier, bool billable, int64_t minutes);
+
 /* Pure: the nearest-rank percentile q (0 < q <= 1) and the lower median
  * of sorted values v[0..n-1] (n > 0). */
 int64_t review_percentile(const int64_t *v, size_t n, double q);

@@ -267,6 +267,21 @@ struct report_ticket {
 	int fcr, reopens, tier_changes;
 };
 
+/* A CSAT answer as reports read it. */
+struct report_csat {
+	int64_t ticket_id, number;
+	int rating;                     /* 1..5 */
+	const char *comment;            /* NULL: none */
+	int64_t created_at;
+};
+
+/* Time entry minutes summed by the logging user's tier and billable. */
+struct report_hours_row {
+	int tier;                       /* 1..3; 0: no tier (not a technician) */
+	bool billable;
+	int64_t minutes;
+};
+
 #define TW_MAX_EVENTS 16
 #define TW_MAX_OUTBOX 16
 
@@ -951,6 +966,21 @@ struct store_ops {
 				      int64_t lo, int64_t hi, int64_t after, size_t max,
 				      struct arena *, struct report_ticket *items, size_t *n,
 				      struct err *);
+	/* The CSAT answers given in [lo, hi) (csat.created_at) on the tickets
+	 * of client_id (0: every client the scope sees), by ticket id above
+	 * after, at most max (*n < max: the last page). Scoped as ticket reads. */
+	enum result (*report_csat)(struct store *, const struct scope *, int64_t client_id,
+				   int64_t lo, int64_t hi, int64_t after, size_t max,
+				   struct arena *, struct report_csat *items, size_t *n,
+				   struct err *);
+	/* The minutes of the time entries started in [lo, hi) on the tickets
+	 * of client_id (0: every client the scope sees), summed by the logging
+	 * user's tier (0: none) and billable, by tier then billable (false
+	 * first); at most max rows (8 cover every group). Scoped as ticket reads. */
+	enum result (*report_hours)(struct store *, const struct scope *, int64_t client_id,
+				    int64_t lo, int64_t hi, struct arena *,
+				    struct report_hours_row *items, size_t max, size_t *n,
+				    struct err *);
 
 	/* ---- mail and the outbox (issue 8; not tenant-scoped unless said:
 	 * the intake establishes the tenant, the dispatcher works for all,
@@ -1106,6 +1136,8 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_client_by_name(st, ...) ((st)->ops->client_by_name((st), __VA_ARGS__))
 
 #define store_report_tickets(st, ...) ((st)->ops->report_tickets((st), __VA_ARGS__))
+#define store_report_csat(st, ...) ((st)->ops->report_csat((st), __VA_ARGS__))
+#define store_report_hours(st, ...) ((st)->ops->report_hours((st), __VA_ARGS__))
 #define store_mail_thread(st, ...) ((st)->ops->mail_thread((st), __VA_ARGS__))
 #define store_ticket_by_number(st, ...) ((st)->ops->ticket_by_number((st), __VA_ARGS__))
 #define store_contact_find_email(st, ...) ((st)->ops->contact_find_email((st), __VA_ARGS__))

@@ -159,6 +159,12 @@ enum result sqt_csat_get(struct store *, int64_t ticket_id, int *rating, struct 
 enum result sqt_report_tickets(struct store *, const struct scope *, int64_t, int64_t, int64_t,
 			       int64_t, size_t, struct arena *, struct report_ticket *, size_t *,
 			       struct err *);
+enum result sqt_report_csat(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			    int64_t, size_t, struct arena *, struct report_csat *, size_t *,
+			    struct err *);
+enum result sqt_report_hours(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			     struct arena *, struct report_hours_row *, size_t, size_t *,
+			     struct err *);
 
 /* Monitoring (store_sqlite_monitor.c). */
 void sqm_cache_free(struct sq *s);

@@ -177,6 +177,12 @@ enum result pgt_queue_counts(struct store *, const struct scope *, int64_t clien
 enum result pgt_report_tickets(struct store *, const struct scope *, int64_t, int64_t, int64_t,
 			       int64_t, size_t, struct arena *, struct report_ticket *, size_t *,
 			       struct err *);
+enum result pgt_report_csat(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			    int64_t, size_t, struct arena *, struct report_csat *, size_t *,
+			    struct err *);
+enum result pgt_report_hours(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			     struct arena *, struct report_hours_row *, size_t, size_t *,
+			     struct err *);
 enum result pgt_ticket_messages(struct store *, const struct scope *, int64_t, bool,
 				struct arena *, struct message_list *, struct err *);
 enum result pgt_ticket_events(struct store *, const struct scope *, int64_t, bool,

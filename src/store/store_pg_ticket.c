@@ -385,6 +385,61 @@ enum result pgt_report_tickets(struct store *st, const struct scope *sc, int64_t
 	return r;
 }
 
+static void row_report_csat(const PGresult *r, int i, struct arena *a, void *item)
+{
+	struct report_csat *c = item;
+
+	c->ticket_id = pg_i64(r, i, 0);
+	c->number = pg_i64(r, i, 1);
+	c->rating = (int)pg_i64(r, i, 2);
+	c->comment = pg_str(r, i, 3, a);
+	c->created_at = pg_i64(r, i, 4);
+}
+
+enum result pgt_report_csat(struct store *st, const struct scope *sc, int64_t client_id,
+			    int64_t lo, int64_t hi, int64_t after, size_t max, struct arena *a,
+			    struct report_csat *items, size_t *n, struct err *e)
+{
+	struct report_q rq = { client_id, lo, hi, after, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 1024);
+	sql_report_csat(&b, sc, client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_q, &rq, row_report_csat, a, items,
+		      sizeof(*items), max, n, e);
+	buf_release(&b);
+	return r;
+}
+
+static void row_report_hours(const PGresult *r, int i, struct arena *a, void *item)
+{
+	struct report_hours_row *h = item;
+
+	(void)a;
+	h->tier = (int)pg_i64(r, i, 0);
+	h->billable = pg_i64(r, i, 1) != 0;
+	h->minutes = pg_i64(r, i, 2);
+}
+
+enum result pgt_report_hours(struct store *st, const struct scope *sc, int64_t client_id,
+			     int64_t lo, int64_t hi, struct arena *a,
+			     struct report_hours_row *items, size_t max, size_t *n, struct err *e)
+{
+	struct report_q rq = { client_id, lo, hi, 0, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 1024);
+	sql_report_hours(&b, sc, client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_q, &rq, row_report_hours, a, items,
+		      sizeof(*items), max, n, e);
+	buf_release(&b);
+	return r;
+}
+
 /* ---- a ticket's messages, events, time entries ------------------------------------------ */
 
 struct sub_q {

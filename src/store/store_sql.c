@@ -26,6 +26,30 @@ void sql_report_tickets(struct buf *b, const struct scope *sc, bool client)
 	buf_appends(b, " ORDER BY t.id LIMIT :limit");
 }
 
+void sql_report_csat(struct buf *b, const struct scope *sc, bool client)
+{
+	buf_appends(b, "SELECT c.ticket_id, t.number, c.rating, c.comment, c.created_at"
+		       " FROM csat c JOIN tickets t ON t.id = c.ticket_id"
+		       " WHERE c.created_at >= :lo AND c.created_at < :hi AND c.ticket_id > :after");
+	buf_appends(b, sql_ticket_vis(sc));
+	if (client)
+		buf_appends(b, " AND t.tenant_id = :client");
+	buf_appends(b, " ORDER BY c.ticket_id LIMIT :limit");
+}
+
+void sql_report_hours(struct buf *b, const struct scope *sc, bool client)
+{
+	buf_appends(b, "SELECT coalesce(u.tier, 0), CASE WHEN e.billable = 0 THEN 0 ELSE 1 END,"
+		       " sum(e.minutes)"
+		       " FROM time_entries e JOIN tickets t ON t.id = e.ticket_id"
+		       " LEFT JOIN users u ON u.id = e.user_id"
+		       " WHERE e.started_at >= :lo AND e.started_at < :hi");
+	buf_appends(b, sql_ticket_vis(sc));
+	if (client)
+		buf_appends(b, " AND t.tenant_id = :client");
+	buf_appends(b, " GROUP BY 1, 2 ORDER BY 1, 2 LIMIT :limit");
+}
+
 void sql_ticket_list(struct buf *b, const struct scope *sc, const struct ticket_q *tq,
 		     const char *fts_sql, const char *fts_client_sql)
 {

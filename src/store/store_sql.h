@@ -64,6 +64,11 @@ const char *sql_ticket_vis(const struct scope *sc);
 	" t.tier_changes"
 #define REPORT_NCOLS 23
 void sql_report_tickets(struct buf *b, const struct scope *sc, bool client);
+/* report_csat: ticket_id, number, rating, comment, created_at; binds :lo
+ * :hi :after :limit. report_hours: tier, billable, minutes; binds :lo :hi
+ * :limit. (:client, :cid, :uid as used.) */
+void sql_report_csat(struct buf *b, const struct scope *sc, bool client);
+void sql_report_hours(struct buf *b, const struct scope *sc, bool client);
 
 /* The ticket list's query for tq in b: SELECT ... WHERE (visibility and
  * filters) ORDER BY t.id DESC LIMIT :limit. fts_sql: the backend's

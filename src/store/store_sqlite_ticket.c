@@ -389,6 +389,61 @@ enum result sqt_report_tickets(struct store *st, const struct scope *sc, int64_t
 	return r;
 }
 
+static void row_report_csat_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	struct report_csat *c = (struct report_csat *)items + i;
+
+	c->ticket_id = sqlite3_column_int64(q, 0);
+	c->number = sqlite3_column_int64(q, 1);
+	c->rating = sqlite3_column_int(q, 2);
+	c->comment = col_str(q, 3, a);
+	c->created_at = sqlite3_column_int64(q, 4);
+}
+
+enum result sqt_report_csat(struct store *st, const struct scope *sc, int64_t client_id,
+			    int64_t lo, int64_t hi, int64_t after, size_t max, struct arena *a,
+			    struct report_csat *items, size_t *n, struct err *e)
+{
+	struct report_q rq = { client_id, lo, hi, after, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 1024);
+	sql_report_csat(&b, sc, client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_q, &rq, row_report_csat_at, a, items, max,
+		      n, e);
+	buf_release(&b);
+	return r;
+}
+
+static void row_report_hours_at(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	struct report_hours_row *h = (struct report_hours_row *)items + i;
+
+	(void)a;
+	h->tier = sqlite3_column_int(q, 0);
+	h->billable = sqlite3_column_int(q, 1) != 0;
+	h->minutes = sqlite3_column_int64(q, 2);
+}
+
+enum result sqt_report_hours(struct store *st, const struct scope *sc, int64_t client_id,
+			     int64_t lo, int64_t hi, struct arena *a,
+			     struct report_hours_row *items, size_t max, size_t *n, struct err *e)
+{
+	struct report_q rq = { client_id, lo, hi, 0, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 1024);
+	sql_report_hours(&b, sc, client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_q, &rq, row_report_hours_at, a, items, max,
+		      n, e);
+	buf_release(&b);
+	return r;
+}
+
 struct sub_q {
 	int64_t ticket_id;
 	bool all;

@@ -145,4 +145,63 @@ describe('the SLA review', () => {
       assertProblem(await review(q), 400, { field });
     assertProblem(await review('client_id=999&from=2027-03-01&to=2027-04-01'), 404);
   });
+
+  // Last: the data here is read by no test above. The clock is still
+  // 2027-03-01T16:00Z.
+  test('CSAT answers and hours, by period, client and tier', async () => {
+    const { a, x } = days;
+    const time = async (id, who, body) =>
+      assertStatus(await c.post(`/api/v1/tickets/${id}/time-entries`, body, { token: T[who] }), 201);
+    await time(x.id, 'tier1', { minutes: 30 });                                  // billable, now
+    await time(x.id, 'tier2', { minutes: 45, billable: false, started_at: '2027-03-10T09:00:00.000Z' });
+    await time(a.id, 'admin', { minutes: 20, started_at: '2027-02-20T10:00:00.000Z' }); // February
+    await time(x.id, 'tier1', { minutes: 15, started_at: '2027-04-02T10:00:00.000Z' }); // April
+    const acme = await create(ACME);
+    await time(acme.id, 'tier2', { minutes: 10 });
+    await patch(acme.id, { status: 'resolved' });
+    const csat = async (id, who, body) => {
+      const t = assertStatus(await c.get(`/api/v1/tickets/${id}`, { token: T[who] }), 200);
+      const r = await c.post(t.csat_url, body);
+      assert.ok(r.status < 300, `${r.status} ${r.text}`);
+    };
+    await csat(a.id, 'borealisIT', { rating: 4, comment: 'Quick fix' });
+    await csat(acme.id, 'acmeAdmin', { rating: 5 });
+
+    const zero = { billable_minutes: 0, non_billable_minutes: 0 };
+    const r = assertStatus(await review(`client_id=${BOREALIS}&from=2027-03-01&to=2027-04-01`), 200);
+    // March, Borealis: a's answer; tier 1's 30 billable and tier 2's 45 not.
+    assert.deepEqual(r.period.csat, {
+      responses: 1, average: 4, distribution: { 1: 0, 2: 0, 3: 0, 4: 1, 5: 0 },
+      comments: [{ ticket_id: a.id, number: a.number, rating: 4, comment: 'Quick fix', at: '2027-03-01T16:00:00Z' }],
+    });
+    assert.deepEqual(r.period.hours, {
+      billable_minutes: 30, non_billable_minutes: 45,
+      by_tier: { tier1: { billable_minutes: 30, non_billable_minutes: 0 },
+        tier2: { billable_minutes: 0, non_billable_minutes: 45 }, tier3: zero, other: zero },
+    });
+    // February: the admin's 20 minutes (no tier: other); no answers.
+    assert.deepEqual(r.previous.csat, {
+      responses: 0, average: null, distribution: { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }, comments: [],
+    });
+    assert.deepEqual(r.previous.hours, {
+      billable_minutes: 20, non_billable_minutes: 0,
+      by_tier: { tier1: zero, tier2: zero, tier3: zero, other: { billable_minutes: 20, non_billable_minutes: 0 } },
+    });
+    // Every client: Acme's answer (5, no comment) and its 10 minutes too.
+    const all = assertStatus(await review('from=2027-03-01&to=2027-04-01'), 200);
+    assert.deepEqual([all.period.csat.responses, all.period.csat.average], [2, 4.5]);
+    assert.deepEqual(all.period.csat.distribution, { 1: 0, 2: 0, 3: 0, 4: 1, 5: 1 });
+    assert.equal(all.period.csat.comments.length, 1);
+    assert.deepEqual(all.period.hours.by_tier.tier2, { billable_minutes: 10, non_billable_minutes: 45 });
+    assert.deepEqual([all.period.hours.billable_minutes, all.period.hours.non_billable_minutes], [40, 45]);
+    // A client sees its own. April has the 15 minutes and no answers; its
+    // previous period (March 2-31) only tier 2's 45 minutes of March 10.
+    const own = assertStatus(await review('from=2027-03-01&to=2027-04-01', 'acmeAdmin'), 200);
+    assert.deepEqual([own.period.csat.responses, own.period.csat.average, own.period.hours.billable_minutes],
+      [1, 5, 10]);
+    const april = assertStatus(await review(`client_id=${BOREALIS}&from=2027-04-01&to=2027-05-01`), 200);
+    assert.deepEqual([april.period.csat.responses, april.period.hours.billable_minutes], [0, 15]);
+    assert.deepEqual([april.previous.csat.responses, april.previous.hours.billable_minutes,
+      april.previous.hours.non_billable_minutes], [0, 0, 45]);
+  });
 });

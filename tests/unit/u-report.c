@@ -474,6 +474,64 @@ static void test_median_and_percentile(void **state)
 	assert_int_equal(review_percentile(hundred, 100, 0.999), 100);
 }
 
+/* CSAT: ratings 5, 4, 4, 2 and an out-of-range 6 (nowhere): 4 answers,
+ * 15 / 4 = 3.75; 5, 5, 4: 14 / 3 = 4.666.. -> 4.67 (half up); 1, 2: 1.5;
+ * none: -1. */
+static void test_csat_figures(void **state)
+{
+	struct review_csat c = { 0 }, d = { 0 }, h = { 0 }, none = { 0 };
+
+	UNUSED(state);
+	review_csat_add(&c, 5);
+	review_csat_add(&c, 4);
+	review_csat_add(&c, 6);
+	review_csat_add(&c, 4);
+	review_csat_add(&c, 0);
+	review_csat_add(&c, 2);
+	review_csat_finish(&c);
+	assert_int_equal(c.responses, 4);
+	assert_int_equal(c.dist[0], 0);
+	assert_int_equal(c.dist[1], 1);
+	assert_int_equal(c.dist[2], 0);
+	assert_int_equal(c.dist[3], 2);
+	assert_int_equal(c.dist[4], 1);
+	assert_true(fabs(c.average - 3.75) < 1e-9);
+	review_csat_add(&d, 5);
+	review_csat_add(&d, 5);
+	review_csat_add(&d, 4);
+	review_csat_finish(&d);
+	assert_true(fabs(d.average - 4.67) < 1e-9);
+	review_csat_add(&h, 1);
+	review_csat_add(&h, 2);
+	review_csat_finish(&h);
+	assert_true(fabs(h.average - 1.5) < 1e-9);
+	review_csat_finish(&none);
+	assert_int_equal(none.responses, 0);
+	assert_true(none.average < 0);
+}
+
+/* Hours: tier 1 billable 30 + 15, tier 3 not billable 20, no tier 10
+ * billable, tier 7 (out of range: other) 5 not billable. */
+static void test_hours_figures(void **state)
+{
+	struct review_hours h = { 0 };
+
+	UNUSED(state);
+	review_hours_add(&h, 1, true, 30);
+	review_hours_add(&h, 3, false, 20);
+	review_hours_add(&h, 0, true, 10);
+	review_hours_add(&h, 1, true, 15);
+	review_hours_add(&h, 7, false, 5);
+	assert_int_equal(h.billable, 55);
+	assert_int_equal(h.non_billable, 25);
+	assert_int_equal(h.tier_billable[1], 45);
+	assert_int_equal(h.tier_non_billable[1], 0);
+	assert_int_equal(h.tier_billable[2], 0);
+	assert_int_equal(h.tier_non_billable[3], 20);
+	assert_int_equal(h.tier_billable[0], 10);
+	assert_int_equal(h.tier_non_billable[0], 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +541,8 @@ int main(void)
 		cmocka_unit_test(test_refused_rows_count_nowhere),
 		cmocka_unit_test(test_categories_beyond_the_max),
 		cmocka_unit_test(test_median_and_percentile),
+		cmocka_unit_test(test_csat_figures),
+		cmocka_unit_test(test_hours_figures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "audit/audit.h"
+#include "base/clock.h"
 #include "jobs/sla_track.h"
 #include "store/pg.h"
 #include "store/store.h"
@@ -620,6 +621,152 @@ static void test_report_tickets(void **state)
 	assert_int_equal(store_report_tickets(f->st, &c2admin, f->c1, 100, 200, 0, 8, f->a, rows, &n,
 					      &e), RC_OK);
 	assert_int_equal(n, 0);
+}
+
+/* A ticket of client with one time entry by user (minutes, billable,
+ * started). */
+static int64_t mk_timed(struct fx *f, int64_t client, int64_t user, int minutes, bool billable,
+			int64_t started)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.client_id = client;
+	tw.t.subject = "timed";
+	tw.t.description = "";
+	tw.t.queue = "general";
+	tw.t.tags = "[]";
+	tw.t.tier = 1;
+	tw.t.fcr = -1;
+	tw.t.created_at = tw.t.updated_at = tw.t.last_activity_at = 100;
+	tw.has_te = true;
+	tw.te.user_id = user;
+	tw.te.minutes = minutes;
+	tw.te.billable = billable;
+	tw.te.started_at = started;
+	store_write_init(&w, W_TICKET_CREATE, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	return w.id;
+}
+
+static void mk_csat(struct fx *f, int64_t ticket, int64_t client, int rating, const char *comment)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	struct ticket_write tw;
+
+	memset(&tw, 0, sizeof(tw));
+	tw.t.id = ticket;
+	tw.t.client_id = client;
+	tw.csat_rating = rating;
+	tw.csat_comment = comment;
+	store_write_init(&w, W_CSAT, &sys);
+	w.in.tw = &tw;
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+}
+
+/* CSAT answers of [lo, hi) (stamped now by the store), scoped, by ticket
+ * id in pages; hours summed by the logger's tier and billable. */
+static void test_report_csat_hours(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope staff = scope_for(1, ROLE_DISPATCHER, 0, 0);
+	struct scope c2admin = scope_for(99, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct report_csat cs[8];
+	struct report_hours_row hr[8];
+	struct store_write w;
+	int64_t tech, disp, t1, t2, t3, lo, hi;
+	size_t n;
+	struct err e;
+
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "t2@p.test", .name = "T2", .role = ROLE_TECHNICIAN,
+				   .tier = 2, .active = true };
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	tech = w.id;
+	store_write_init(&w, W_USER_CREATE, &sys);
+	w.in.user = (struct user){ .email = "d@p.test", .name = "D", .role = ROLE_DISPATCHER,
+				   .active = true };
+	assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+	disp = w.id;
+
+	/* Hours: started in [1000, 2000) count; 30+15 billable tier 2, 20 not
+	 * billable tier 2, 10 billable no tier; c2's 7 only for all clients. */
+	t1 = mk_timed(f, f->c1, tech, 30, true, 1000);
+	t2 = mk_timed(f, f->c1, tech, 20, false, 1500);
+	t3 = mk_timed(f, f->c1, disp, 10, true, 1999);
+	mk_timed(f, f->c1, tech, 15, true, 1200);
+	mk_timed(f, f->c1, tech, 40, true, 2000);        /* at hi: out */
+	mk_timed(f, f->c1, tech, 50, true, 999);         /* before lo: out */
+	mk_timed(f, f->c2, tech, 7, false, 1100);
+	assert_int_equal(store_report_hours(f->st, &staff, f->c1, 1000, 2000, f->a, hr, 8, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(hr[0].tier, 0);
+	assert_true(hr[0].billable);
+	assert_int_equal(hr[0].minutes, 10);
+	assert_int_equal(hr[1].tier, 2);
+	assert_false(hr[1].billable);
+	assert_int_equal(hr[1].minutes, 20);
+	assert_int_equal(hr[2].tier, 2);
+	assert_true(hr[2].billable);
+	assert_int_equal(hr[2].minutes, 45);
+	assert_int_equal(store_report_hours(f->st, &staff, 0, 1000, 2000, f->a, hr, 8, &n, &e), RC_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(hr[1].minutes, 27);
+	assert_int_equal(store_report_hours(f->st, &c2admin, 0, 1000, 2000, f->a, hr, 8, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(hr[0].tier, 2);
+	assert_false(hr[0].billable);
+	assert_int_equal(hr[0].minutes, 7);
+	assert_int_equal(store_report_hours(f->st, &c2admin, f->c1, 1000, 2000, f->a, hr, 8, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 0);
+
+	/* CSAT: stamped with the clock, so the window is around the writes. */
+	lo = clock_now_ms();
+	mk_csat(f, t3, f->c1, 2, NULL);
+	mk_csat(f, t1, f->c1, 5, "great");
+	mk_csat(f, t2, f->c1, 4, "");
+	hi = clock_now_ms() + 1;
+	assert_int_equal(store_report_csat(f->st, &staff, 0, lo, hi, 0, 8, f->a, cs, &n, &e), RC_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(cs[0].ticket_id, t1);
+	assert_int_equal(cs[0].rating, 5);
+	assert_string_equal(cs[0].comment, "great");
+	assert_true(cs[0].number > 0);
+	assert_true(cs[0].created_at >= lo && cs[0].created_at < hi);
+	assert_int_equal(cs[1].ticket_id, t2);
+	assert_int_equal(cs[2].ticket_id, t3);
+	assert_int_equal(cs[2].rating, 2);
+	assert_null(cs[2].comment);
+	/* Pages by ticket id. */
+	assert_int_equal(store_report_csat(f->st, &staff, 0, lo, hi, 0, 2, f->a, cs, &n, &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_report_csat(f->st, &staff, 0, lo, hi, cs[1].ticket_id, 2, f->a, cs,
+					   &n, &e), RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(cs[0].ticket_id, t3);
+	/* Outside the window; another client's scope; a client filter. */
+	assert_int_equal(store_report_csat(f->st, &staff, 0, hi, hi + 1000, 0, 8, f->a, cs, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_report_csat(f->st, &staff, 0, lo - 1000, lo, 0, 8, f->a, cs, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_report_csat(f->st, &c2admin, 0, lo, hi, 0, 8, f->a, cs, &n, &e), RC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_report_csat(f->st, &staff, f->c2, lo, hi, 0, 8, f->a, cs, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_report_csat(f->st, &staff, f->c1, lo, hi, 0, 8, f->a, cs, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 3);
 }
 
 /* ---- queue counts ------------------------------------------------------------------ */
@@ -2857,6 +3004,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sla_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_tickets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_csat_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totp_step_once, setup, teardown),
