@@ -313,6 +313,7 @@ void h_delivery_list(struct req *r);
 void h_delivery_get(struct req *r);
 void h_delivery_retry(struct req *r);
 void h_report_sla_review(struct req *r);
+void h_dashboard(struct req *r);
 /* Whether a write failed only because calendars or SLA policies changed
  * while it was being prepared (the store's "sla_generation" check): the
  * caller prepares it again. */

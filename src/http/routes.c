@@ -139,6 +139,7 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/deliveries/{id}/retry", h_delivery_retry, P_ADMIN, false, false, false },
 	/* reports (api_reports.c; docs/REPORTS.md) */
 	{ "GET", "/api/v1/reports/sla-review", h_report_sla_review, P_USER, false, false, false },
+	{ "GET", "/api/v1/dashboard", h_dashboard, P_USER, false, false, false },
 	/* the test clock: only with itsup serve --test-clock */
 	{ "POST", "/api/v1/test/clock", h_test_clock, P_ADMIN, true, false, true },
 };

@@ -205,3 +205,23 @@ describe('the SLA review', () => {
       april.previous.hours.non_billable_minutes], [0, 0, 45]);
   });
 });
+
+describe('the dashboard', () => {
+  test('staff see every client\'s open tickets and firing alerts, and this month\'s FCR; a client admin its own; client users none', async () => {
+    const d = assertStatus(await c.get('/api/v1/dashboard', { token: T.dispatcher }), 200);
+    assert.equal(typeof d.tickets.open, 'number');
+    assert.ok(d.tickets.open >= d.tickets.unassigned);
+    assert.equal(typeof d.alerts.firing, 'number');
+    assert.match(d.month.from, /^\d{4}-\d{2}-01$/);
+    assert.equal(d.month.fcr.target, 0.7);
+    // The open tickets are the queue counts' (the console shows the same).
+    const q = assertStatus(await c.get('/api/v1/queues', { token: T.dispatcher }), 200);
+    assert.equal(d.tickets.open, q.items.reduce((n, x) => n + x.open, 0));
+    assert.equal(d.tickets.sla_breached, q.items.reduce((n, x) => n + x.breached, 0));
+    const own = assertStatus(await c.get('/api/v1/dashboard', { token: T.borealisIT }), 200);
+    const acme = assertStatus(await c.get('/api/v1/dashboard', { token: T.acmeAdmin }), 200);
+    assert.ok(own.tickets.open + acme.tickets.open <= d.tickets.open);
+    assert.ok(own.tickets.open >= 1);
+    assertProblem(await c.get('/api/v1/dashboard', { token: T.acmeUser }), 403);
+  });
+});
