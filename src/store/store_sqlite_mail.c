@@ -1016,28 +1016,50 @@ static void row_route(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
 	x->queue = col_str(q, 4, a);
 }
 
+/* One row by sql (bound from m) into out; RC_NOTFOUND saying missing
+ * when there is none. */
+static enum result read_one(struct store *st, const char *sql, const struct mq *m,
+			    void (*row)(sqlite3_stmt *, struct arena *, void *, size_t),
+			    struct arena *a, void *out, const char *missing, struct err *e)
+{
+	size_t n = 0;
+	enum result r = read_rows(st, sql, NULL, bind_mq, m, row, a, out, 1, &n, e);
+
+	if (r == RC_OK && !n)
+		return err_set(e, RC_NOTFOUND, NULL, "%s", missing);
+	return r;
+}
+
+/* A configuration table whole (CONFIG_MAX rows at most), items of sz bytes. */
+static enum result read_config(struct store *st, const char *sql,
+			       void (*row)(sqlite3_stmt *, struct arena *, void *, size_t),
+			       struct arena *a, size_t sz, void **items, size_t *n, struct err *e)
+{
+	*n = 0;
+	*items = arena_alloc(a, sz * CONFIG_MAX);
+	if (!*items)
+		return err_set(e, RC_NOMEM, NULL, "out of memory");
+	return read_rows(st, sql, NULL, bind_none, NULL, row, a, *items, CONFIG_MAX, n, e);
+}
+
 enum result sqmail_route_find(struct store *st, const char *address, struct arena *a,
 			      struct mail_route_row *out, struct err *e)
 {
 	struct mq m = { .text = address };
-	size_t n = 0;
-	enum result r = read_rows(st, "SELECT " ROUTE_COLS " FROM mail_routes WHERE address = :text",
-				  NULL, bind_mq, &m, row_route, a, out, 1, &n, e);
 
-	if (r == RC_OK && !n)
-		return err_set(e, RC_NOTFOUND, NULL, "no route for this address");
-	return r;
+	return read_one(st, "SELECT " ROUTE_COLS " FROM mail_routes WHERE address = :text", &m,
+			row_route, a, out, "no route for this address", e);
 }
 
 enum result sqmail_route_list(struct store *st, struct arena *a, struct mail_route_row **items,
 			      size_t *n, struct err *e)
 {
-	*n = 0;
-	*items = arena_alloc(a, sizeof(**items) * CONFIG_MAX);
-	if (!*items)
-		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT " ROUTE_COLS " FROM mail_routes ORDER BY id", NULL, bind_none,
-			 NULL, row_route, a, *items, CONFIG_MAX, n, e);
+	void *p = NULL;
+	enum result r = read_config(st, "SELECT " ROUTE_COLS " FROM mail_routes ORDER BY id", row_route,
+				    a, sizeof(**items), &p, n, e);
+
+	*items = p;
+	return r;
 }
 
 #define TEMPLATE_COLS "key, subject, body, version, updated_at"
@@ -1057,24 +1079,20 @@ enum result sqmail_template_get(struct store *st, const char *key, struct arena 
 				struct template_row *out, struct err *e)
 {
 	struct mq m = { .text = key };
-	size_t n = 0;
-	enum result r = read_rows(st, "SELECT " TEMPLATE_COLS " FROM mail_templates WHERE key = :text",
-				  NULL, bind_mq, &m, row_template, a, out, 1, &n, e);
 
-	if (r == RC_OK && !n)
-		return err_set(e, RC_NOTFOUND, NULL, "the template is not overridden");
-	return r;
+	return read_one(st, "SELECT " TEMPLATE_COLS " FROM mail_templates WHERE key = :text", &m,
+			row_template, a, out, "the template is not overridden", e);
 }
 
 enum result sqmail_template_list(struct store *st, struct arena *a, struct template_row **items,
 				 size_t *n, struct err *e)
 {
-	*n = 0;
-	*items = arena_alloc(a, sizeof(**items) * CONFIG_MAX);
-	if (!*items)
-		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT " TEMPLATE_COLS " FROM mail_templates ORDER BY key", NULL,
-			 bind_none, NULL, row_template, a, *items, CONFIG_MAX, n, e);
+	void *p = NULL;
+	enum result r = read_config(st, "SELECT " TEMPLATE_COLS " FROM mail_templates ORDER BY key",
+				    row_template, a, sizeof(**items), &p, n, e);
+
+	*items = p;
+	return r;
 }
 
 #define WEBHOOK_COLS "id, coalesce(client_id, 0), version, created_at, updated_at, name, url," \
@@ -1100,24 +1118,20 @@ enum result sqmail_webhook_get(struct store *st, int64_t id, struct arena *a,
 			       struct webhook_row *out, struct err *e)
 {
 	struct mq m = { .id = id };
-	size_t n = 0;
-	enum result r = read_rows(st, "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = :id", NULL,
-				  bind_mq, &m, row_webhook, a, out, 1, &n, e);
 
-	if (r == RC_OK && !n)
-		return err_set(e, RC_NOTFOUND, NULL, "webhook not found");
-	return r;
+	return read_one(st, "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = :id", &m, row_webhook,
+			a, out, "webhook not found", e);
 }
 
 enum result sqmail_webhook_list(struct store *st, struct arena *a, struct webhook_row **items,
 				size_t *n, struct err *e)
 {
-	*n = 0;
-	*items = arena_alloc(a, sizeof(**items) * CONFIG_MAX);
-	if (!*items)
-		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id", NULL, bind_none,
-			 NULL, row_webhook, a, *items, CONFIG_MAX, n, e);
+	void *p = NULL;
+	enum result r = read_config(st, "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id",
+				    row_webhook, a, sizeof(**items), &p, n, e);
+
+	*items = p;
+	return r;
 }
 
 static void row_outbox(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
