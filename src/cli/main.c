@@ -580,7 +580,7 @@ static int cmd_report(int argc, char **argv)
 		fputs(usage_of("report"), stderr);
 		return EXIT_USAGE;
 	}
-	p.csv = o.format && !strcmp(o.format, "csv");
+	p.format = o.format && !strcmp(o.format, "csv") ? REVIEW_CSV : REVIEW_JSON;
 	if (o.client_id && (!parse_i64(o.client_id, &p.client_id) || p.client_id <= 0)) {
 		fprintf(stderr, "itsup: report: --client-id must be an id\n");
 		return EXIT_USAGE;
@@ -598,7 +598,7 @@ static int cmd_report(int argc, char **argv)
 	store_close(st);
 	if (rc == RC_OK) {
 		fwrite(buf_str(&out), 1, out.len, stdout);
-		if (!p.csv)
+		if (p.format == REVIEW_JSON)
 			fputc('\n', stdout);
 	}
 	buf_release(&out);

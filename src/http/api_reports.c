@@ -48,7 +48,7 @@ void h_report_sla_review(struct req *r)
 		invalid1(r, "format", "must be json or csv");
 		return;
 	}
-	p.csv = !strcmp(format, "csv");
+	p.format = !strcmp(format, "csv") ? REVIEW_CSV : REVIEW_JSON;
 	if (r->scope.role == ROLE_CLIENT_USER) {
 		req_deny(r, "client users have no reports");
 		return;
@@ -72,7 +72,7 @@ void h_report_sla_review(struct req *r)
 	rc = report_sla_review(r->srv->store, &r->scope, &p, r->a, &out, &e);
 	if (rc != RC_OK)
 		req_fail(r, rc, &e);
-	else if (p.csv) {
+	else if (p.format == REVIEW_CSV) {
 		req_header(r, "Content-Disposition",
 			   arena_printf(r->a, "attachment; filename=\"sla-review-%s-%s.csv\"",
 					day_text(r->a, p.from_day), day_text(r->a, p.to_day)));

@@ -370,7 +370,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
 		goto out;
 	}
-	if (p->csv)
+	if (p->format == REVIEW_CSV)
 		buf_appends(out, csv_header);
 	for (;;) {
 		size_t n = 0;
@@ -386,7 +386,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 			rc = review_add(cur, &t, e);
 			if (rc == RC_OK)
 				rc = review_add(prev, &t, e);
-			if (rc == RC_OK && p->csv && rows[i].created_at < to &&
+			if (rc == RC_OK && p->format == REVIEW_CSV && rows[i].created_at < to &&
 			    (!rows[i].resolved_at || rows[i].resolved_at >= from ||
 			     rows[i].closed_at >= from))
 				csv_row(out, &rows[i], from, to);
@@ -397,7 +397,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		if (rc != RC_OK || n < PAGE)
 			break;
 	}
-	if (rc != RC_OK || p->csv)
+	if (rc != RC_OK || p->format == REVIEW_CSV)
 		goto out;
 	if ((rc = review_finish(cur, &fc, e)) != RC_OK || (rc = review_finish(prev, &fp, e)) != RC_OK)
 		goto out;

@@ -16,10 +16,12 @@
 #include "base/err.h"
 #include "store/store.h"
 
+enum review_format { REVIEW_JSON, REVIEW_CSV, REVIEW_HTML };
+
 struct review_params {
 	int64_t client_id;              /* 0: every client the scope sees */
 	int64_t from_day, to_day;       /* days since the epoch, [from, to) */
-	bool csv;                       /* the ticket rows, else the JSON figures */
+	enum review_format format;      /* the figures, the ticket rows, or the printable pack */
 };
 
 /* Checks "YYYY-MM-DD" from and to into p: RC_INVALID naming the field. */
