@@ -74,6 +74,23 @@ enum result buf_appends(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+enum result buf_append_xml(struct buf *b, const char *s)
+{
+	enum result r = RC_OK;
+
+	for (; s && *s && r == RC_OK; s++) {
+		switch (*s) {
+		case '<': r = buf_appends(b, "&lt;"); break;
+		case '>': r = buf_appends(b, "&gt;"); break;
+		case '&': r = buf_appends(b, "&amp;"); break;
+		case '"': r = buf_appends(b, "&quot;"); break;
+		case '\'': r = buf_appends(b, "&#39;"); break;
+		default: r = buf_append(b, s, 1);
+		}
+	}
+	return r;
+}
+
 enum result buf_appendf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -27,6 +27,9 @@ enum result buf_append(struct buf *b, const void *p, size_t n);
 enum result buf_appends(struct buf *b, const char *s);
 enum result buf_appendf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends s (NULL: nothing) with & < > " ' escaped for XML and HTML
+ * text and attribute values. */
+enum result buf_append_xml(struct buf *b, const char *s);
 /* The content, "" when empty (never NULL). */
 const char *buf_str(const struct buf *b);
 

@@ -83,7 +83,7 @@ static const struct cmd commands[] = {
 	  "  (mode 0600). MFA is not required in the demo.\n" },
 	{ "report", cmd_report, "an SLA review as JSON or CSV (report sla-review ...)",
 	  "itsup report sla-review (--db PATH | --pg URL) --from YYYY-MM-DD --to YYYY-MM-DD\n"
-	  "                        [--client-id ID] [--format json|csv]\n"
+	  "                        [--client-id ID] [--format json|csv|html]\n"
 	  "  The SLA review of [from, to) in the client's days (every client: UTC days)\n"
 	  "  with the period before it, as GET /api/v1/reports/sla-review gives it, on\n"
 	  "  stdout (docs/REPORTS.md defines every figure). CSV: the ticket rows.\n" },
@@ -576,11 +576,13 @@ static int cmd_report(int argc, char **argv)
 		return 0;
 	}
 	db = db_path(&o);
-	if (!db || (o.format && strcmp(o.format, "json") && strcmp(o.format, "csv"))) {
+	if (!db || (o.format && strcmp(o.format, "json") && strcmp(o.format, "csv") &&
+		    strcmp(o.format, "html"))) {
 		fputs(usage_of("report"), stderr);
 		return EXIT_USAGE;
 	}
-	p.format = o.format && !strcmp(o.format, "csv") ? REVIEW_CSV : REVIEW_JSON;
+	p.format = !o.format ? REVIEW_JSON : !strcmp(o.format, "csv") ? REVIEW_CSV
+					 : !strcmp(o.format, "html") ? REVIEW_HTML : REVIEW_JSON;
 	if (o.client_id && (!parse_i64(o.client_id, &p.client_id) || p.client_id <= 0)) {
 		fprintf(stderr, "itsup: report: --client-id must be an id\n");
 		return EXIT_USAGE;

@@ -44,11 +44,12 @@ void h_report_sla_review(struct req *r)
 
 	if (!format)
 		format = "json";
-	if (strcmp(format, "json") && strcmp(format, "csv")) {
-		invalid1(r, "format", "must be json or csv");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html")) {
+		invalid1(r, "format", "must be json, csv or html");
 		return;
 	}
-	p.format = !strcmp(format, "csv") ? REVIEW_CSV : REVIEW_JSON;
+	p.format = !strcmp(format, "csv") ? REVIEW_CSV : !strcmp(format, "html") ? REVIEW_HTML
+										  : REVIEW_JSON;
 	if (r->scope.role == ROLE_CLIENT_USER) {
 		req_deny(r, "client users have no reports");
 		return;
@@ -77,6 +78,11 @@ void h_report_sla_review(struct req *r)
 			   arena_printf(r->a, "attachment; filename=\"sla-review-%s-%s.csv\"",
 					day_text(r->a, p.from_day), day_text(r->a, p.to_day)));
 		req_text(r, 200, "text/csv; charset=utf-8", buf_str(&out), out.len);
+	} else if (p.format == REVIEW_HTML) {
+		const char *csp = report_pack_csp(r->a);
+		if (csp)
+			req_header(r, "Content-Security-Policy", csp);
+		req_text(r, csp ? 200 : 500, "text/html; charset=utf-8", buf_str(&out), out.len);
 	} else {
 		req_text(r, 200, "application/json", buf_str(&out), out.len);
 	}

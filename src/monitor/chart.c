@@ -19,20 +19,6 @@
 #define PAD_B 22
 #define CHART_MAX (1u << 20)
 
-static void esc(struct buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': buf_appends(b, "&lt;"); break;
-		case '>': buf_appends(b, "&gt;"); break;
-		case '&': buf_appends(b, "&amp;"); break;
-		case '"': buf_appends(b, "&quot;"); break;
-		case '\'': buf_appends(b, "&#39;"); break;
-		default: buf_append(b, s, 1);
-		}
-	}
-}
-
 static double xof(int64_t at, int64_t from, int64_t to)
 {
 	double span = to > from ? (double)(to - from) : 1;
@@ -74,10 +60,10 @@ const char *chart_svg(struct arena *a, const struct series_point *p, size_t n, i
 		   " height=\"%d\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">", CHART_W,
 		   CHART_H, CHART_W, CHART_H);
 	buf_appends(&b, "<title>");
-	esc(&b, title);
+	buf_append_xml(&b, title);
 	buf_appends(&b, "</title><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>");
 	buf_appendf(&b, "<text x=\"%d\" y=\"15\" fill=\"#222\">", PAD_L);
-	esc(&b, title);
+	buf_append_xml(&b, title);
 	buf_appends(&b, "</text>");
 	buf_appendf(&b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#ccc\"/>",
 		   PAD_L, PAD_T, CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B);

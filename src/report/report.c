@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/util.h"
 #include "report/report.h"
 #include "report/review.h"
@@ -234,6 +235,200 @@ static enum result csat_hours(struct store *st, const struct scope *sc, int64_t 
 	return RC_OK;
 }
 
+/* ---- weeks ---------------------------------------------------------------------------------------- */
+
+/* The period's weeks: 7 client days each from `from` (the last one may be
+ * shorter), with what the charts of the pack show per week. */
+struct week {
+	int64_t start;                  /* ms: local midnight */
+	int64_t opened, resolved, fcr_decided, fcr_yes;
+};
+
+struct weeks {
+	struct week *w;
+	size_t n;
+	int64_t from_day, to;
+};
+
+/* Pure: the week of t (ms) among n starting at starts w[0..n-1] and ending
+ * at `to`; -1 when t is outside. */
+static long week_of(const struct week *w, size_t n, int64_t to, int64_t t)
+{
+	long lo = 0, hi = (long)n - 1;
+
+	if (!n || t < w[0].start || t >= to)
+		return -1;
+	while (lo < hi) {           /* the last start <= t */
+		long mid = (lo + hi + 1) / 2;
+		if (w[mid].start <= t)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static void weeks_add(struct weeks *ws, const struct report_ticket *t)
+{
+	long k = week_of(ws->w, ws->n, ws->to, t->created_at);
+
+	if (k >= 0)
+		ws->w[k].opened++;
+	k = week_of(ws->w, ws->n, ws->to, t->resolved_at);
+	if (k >= 0) {
+		ws->w[k].resolved++;
+		if (t->fcr >= 0) {
+			ws->w[k].fcr_decided++;
+			ws->w[k].fcr_yes += t->fcr == 1;
+		}
+	}
+}
+
+static json_t *weeks_json(struct arena *a, const struct weeks *ws)
+{
+	json_t *arr = json_array();
+
+	for (size_t k = 0; k < ws->n; k++) {
+		const struct week *w = &ws->w[k];
+		json_array_append_new(arr, json_pack(
+			"{s:s,s:I,s:I,s:I,s:I,s:o}", "from", day_text(a, ws->from_day + 7 * (int64_t)k),
+			"opened", (json_int_t)w->opened, "resolved", (json_int_t)w->resolved,
+			"fcr_decided", (json_int_t)w->fcr_decided, "fcr_first_contact",
+			(json_int_t)w->fcr_yes,
+			"fcr_rate", ratio_json(w->fcr_decided ? (double)w->fcr_yes / (double)w->fcr_decided
+							       : -1)));
+	}
+	return arr;
+}
+
+/* ---- monitoring --------------------------------------------------------------------------------- */
+
+static json_t *secs_json(int64_t s)
+{
+	return s < 0 ? json_null() : json_integer(s);
+}
+
+static json_t *alert_group_json(const struct review_alert_group *g)
+{
+	json_t *o = json_pack("{s:I,s:I,s:I,s:o,s:o}", "fired", (json_int_t)g->fired, "acknowledged",
+			      (json_int_t)g->acked, "resolved", (json_int_t)g->resolved,
+			      "mtta_seconds", secs_json(g->mtta), "mttr_seconds", secs_json(g->mttr));
+
+	if (o && g->name) {
+		json_object_set_new(o, "check", json_string(g->name));
+		json_object_set_new(o, "severity", json_string(g->severity));
+	}
+	return o;
+}
+
+static enum review_alert_kind alert_kind(const char *k)
+{
+	return !strcmp(k, "fire") ? RA_FIRE : !strcmp(k, "ack") ? RA_ACK : RA_RESOLVE;
+}
+
+/* The alert episodes of [lo, hi) into ra (see review.h). */
+static enum result alert_figures(struct store *st, const struct scope *sc, int64_t client_id,
+				 int64_t lo, int64_t hi, struct review_alerts *ra, struct err *e)
+{
+	int64_t after = 0, after_id = 0;
+	enum result rc;
+
+	for (;;) {
+		size_t n = 0;
+		struct arena *pa = arena_new(16u << 20);
+		struct report_alert_ev *rows = pa ? arena_alloc(pa, PAGE * sizeof(*rows)) : NULL;
+		if (!rows) {
+			arena_free(pa);
+			return err_set(e, RC_NOMEM, NULL, "out of memory");
+		}
+		rc = store_report_alert_events(st, sc, client_id, lo, hi, after, after_id, PAGE, pa,
+					       rows, &n, e);
+		for (size_t i = 0; rc == RC_OK && i < n; i++) {
+			struct review_alert_ev ev = { rows[i].alert_id, rows[i].at,
+						      alert_kind(rows[i].kind ? rows[i].kind : ""),
+						      rows[i].name, rows[i].severity };
+			rc = review_alerts_add(ra, &ev, e);
+		}
+		if (n) {
+			after = rows[n - 1].alert_id;
+			after_id = rows[n - 1].id;
+		}
+		arena_free(pa);
+		if (rc != RC_OK || n < PAGE)
+			break;
+	}
+	review_alerts_finish(ra);
+	return rc;
+}
+
+/* The monitoring member of a period: alert episodes by check and
+ * severity with MTTA and MTTR, and device uptime (docs/REPORTS.md). */
+static enum result monitoring(struct store *st, const struct scope *sc, int64_t client_id,
+			      int64_t lo, int64_t hi, json_t **out, struct err *e)
+{
+	struct review_alerts ra;
+	json_t *groups = NULL, *devices = NULL, *alerts;
+	int64_t after = 0, up = 0, minutes = 0, now = clock_now_ms(), ndev = 0;
+	enum result rc;
+
+	*out = NULL;
+	review_alerts_init(&ra, lo, hi);
+	rc = alert_figures(st, sc, client_id, lo, hi, &ra, e);
+	if (rc != RC_OK)
+		goto out;
+	groups = json_array();
+	devices = json_array();
+	for (size_t i = 0; i < ra.n; i++)
+		json_array_append_new(groups, alert_group_json(&ra.groups[i]));
+	for (;;) {
+		size_t n = 0;
+		struct arena *pa = arena_new(16u << 20);
+		struct report_device *rows = pa ? arena_alloc(pa, PAGE * sizeof(*rows)) : NULL;
+		if (!rows) {
+			arena_free(pa);
+			rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+			goto out;
+		}
+		rc = store_report_uptime(st, sc, client_id, lo, hi, after, PAGE, pa, rows, &n, e);
+		for (size_t i = 0; rc == RC_OK && i < n; i++) {
+			int64_t m;
+			double u = review_uptime(rows[i].created_at, lo, hi, now, rows[i].up_minutes, &m);
+			if (u < 0 || (!rows[i].active && !rows[i].up_minutes))
+				continue;   /* not enrolled yet, or retired and silent */
+			ndev++;
+			up += rows[i].up_minutes < m ? rows[i].up_minutes : m;
+			minutes += m;
+			json_array_append_new(devices, json_pack(
+				"{s:I,s:I,s:s,s:I,s:I,s:o}", "device_id", (json_int_t)rows[i].id,
+				"client_id", (json_int_t)rows[i].client_id, "hostname",
+				rows[i].hostname ? rows[i].hostname : "", "minutes", (json_int_t)m,
+				"up_minutes", (json_int_t)(rows[i].up_minutes < m ? rows[i].up_minutes : m),
+				"uptime", ratio_json(u)));
+		}
+		if (n)
+			after = rows[n - 1].id;
+		arena_free(pa);
+		if (rc != RC_OK || n < PAGE)
+			break;
+	}
+	if (rc != RC_OK)
+		goto out;
+	alerts = alert_group_json(&ra.total);
+	json_object_set_new(alerts, "by_check", groups);
+	groups = NULL;
+	*out = json_pack("{s:o,s:{s:I,s:o,s:o}}", "alerts", alerts, "devices", "count",
+			 (json_int_t)ndev, "uptime",
+			 ratio_json(minutes ? (double)up / (double)minutes : -1), "items", devices);
+	devices = NULL;
+	if (!*out)
+		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+out:
+	json_decref(groups);
+	json_decref(devices);
+	review_alerts_free(&ra);
+	return rc;
+}
+
 /* CSV: a field quoted when it must be (RFC 4180), and a formula's first
  * character neutralised for spreadsheets. */
 static void csv_field(struct buf *b, const char *s)
@@ -338,13 +533,14 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 			      const struct review_params *p, struct arena *a, struct buf *out,
 			      struct err *e)
 {
-	const char *zone = "UTC";
+	const char *zone = "UTC", *client_name = NULL;
 	int64_t from, to, prev_from, after = 0;
 	struct review *cur = NULL, *prev = NULL;
 	struct report_ticket *rows = arena_alloc(a, PAGE * sizeof(*rows));
 	const struct review_figures *fc, *fp;
-	json_t *csat[2], *hours[2], *fig[2];
+	json_t *csat[2], *hours[2], *mon[2] = { NULL, NULL }, *fig[2];
 	struct tz *z = NULL;
+	struct weeks ws = { 0 };
 	enum result rc = RC_OK;
 	json_t *doc;
 	char *text;
@@ -354,6 +550,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		if ((rc = store_client_get(st, sc, p->client_id, a, &c, e)) != RC_OK)
 			return rc;
 		zone = c.timezone;
+		client_name = c.name;
 		if (tz_load(zone, &z, e) != RC_OK) {
 			z = NULL;
 			zone = "UTC";   /* the days are UTC days then, and say so */
@@ -362,11 +559,19 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 	from = local_midnight(z, p->from_day);
 	to = local_midnight(z, p->to_day);
 	prev_from = local_midnight(z, p->from_day - (p->to_day - p->from_day));
+	ws.n = (size_t)((p->to_day - p->from_day + 6) / 7);
+	ws.w = arena_alloc(a, ws.n * sizeof(*ws.w));
+	ws.from_day = p->from_day;
+	ws.to = to;
+	for (size_t k = 0; ws.w && k < ws.n; k++) {
+		memset(&ws.w[k], 0, sizeof(ws.w[k]));
+		ws.w[k].start = local_midnight(z, p->from_day + 7 * (int64_t)k);
+	}
 	tz_free(z);
 
 	cur = review_new(from, to);
 	prev = review_new(prev_from, from);
-	if (!cur || !prev || !rows) {
+	if (!cur || !prev || !rows || !ws.w) {
 		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
 		goto out;
 	}
@@ -386,6 +591,8 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 			rc = review_add(cur, &t, e);
 			if (rc == RC_OK)
 				rc = review_add(prev, &t, e);
+			if (rc == RC_OK)
+				weeks_add(&ws, &rows[i]);
 			if (rc == RC_OK && p->format == REVIEW_CSV && rows[i].created_at < to &&
 			    (!rows[i].resolved_at || rows[i].resolved_at >= from ||
 			     rows[i].closed_at >= from))
@@ -409,15 +616,32 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		json_decref(hours[0]);
 		goto out;
 	}
+	if ((rc = monitoring(st, sc, p->client_id, from, to, &mon[0], e)) != RC_OK ||
+	    (rc = monitoring(st, sc, p->client_id, prev_from, from, &mon[1], e)) != RC_OK) {
+		for (int k = 0; k < 2; k++) {
+			json_decref(csat[k]);
+			json_decref(hours[k]);
+		}
+		json_decref(mon[0]);
+		goto out;
+	}
 	fig[0] = figures_json(a, fc, p->from_day, p->to_day);
 	fig[1] = figures_json(a, fp, p->from_day - (p->to_day - p->from_day), p->from_day);
 	for (int k = 0; k < 2; k++) {
 		json_object_set_new(fig[k], "csat", csat[k]);
 		json_object_set_new(fig[k], "hours", hours[k]);
+		json_object_set_new(fig[k], "monitoring", mon[k]);
 	}
-	doc = json_pack("{s:o,s:s,s:o,s:o}", "client_id",
-			p->client_id ? json_integer(p->client_id) : json_null(), "timezone", zone,
+	json_object_set_new(fig[0], "weekly", weeks_json(a, &ws));
+	doc = json_pack("{s:o,s:o,s:s,s:o,s:o}", "client_id",
+			p->client_id ? json_integer(p->client_id) : json_null(), "client_name",
+			client_name ? json_string(client_name) : json_null(), "timezone", zone,
 			"period", fig[0], "previous", fig[1]);
+	if (doc && p->format == REVIEW_HTML) {
+		rc = report_pack_html(doc, clock_now_ms(), a, out, e);
+		json_decref(doc);
+		goto out;
+	}
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (!text || buf_appends(out, text) != RC_OK)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "auth/scope.h"
 #include "base/arena.h"
@@ -32,5 +33,14 @@ enum result report_period(const char *from, const char *to, struct review_params
 enum result report_sla_review(struct store *st, const struct scope *sc,
 			      const struct review_params *p, struct arena *a, struct buf *out,
 			      struct err *e);
+
+/* The printable review pack (HTML with SVG charts; docs/REPORTS.md "The
+ * printable pack") of a review document as report_sla_review builds it
+ * (JSON), generated at `now` (ms), appended to out. */
+enum result report_pack_html(json_t *doc, int64_t now, struct arena *a, struct buf *out,
+			     struct err *e);
+/* The Content-Security-Policy under which the pack is served: nothing but
+ * its own stylesheet (by hash) and inline SVG. NULL: no memory. */
+const char *report_pack_csp(struct arena *a);
 
 #endif

@@ -567,3 +567,141 @@ void review_hours_add(struct review_hours *h, int tier, bool billable, int64_t m
 		h->tier_non_billable[k] += minutes;
 	}
 }
+
+/* ---- monitoring --------------------------------------------------------------------------------- */
+
+void review_alerts_init(struct review_alerts *ra, int64_t from, int64_t to)
+{
+	memset(ra, 0, sizeof(*ra));
+	ra->from = from;
+	ra->to = to;
+	ra->open = -1;
+}
+
+static long alert_group(struct review_alerts *ra, const char *name, const char *severity)
+{
+	struct review_alert_group *g;
+	void *p = ra->groups;
+	bool ok;
+
+	for (size_t i = 0; i < ra->n; i++)
+		if (!strcmp(ra->groups[i].name, name) && !strcmp(ra->groups[i].severity, severity))
+			return (long)i;
+	ok = reserve(&p, &ra->cap, ra->n + 1, sizeof(*g));
+	ra->groups = p;
+	if (!ok)
+		return -1;
+	g = &ra->groups[ra->n];
+	memset(g, 0, sizeof(*g));
+	g->name = strdup(name);
+	g->severity = strdup(severity);
+	if (!g->name || !g->severity) {
+		free(g->name);
+		free(g->severity);
+		return -1;
+	}
+	return (long)ra->n++;
+}
+
+enum result review_alerts_add(struct review_alerts *ra, const struct review_alert_ev *ev,
+			      struct err *e)
+{
+	struct review_alert_group *g;
+	int64_t d;
+
+	if (ev->alert_id != ra->alert_id) {
+		ra->alert_id = ev->alert_id;
+		ra->open = -1;
+	}
+	switch (ev->kind) {
+	case RA_FIRE:
+		ra->open = -1;
+		if (!in_period(ev->at, ra->from, ra->to))
+			return RC_OK;
+		ra->open = alert_group(ra, ev->name ? ev->name : "", ev->severity ? ev->severity : "");
+		if (ra->open < 0)
+			return err_set(e, RC_NOMEM, NULL, "out of memory");
+		ra->fire_at = ev->at;
+		ra->acked = false;
+		ra->groups[ra->open].fired++;
+		ra->total.fired++;
+		return RC_OK;
+	case RA_ACK:
+		if (ra->open < 0 || ra->acked)
+			return RC_OK;
+		g = &ra->groups[ra->open];
+		d = ev->at - ra->fire_at;
+		g->acked++;
+		g->ack_ms += d;
+		ra->total.acked++;
+		ra->total.ack_ms += d;
+		ra->acked = true;
+		return RC_OK;
+	case RA_RESOLVE:
+		if (ra->open < 0)
+			return RC_OK;
+		g = &ra->groups[ra->open];
+		d = ev->at - ra->fire_at;
+		g->resolved++;
+		g->resolve_ms += d;
+		ra->total.resolved++;
+		ra->total.resolve_ms += d;
+		ra->open = -1;
+		return RC_OK;
+	}
+	return err_set(e, RC_INVALID, "kind", "not an alert event kind");
+}
+
+static int64_t mean_seconds(int64_t sum_ms, int64_t n)
+{
+	return n ? floor_div(sum_ms, n * 1000) : -1;
+}
+
+static void group_means(struct review_alert_group *g)
+{
+	g->mtta = mean_seconds(g->ack_ms, g->acked);
+	g->mttr = mean_seconds(g->resolve_ms, g->resolved);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct review_alert_group *x = a, *y = b;
+	int c;
+
+	if (x->fired != y->fired)
+		return x->fired > y->fired ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->severity, y->severity);
+}
+
+void review_alerts_finish(struct review_alerts *ra)
+{
+	if (ra->n)
+		qsort(ra->groups, ra->n, sizeof(*ra->groups), cmp_group);
+	for (size_t i = 0; i < ra->n; i++)
+		group_means(&ra->groups[i]);
+	group_means(&ra->total);
+	ra->open = -1;
+}
+
+void review_alerts_free(struct review_alerts *ra)
+{
+	for (size_t i = 0; i < ra->n; i++) {
+		free(ra->groups[i].name);
+		free(ra->groups[i].severity);
+	}
+	free(ra->groups);
+	ra->groups = NULL;
+	ra->n = ra->cap = 0;
+}
+
+double review_uptime(int64_t created_at, int64_t from, int64_t to, int64_t now,
+		     int64_t up_minutes, int64_t *minutes)
+{
+	int64_t lo = created_at > from ? created_at : from, hi = now < to ? now : to;
+
+	*minutes = hi > lo ? (hi - lo) / 60000 : 0;
+	if (*minutes <= 0)
+		return -1;
+	return up_minutes >= *minutes ? 1.0 : (double)up_minutes / (double)*minutes;
+}

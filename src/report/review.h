@@ -120,6 +120,52 @@ struct review_hours {
 /* Adds minutes of tier (outside 1..3: other). */
 void review_hours_add(struct review_hours *h, int tier, bool billable, int64_t minutes);
 
+/* Monitoring (docs/REPORTS.md "Monitoring"): alert episodes. An episode
+ * starts with an alert's fire event and ends with its resolve event; it
+ * counts when it started in [from, to), grouped by the alert's name and
+ * the severity of the fire event. Events come one review_alerts_add
+ * each, ordered by alert id then event id (store_report_alert_events'
+ * order); an ack or resolve without an episode open counts nowhere. */
+enum review_alert_kind { RA_FIRE, RA_ACK, RA_RESOLVE };
+
+struct review_alert_ev {
+	int64_t alert_id, at;
+	enum review_alert_kind kind;
+	const char *name, *severity;   /* copied when kept */
+};
+
+struct review_alert_group {
+	char *name, *severity;
+	int64_t fired, acked, resolved;
+	int64_t ack_ms, resolve_ms;    /* sums over the acked / resolved */
+	int64_t mtta, mttr;            /* seconds, floor of the mean; -1: none */
+};
+
+struct review_alerts {
+	int64_t from, to;
+	struct review_alert_group *groups;   /* by fired desc, then name, severity */
+	size_t n, cap;
+	struct review_alert_group total;     /* name and severity NULL */
+	/* the episode being read */
+	int64_t alert_id, fire_at;
+	long open;                     /* its group, -1: none or not counted */
+	bool acked;
+};
+
+void review_alerts_init(struct review_alerts *ra, int64_t from, int64_t to);
+/* RC_NOMEM when a new group cannot be kept (nothing counted then). */
+enum result review_alerts_add(struct review_alerts *ra, const struct review_alert_ev *ev,
+			      struct err *e);
+/* Sorts the groups and computes the means. */
+void review_alerts_finish(struct review_alerts *ra);
+void review_alerts_free(struct review_alerts *ra);
+
+/* Pure: a device's uptime in [from, to) given up_minutes: the minutes it
+ * checked in, over the minutes from max(from, created_at) to min(to,
+ * now) (*minutes); -1 when that is no minute. At most 1. */
+double review_uptime(int64_t created_at, int64_t from, int64_t to, int64_t now,
+		     int64_t up_minutes, int64_t *minutes);
+
 /* Pure: the nearest-rank percentile q (0 < q <= 1) and the lower median
  * of sorted values v[0..n-1] (n > 0). */
 int64_t review_percentile(const int64_t *v, size_t n, double q);

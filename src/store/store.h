@@ -275,6 +275,23 @@ struct report_csat {
 	int64_t created_at;
 };
 
+/* An alert event as the review's monitoring figures read it (fire, ack
+ * or resolve), with its alert's name. */
+struct report_alert_ev {
+	int64_t alert_id, id, at;
+	const char *kind;               /* "fire", "ack", "resolve" */
+	const char *severity, *name;
+};
+
+/* A device with the minutes its agent checked in during a period, from
+ * the hourly rollups of its uptime.seconds series (min(60, samples) per
+ * hour: the agent checks in every 60 s by default). */
+struct report_device {
+	int64_t id, client_id, created_at, up_minutes;
+	const char *hostname;
+	bool active;
+};
+
 /* Time entry minutes summed by the logging user's tier and billable. */
 struct report_hours_row {
 	int tier;                       /* 1..3; 0: no tier (not a technician) */
@@ -982,6 +999,24 @@ struct store_ops {
 				    struct report_hours_row *items, size_t max, size_t *n,
 				    struct err *);
 
+	/* The fire, ack and resolve events at or after lo of the alerts that
+	 * fired in [lo, hi), of client_id (0: every client the scope sees),
+	 * ordered by alert id then event id, after (after_alert, after_id), at
+	 * most max (*n < max: the last page). Scoped as alert reads. */
+	enum result (*report_alert_events)(struct store *, const struct scope *,
+					   int64_t client_id, int64_t lo, int64_t hi,
+					   int64_t after_alert, int64_t after_id, size_t max,
+					   struct arena *, struct report_alert_ev *items,
+					   size_t *n, struct err *);
+	/* The devices enrolled before hi of client_id (0: every client the
+	 * scope sees) with their up minutes in [lo, hi) (struct
+	 * report_device), by id above after, at most max (*n < max: the last
+	 * page). Scoped as device reads. */
+	enum result (*report_uptime)(struct store *, const struct scope *, int64_t client_id,
+				     int64_t lo, int64_t hi, int64_t after, size_t max,
+				     struct arena *, struct report_device *items, size_t *n,
+				     struct err *);
+
 	/* ---- mail and the outbox (issue 8; not tenant-scoped unless said:
 	 * the intake establishes the tenant, the dispatcher works for all,
 	 * and the admin routes are the provider's) ---- */
@@ -1138,6 +1173,8 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_report_tickets(st, ...) ((st)->ops->report_tickets((st), __VA_ARGS__))
 #define store_report_csat(st, ...) ((st)->ops->report_csat((st), __VA_ARGS__))
 #define store_report_hours(st, ...) ((st)->ops->report_hours((st), __VA_ARGS__))
+#define store_report_alert_events(st, ...) ((st)->ops->report_alert_events((st), __VA_ARGS__))
+#define store_report_uptime(st, ...) ((st)->ops->report_uptime((st), __VA_ARGS__))
 #define store_mail_thread(st, ...) ((st)->ops->mail_thread((st), __VA_ARGS__))
 #define store_ticket_by_number(st, ...) ((st)->ops->ticket_by_number((st), __VA_ARGS__))
 #define store_contact_find_email(st, ...) ((st)->ops->contact_find_email((st), __VA_ARGS__))

@@ -204,6 +204,12 @@ enum result sqm_alert_get(struct store *, const struct scope *, int64_t, struct 
 			  struct alert_row *, struct err *);
 enum result sqm_alert_list(struct store *, const struct scope *, const struct alert_q *,
 			   struct arena *, struct alert_list *, struct err *);
+enum result sqm_report_alert_events(struct store *, const struct scope *, int64_t, int64_t,
+				    int64_t, int64_t, int64_t, size_t, struct arena *,
+				    struct report_alert_ev *, size_t *, struct err *);
+enum result sqm_report_uptime(struct store *, const struct scope *, int64_t, int64_t, int64_t,
+			      int64_t, size_t, struct arena *, struct report_device *, size_t *,
+			      struct err *);
 enum result sqm_alert_events(struct store *, const struct scope *, int64_t, struct arena *,
 			     struct alert_event_list *, struct err *);
 enum result sqm_alerts_in_maintenance(struct store *, size_t, struct arena *,

@@ -59,6 +59,7 @@
 #include "monitor/monitor.h"
 #include "store/store.h"
 #include "store/store_pg_int.h"
+#include "store/store_sql.h"
 
 #define MIN_MS 60000
 #define HOUR_MS 3600000
@@ -346,6 +347,8 @@ static const char *vis(const struct scope *sc, const char *alias)
 		return " AND (c.tenant_id = :scope OR c.tenant_id IS NULL)";
 	if (!strcmp(alias, "m"))
 		return " AND m.tenant_id = :scope";
+	if (!strcmp(alias, "f"))
+		return " AND f.tenant_id = :scope";
 	if (!strcmp(alias, "e"))
 		return " AND e.tenant_id = :scope";
 	return " AND tenant_id = :scope";
@@ -1918,5 +1921,80 @@ enum result pgm_client_by_name(struct store *st, const char *name, int64_t *id, 
 
 	if (r == RC_OK && !n)
 		r = err_set(e, RC_NOTFOUND, NULL, "no such client");
+	return r;
+}
+
+/* ---- reports (issue 9; docs/REPORTS.md "Monitoring") ---------------------------------------- */
+
+struct report_mq {
+	int64_t client, lo, hi, after, after_id, limit;
+};
+
+static void bind_report_mq(struct pgq *q, const void *arg)
+{
+	const struct report_mq *rq = arg;
+
+	pgq_i64(q, ":client", rq->client);
+	pgq_i64(q, ":lo", rq->lo);
+	pgq_i64(q, ":hi", rq->hi);
+	pgq_i64(q, ":after", rq->after);
+	pgq_i64(q, ":after_id", rq->after_id);
+	pgq_i64(q, ":limit", rq->limit);
+}
+
+static void row_report_alert_ev(const PGresult *r, int i, struct arena *a, void *item)
+{
+	struct report_alert_ev *v = item;
+
+	v->alert_id = pg_i64(r, i, 0);
+	v->id = pg_i64(r, i, 1);
+	v->at = pg_i64(r, i, 2);
+	v->kind = pg_str(r, i, 3, a);
+	v->severity = pg_str(r, i, 4, a);
+	v->name = pg_str(r, i, 5, a);
+}
+
+enum result pgm_report_alert_events(struct store *st, const struct scope *sc, int64_t client_id,
+				    int64_t lo, int64_t hi, int64_t after_alert, int64_t after_id,
+				    size_t max, struct arena *a, struct report_alert_ev *items,
+				    size_t *n, struct err *e)
+{
+	struct report_mq rq = { client_id, lo, hi, after_alert, after_id, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	buf_init(&b, 1024);
+	sql_report_alert_events(&b, vis(sc, "f"), client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_mq, &rq, row_report_alert_ev, a, items,
+		      sizeof(*items), max, n, e);
+	buf_release(&b);
+	return r;
+}
+
+static void row_report_device(const PGresult *r, int i, struct arena *a, void *item)
+{
+	struct report_device *d = item;
+
+	d->id = pg_i64(r, i, 0);
+	d->client_id = pg_i64(r, i, 1);
+	d->hostname = pg_str(r, i, 2, a);
+	d->created_at = pg_i64(r, i, 3);
+	d->active = pg_i64(r, i, 4) != 0;
+	d->up_minutes = pg_i64(r, i, 5);
+}
+
+enum result pgm_report_uptime(struct store *st, const struct scope *sc, int64_t client_id,
+			      int64_t lo, int64_t hi, int64_t after, size_t max, struct arena *a,
+			      struct report_device *items, size_t *n, struct err *e)
+{
+	struct report_mq rq = { client_id, lo, hi, after, 0, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	buf_init(&b, 1024);
+	sql_report_uptime(&b, vis(sc, "d"), client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_mq, &rq, row_report_device, a, items,
+		      sizeof(*items), max, n, e);
+	buf_release(&b);
 	return r;
 }

@@ -50,6 +50,34 @@ void sql_report_hours(struct buf *b, const struct scope *sc, bool client)
 	buf_appends(b, " GROUP BY 1, 2 ORDER BY 1, 2 LIMIT :limit");
 }
 
+void sql_report_alert_events(struct buf *b, const char *vis, bool client)
+{
+	buf_appends(b, "SELECT e.alert_id, e.id, e.at, e.kind, e.severity, a.name"
+		       " FROM alert_events e JOIN alerts a ON a.id = e.alert_id"
+		       " WHERE e.kind IN ('fire', 'ack', 'resolve') AND e.at >= :lo"
+		       " AND (e.alert_id > :after OR (e.alert_id = :after AND e.id > :after_id))"
+		       " AND e.alert_id IN (SELECT f.alert_id FROM alert_events f"
+		       " WHERE f.kind = 'fire' AND f.at >= :lo AND f.at < :hi");
+	buf_appends(b, vis);
+	if (client)
+		buf_appends(b, " AND f.tenant_id = :client");
+	buf_appends(b, ") ORDER BY e.alert_id, e.id LIMIT :limit");
+}
+
+void sql_report_uptime(struct buf *b, const char *vis, bool client)
+{
+	buf_appends(b, "SELECT d.id, d.tenant_id, d.hostname, d.created_at, d.active,"
+		       " coalesce((SELECT sum(CASE WHEN m.n < 60 THEN m.n ELSE 60 END)"
+		       " FROM metric_series s JOIN metric_1h m ON m.series_id = s.id"
+		       " WHERE s.device_id = d.id AND s.name = 'uptime.seconds' AND s.labels = ''"
+		       " AND m.bucket >= :lo AND m.bucket < :hi), 0)"
+		       " FROM devices d WHERE d.created_at < :hi AND d.id > :after");
+	buf_appends(b, vis);
+	if (client)
+		buf_appends(b, " AND d.tenant_id = :client");
+	buf_appends(b, " ORDER BY d.id LIMIT :limit");
+}
+
 void sql_ticket_list(struct buf *b, const struct scope *sc, const struct ticket_q *tq,
 		     const char *fts_sql, const char *fts_client_sql)
 {

@@ -69,6 +69,13 @@ void sql_report_tickets(struct buf *b, const struct scope *sc, bool client);
  * :limit. (:client, :cid, :uid as used.) */
 void sql_report_csat(struct buf *b, const struct scope *sc, bool client);
 void sql_report_hours(struct buf *b, const struct scope *sc, bool client);
+/* report_alert_events: alert_id, id, at, kind, severity, name; binds :lo
+ * :hi :after :after_id :limit (and :client); vis is the backend's tenant
+ * predicate on alias f ("" for staff). report_uptime: id, tenant_id,
+ * hostname, created_at, active, up minutes; binds :lo :hi :after :limit
+ * (and :client); vis on alias d. */
+void sql_report_alert_events(struct buf *b, const char *vis, bool client);
+void sql_report_uptime(struct buf *b, const char *vis, bool client);
 
 /* The ticket list's query for tq in b: SELECT ... WHERE (visibility and
  * filters) ORDER BY t.id DESC LIMIT :limit. fts_sql: the backend's

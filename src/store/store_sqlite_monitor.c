@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "monitor/monitor.h"
 #include "store/store_int.h"
+#include "store/store_sql.h"
 
 #define MIN_MS 60000
 #define HOUR_MS 3600000
@@ -201,6 +202,8 @@ static const char *vis(const struct scope *sc, const char *alias)
 		return " AND (c.tenant_id = :cid OR c.tenant_id IS NULL)";
 	if (!strcmp(alias, "m"))
 		return " AND m.tenant_id = :cid";
+	if (!strcmp(alias, "f"))
+		return " AND f.tenant_id = :cid";
 	return " AND tenant_id = :cid";
 }
 
@@ -1668,5 +1671,82 @@ enum result sqm_client_by_name(struct store *st, const char *name, int64_t *id, 
 
 	if (r == RC_OK && !n)
 		r = err_set(e, RC_NOTFOUND, NULL, "no such client");
+	return r;
+}
+
+/* ---- reports (issue 9; docs/REPORTS.md "Monitoring") ---------------------------------------- */
+
+struct report_mq {
+	int64_t client, lo, hi, after, after_id, limit;
+};
+
+static void bind_report_mq(sqlite3_stmt *q, const void *arg)
+{
+	const struct report_mq *rq = arg;
+
+	bind_i64(q, ":client", rq->client);
+	bind_i64(q, ":lo", rq->lo);
+	bind_i64(q, ":hi", rq->hi);
+	bind_i64(q, ":after", rq->after);
+	bind_i64(q, ":after_id", rq->after_id);
+	bind_i64(q, ":limit", rq->limit);
+}
+
+static void row_report_alert_ev(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	struct report_alert_ev *v = (struct report_alert_ev *)items + i;
+
+	v->alert_id = sqlite3_column_int64(q, 0);
+	v->id = sqlite3_column_int64(q, 1);
+	v->at = sqlite3_column_int64(q, 2);
+	v->kind = col_str(q, 3, a);
+	v->severity = col_str(q, 4, a);
+	v->name = col_str(q, 5, a);
+}
+
+enum result sqm_report_alert_events(struct store *st, const struct scope *sc, int64_t client_id,
+				    int64_t lo, int64_t hi, int64_t after_alert, int64_t after_id,
+				    size_t max, struct arena *a, struct report_alert_ev *items,
+				    size_t *n, struct err *e)
+{
+	struct report_mq rq = { client_id, lo, hi, after_alert, after_id, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 1024);
+	sql_report_alert_events(&b, vis(sc, "f"), client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_mq, &rq, row_report_alert_ev, a, items, max,
+		      n, e);
+	buf_release(&b);
+	return r;
+}
+
+static void row_report_device(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
+{
+	struct report_device *d = (struct report_device *)items + i;
+
+	d->id = sqlite3_column_int64(q, 0);
+	d->client_id = sqlite3_column_int64(q, 1);
+	d->hostname = col_str(q, 2, a);
+	d->created_at = sqlite3_column_int64(q, 3);
+	d->active = sqlite3_column_int(q, 4) != 0;
+	d->up_minutes = sqlite3_column_int64(q, 5);
+}
+
+enum result sqm_report_uptime(struct store *st, const struct scope *sc, int64_t client_id,
+			      int64_t lo, int64_t hi, int64_t after, size_t max, struct arena *a,
+			      struct report_device *items, size_t *n, struct err *e)
+{
+	struct report_mq rq = { client_id, lo, hi, after, 0, (int64_t)max };
+	struct buf b;
+	enum result r;
+
+	*n = 0;
+	buf_init(&b, 1024);
+	sql_report_uptime(&b, vis(sc, "d"), client_id != 0);
+	r = read_rows(st, buf_str(&b), sc, bind_report_mq, &rq, row_report_device, a, items, max,
+		      n, e);
+	buf_release(&b);
 	return r;
 }

@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACME, BOREALIS, DEMO, cli, startServer } from './lib/server.mjs';
 import { assertProblem, assertStatus, uniq } from './lib/util.mjs';
+import { assertWellFormedXml } from './lib/monitor.mjs';
+import { createHash } from 'node:crypto';
 
 let srv, c;
 const T = {};
@@ -104,6 +106,45 @@ describe('the SLA review', () => {
     const a = rows.find((x) => x.number === days.a.number);
     assert.equal(a.fcr, '1');
     assert.ok(a.resolved_at.startsWith('2027-03-01T16:00'));
+  });
+
+  test('the HTML pack: well-formed, under a strict CSP, the same figures as the JSON, four charts, names escaped', async () => {
+    const q = `client_id=${BOREALIS}&from=2027-03-01&to=2027-04-01`;
+    const json = assertStatus(await review(q), 200);
+    const res = await review(`${q}&format=html`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/html; charset=utf-8/);
+    // Nothing but its own stylesheet, by hash: no script, no remote anything.
+    const csp = res.headers.get('content-security-policy');
+    assert.match(csp, /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*';/);
+    const style = res.text.match(/<style>([^<]*)<\/style>/)[1];
+    const hash = createHash('sha256').update(style).digest('base64');
+    assert.ok(csp.includes(`'sha256-${hash}'`), 'the CSP names the stylesheet that is there');
+    assert.doesNotMatch(res.text, /<script|javascript:|https?:\/\/(?!www\.w3\.org)/i);
+    assertWellFormedXml(res.text.replace(/^<!DOCTYPE html>\n/, ''));
+    // The title names the client and the period; four charts, each with a title.
+    assert.match(res.text, new RegExp(`<title>Service review: ${json.client_name}, 2027-03-01 to 2027-04-01</title>`));
+    assert.match(res.text, /1 Mar 2027 to 31 Mar 2027/);
+    const charts = [...res.text.matchAll(/<svg [^>]*class="chart"[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    assert.deepEqual(charts, ['Tickets per week', 'SLA attainment per priority', 'First-contact resolution per week', 'Satisfaction ratings']);
+    // The KPIs are the JSON's figures: opened, resolved, and FCR as a percentage.
+    const kpi = (label) => res.text.match(new RegExp(`<span>${label}</span><b>([^<]*)</b>`))[1];
+    assert.equal(kpi('Tickets opened'), String(json.period.volume.opened));
+    assert.equal(kpi('Tickets resolved'), String(json.period.volume.resolved));
+    assert.equal(kpi('First-contact resolution \\(target 70 %\\)'),
+      json.period.fcr.rate === null ? '&#8212;' : `${(json.period.fcr.rate * 100).toFixed(1)}&#160;%`);
+    // One bar per week with tickets opened, titled with its count.
+    const weeks = json.period.weekly;
+    assert.equal(weeks.length, 5);
+    assert.equal(weeks[0].opened, 3);
+    assert.match(res.text, /<rect [^>]*><title>03-01: 3<\/title><\/rect>/);
+    // A client's name is text, never markup.
+    const evil = assertStatus(await c.post('/api/v1/clients', { name: uniq('<img src=x onerror=alert(1)> & "Co"') }, { token: T.admin }), 201);
+    const e2 = await review(`client_id=${evil.id}&from=2027-03-01&to=2027-04-01&format=html`);
+    assert.equal(e2.status, 200);
+    assert.ok(!e2.text.includes('<img'));
+    assert.ok(e2.text.includes('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Co&quot;'));
+    assertWellFormedXml(e2.text.replace(/^<!DOCTYPE html>\n/, ''));
   });
 
   test('itsup report sla-review prints the same review (JSON and CSV)', async () => {

@@ -532,6 +532,88 @@ static void test_hours_figures(void **state)
 	assert_int_equal(h.tier_non_billable[0], 5);
 }
 
+/* Alert episodes (docs/REPORTS.md "Monitoring"), period [1000 s, 5000 s):
+ *  alert 1 "Disk full": fire 900 s (before: not counted), its ack 1100
+ *   and resolve 1200 count nowhere; fire 2000 critical, ack 2300, ack
+ *   again 2400 (ignored), resolve 3000: MTTA 300, MTTR 1000; fire 4000
+ *   critical, resolve 4500: MTTR 500; fire 5000 (after: not counted).
+ *  alert 2 "Disk full" warning: fire 1000 (the first instant counts), never
+ *   resolved; an ack without an episode of alert 3 counts nowhere.
+ *  alert 4 "CPU": fire 4999, ack 6000 (after the period: counts), resolve
+ *   9999: MTTA 1001, MTTR 5000. */
+static void test_alert_episodes(void **state)
+{
+	static const struct review_alert_ev ev[] = {
+		{ 1, 900000, RA_FIRE, "Disk full", "critical" },
+		{ 1, 1100000, RA_ACK, "Disk full", "critical" },
+		{ 1, 1200000, RA_RESOLVE, "Disk full", "critical" },
+		{ 1, 2000000, RA_FIRE, "Disk full", "critical" },
+		{ 1, 2300000, RA_ACK, "Disk full", "critical" },
+		{ 1, 2400000, RA_ACK, "Disk full", "critical" },
+		{ 1, 3000000, RA_RESOLVE, "Disk full", "critical" },
+		{ 1, 4000000, RA_FIRE, "Disk full", "critical" },
+		{ 1, 4500000, RA_RESOLVE, "Disk full", "critical" },
+		{ 1, 5000000, RA_FIRE, "Disk full", "critical" },
+		{ 2, 1000000, RA_FIRE, "Disk full", "warning" },
+		{ 3, 1500000, RA_ACK, "Memory", "warning" },
+		{ 4, 4999000, RA_FIRE, "CPU", "critical" },
+		{ 4, 6000000, RA_ACK, "CPU", "critical" },
+		{ 4, 9999000, RA_RESOLVE, "CPU", "critical" },
+	};
+	struct review_alerts ra;
+	struct err e;
+
+	(void)state;
+	review_alerts_init(&ra, 1000000, 5000000);
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+		assert_int_equal(review_alerts_add(&ra, &ev[i], &e), RC_OK);
+	review_alerts_finish(&ra);
+	assert_int_equal(ra.n, 3);
+	/* by fired desc, then name, then severity */
+	assert_string_equal(ra.groups[0].name, "Disk full");
+	assert_string_equal(ra.groups[0].severity, "critical");
+	assert_int_equal(ra.groups[0].fired, 2);
+	assert_int_equal(ra.groups[0].acked, 1);
+	assert_int_equal(ra.groups[0].resolved, 2);
+	assert_int_equal(ra.groups[0].mtta, 300);
+	assert_int_equal(ra.groups[0].mttr, 750);
+	assert_string_equal(ra.groups[1].name, "CPU");
+	assert_int_equal(ra.groups[1].fired, 1);
+	assert_int_equal(ra.groups[1].mtta, 1001);
+	assert_int_equal(ra.groups[1].mttr, 5000);
+	assert_string_equal(ra.groups[2].name, "Disk full");
+	assert_string_equal(ra.groups[2].severity, "warning");
+	assert_int_equal(ra.groups[2].fired, 1);
+	assert_int_equal(ra.groups[2].acked, 0);
+	assert_int_equal(ra.groups[2].mtta, -1);
+	assert_int_equal(ra.groups[2].mttr, -1);
+	assert_int_equal(ra.total.fired, 4);
+	assert_int_equal(ra.total.acked, 2);
+	assert_int_equal(ra.total.resolved, 3);
+	assert_int_equal(ra.total.mtta, (300 + 1001) / 2);
+	assert_int_equal(ra.total.mttr, (1000 + 500 + 5000) / 3);
+	review_alerts_free(&ra);
+}
+
+static void test_uptime(void **state)
+{
+	int64_t m;
+
+	(void)state;
+	/* enrolled before the period, the period over: all its minutes */
+	assert_true(review_uptime(0, 10 * H, 20 * H, 30 * H, 300, &m) == 0.5);
+	assert_int_equal(m, 600);
+	/* enrolled inside it, now inside it: from enrolment to now */
+	assert_true(review_uptime(12 * H, 10 * H, 20 * H, 14 * H, 30, &m) == 0.25);
+	assert_int_equal(m, 120);
+	/* more up minutes than minutes (a clock skew): at most 1 */
+	assert_true(review_uptime(0, 10 * H, 11 * H, 30 * H, 90, &m) == 1.0);
+	/* enrolled after the period, or the period not begun: none */
+	assert_true(review_uptime(21 * H, 10 * H, 20 * H, 30 * H, 0, &m) < 0);
+	assert_true(review_uptime(0, 10 * H, 20 * H, 9 * H, 0, &m) < 0);
+	assert_int_equal(m, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +625,8 @@ int main(void)
 		cmocka_unit_test(test_median_and_percentile),
 		cmocka_unit_test(test_csat_figures),
 		cmocka_unit_test(test_hours_figures),
+		cmocka_unit_test(test_alert_episodes),
+		cmocka_unit_test(test_uptime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1684,6 +1684,127 @@ static enum result step1(struct fx *f, const struct scope *sc, struct alert_pair
 	return w.rc;
 }
 
+/* Reports' monitoring reads (docs/REPORTS.md "Monitoring"):
+ * report_alert_events gives the fire, ack and resolve events from lo of
+ * the alerts that fired in [lo, hi), ordered by alert then event, in
+ * pages; report_uptime the devices with their hourly uptime.seconds
+ * samples (at most 60 an hour). Scoped. */
+static void test_report_monitoring(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope staff = scope_for(7, ROLE_TECHNICIAN, 1, 0);
+	struct scope ca1 = scope_for(3, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct scope ca2 = scope_for(4, ROLE_CLIENT_ADMIN, 0, f->c2);
+	int64_t dev = mk_device(f, f->c1, 1, "rep-01"), dev2 = mk_device(f, f->c2, 2, "rep-02");
+	int64_t chk, id, quiet;
+	struct alert_pair pair = { 0, f->c1, dev, 0, NULL, "check", "Disk full", "", NULL };
+	struct alert_pair other = { 0, f->c1, dev, 0, NULL, "check", "CPU", "", NULL };
+	struct tstep t = { .rule = { .cmp = CMP_GT, .has_crit = true, .crit = 90 } };
+	struct alert_steps as;
+	struct report_alert_ev ev[8];
+	struct report_device d[4];
+	struct sample up[70 + 3];
+	size_t n;
+	struct err e;
+
+	assert_int_equal(put_check(f, &sys, check_of(f->c1, 0, "disk"), 0, &chk), RC_OK);
+	pair.check_id = chk;
+	pair.key = "rep/disk";
+	other.check_id = chk;
+	other.key = "rep/cpu";
+	/* Disk: fire 2 min, ack 5, resolve 10, fire 20 (after hi = 15 min). */
+	t.value = 95;
+	t.at = H0 + 2 * M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, &id, NULL), RC_OK);
+	t.mode = 1;
+	t.at = H0 + 5 * M_MS;
+	assert_int_equal(step1(f, &staff, &pair, &t, &as, NULL, NULL), RC_OK);
+	t.mode = 0;
+	t.value = 50;
+	t.at = H0 + 10 * M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, NULL, NULL), RC_OK);
+	t.value = 99;
+	t.at = H0 + 20 * M_MS;
+	assert_int_equal(step1(f, &sys, &pair, &t, &as, NULL, NULL), RC_OK);
+	/* CPU: fires at 16 min only (after hi): none of its events. */
+	t.at = H0 + 16 * M_MS;
+	assert_int_equal(step1(f, &sys, &other, &t, &as, &quiet, NULL), RC_OK);
+	assert_true(quiet > 0 && quiet != id);
+
+	assert_int_equal(store_report_alert_events(f->st, &staff, f->c1, H0, H0 + 15 * M_MS, 0, 0, 8,
+						   f->a, ev, &n, &e), RC_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(ev[0].kind, "fire");
+	assert_int_equal(ev[0].at, H0 + 2 * M_MS);
+	assert_string_equal(ev[0].severity, "critical");
+	assert_string_equal(ev[0].name, "Disk full");
+	assert_string_equal(ev[1].kind, "ack");
+	assert_string_equal(ev[2].kind, "resolve");
+	assert_int_equal(ev[2].at, H0 + 10 * M_MS);
+	assert_string_equal(ev[3].kind, "fire");
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ev[i].alert_id, id);
+	/* Pages of 3 by (alert, event). */
+	assert_int_equal(store_report_alert_events(f->st, &staff, 0, H0, H0 + 15 * M_MS, 0, 0, 3,
+						   f->a, ev, &n, &e), RC_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_report_alert_events(f->st, &staff, 0, H0, H0 + 15 * M_MS, ev[2].alert_id,
+						   ev[2].id, 3, f->a, ev, &n, &e), RC_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ev[0].kind, "fire");
+	assert_int_equal(ev[0].at, H0 + 20 * M_MS);
+	/* From 3 min: the fire at 2 is before lo, the one at 20 after hi. */
+	assert_int_equal(store_report_alert_events(f->st, &staff, f->c1, H0 + 3 * M_MS, H0 + 15 * M_MS,
+						   0, 0, 8, f->a, ev, &n, &e), RC_OK);
+	assert_int_equal(n, 0);
+	/* Scope: c1's admin sees them, c2's does not, even naming c1. */
+	assert_int_equal(store_report_alert_events(f->st, &ca1, 0, H0, H0 + 15 * M_MS, 0, 0, 8, f->a,
+						   ev, &n, &e), RC_OK);
+	assert_int_equal(n, 4);
+	assert_int_equal(store_report_alert_events(f->st, &ca2, f->c1, H0, H0 + 15 * M_MS, 0, 0, 8,
+						   f->a, ev, &n, &e), RC_OK);
+	assert_int_equal(n, 0);
+
+	/* Uptime: 70 samples in the first hour (at most 60 count), one in the
+	 * second, then rolled up; another series' samples do not count. */
+	for (int i = 0; i < 70; i++)
+		up[i] = (struct sample){ "uptime.seconds", "", (double)i, H0 + i * 50000 };
+	up[70] = (struct sample){ "uptime.seconds", "", 99, H0 + H_MS + 5 * M_MS };
+	up[71] = (struct sample){ "cpu.percent", "", 1, H0 + 2 * H_MS + 5 * M_MS };
+	up[72] = (struct sample){ "cpu.percent", "", 1, H0 + 2 * H_MS + 6 * M_MS };
+	checkin_ok(f, dev, f->c1, 1, up, 73, 73);
+	while (rollup(f, H0 + 4 * H_MS, 0))
+		;
+	assert_int_equal(store_report_uptime(f->st, &staff, 0, H0, H0 + 3 * H_MS, 0, 4, f->a, d, &n,
+					     &e), RC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(d[0].id, dev);
+	assert_int_equal(d[0].client_id, f->c1);
+	assert_string_equal(d[0].hostname, "rep-01");
+	assert_int_equal(d[0].up_minutes, 60 + 1);
+	assert_true(d[0].active);
+	assert_int_equal(d[1].id, dev2);
+	assert_int_equal(d[1].up_minutes, 0);
+	/* Only the second hour; c1 only; paged; scoped. */
+	assert_int_equal(store_report_uptime(f->st, &staff, f->c1, H0 + H_MS, H0 + 3 * H_MS, 0, 4, f->a,
+					     d, &n, &e), RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].up_minutes, 1);
+	assert_int_equal(store_report_uptime(f->st, &staff, 0, H0, H0 + 3 * H_MS, dev, 4, f->a, d, &n,
+					     &e), RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].id, dev2);
+	assert_int_equal(store_report_uptime(f->st, &ca2, 0, H0, H0 + 3 * H_MS, 0, 4, f->a, d, &n, &e),
+			 RC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(d[0].id, dev2);
+	/* Enrolled after hi: not listed. */
+	assert_int_equal(store_report_uptime(f->st, &staff, 0, H0 - 2 * H_MS, H0, 0, 4, f->a, d, &n,
+					     &e), RC_OK);
+	assert_int_equal(n, 0);
+}
+
 /* Alerts: stored once their state differs from inactive, one pending event
  * per effect, done by the monitor's ticket write (once) or by
  * W_ALERT_EVENTS_DONE (once). */
@@ -3005,6 +3126,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_tickets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_csat_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_monitoring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_totp_step_once, setup, teardown),
