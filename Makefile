@@ -94,6 +94,8 @@ bench: build
 	@bash bench/monitor/run
 	@echo "== E-mail: the intake's messages/s against ticket creates over the API, the outbox's deliveries/s against smtplib into one sink"
 	@bash bench/mail/run
+	@echo "== Reports: the SLA review over 1,000,000 imported tickets of 200 clients (and the import itself)"
+	@bash bench/reports/run
 
 # The mail parser under libFuzzer (clang, ASan+UBSan), FUZZ_SECONDS long,
 # from the corpus in tests/fixtures/mail and the inputs that once crashed it

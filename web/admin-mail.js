@@ -45,7 +45,7 @@ function say(el, text) {
 }
 
 /* A button that acts on the second click ("Really ...? Click again"). */
-function twoClick(text, again, attrs, act) {
+export function twoClick(text, again, attrs, act) {
   const btn = h('button', { type: 'button', class: 'danger', ...attrs }, text);
   btn.addEventListener('click', async () => {
     if (btn.dataset.armed !== '1') {

@@ -6,7 +6,8 @@
 // own editors in admin-sla.js and admin-rules.js but the same shape: a list,
 // an edit form that sends only what changed (with If-Match), problems shown
 // at the member they name. The mail pages (intake, templates, webhooks, the
-// outbox) are admin-mail.js, loaded when one of them is first opened.
+// outbox) are admin-mail.js, loaded when one of them is first opened; the
+// report schedules likewise admin-reports.js.
 import { api, get, session } from './api.js';
 import { calendarEdit, calendarList, contractFields, policyEdit, policyList } from './admin-sla.js';
 import { ruleEdit, ruleList } from './admin-rules.js';
@@ -184,6 +185,8 @@ export function resourceForm({ title, fields, item, etag, createPath, itemPath, 
 const STAFF_WRITE = ['admin', 'dispatcher'];
 /* A view of admin-mail.js, loaded when first called. */
 const mailView = (name) => async (...args) => (await import('./admin-mail.js'))[name](...args);
+/* ... and of admin-reports.js (report schedules). */
+const reportView = (name) => async (...args) => (await import('./admin-reports.js'))[name](...args);
 const SECTIONS = [
   { key: 'clients', title: 'Clients', who: ['admin', 'dispatcher', 'technician'], list: clientList, edit: clientEdit },
   { key: 'users', title: 'Users and roles', who: ['admin', 'client_admin'], list: userList, edit: userEdit },
@@ -199,6 +202,8 @@ const SECTIONS = [
   { key: 'templates', title: 'Templates', who: ['admin'], list: mailView('templateList'), edit: mailView('templateEdit') },
   { key: 'webhooks', title: 'Webhooks', who: ['admin'], list: mailView('webhookList'), edit: mailView('webhookEdit') },
   { key: 'outbox', title: 'Outbox', who: ['admin'], list: mailView('outboxPage') },
+  // The SLA review mailed by itself (routes.c: P_ADMIN).
+  { key: 'report-schedules', title: 'Report schedules', who: ['admin'], list: reportView('scheduleList'), edit: reportView('scheduleEdit') },
   { key: 'contacts', hidden: true, who: ['admin', 'dispatcher', 'technician', 'client_admin'], edit: contactEdit },
 ];
 

@@ -27,6 +27,9 @@ const routes = [
   [/^#\/devices$/, async (m, root) => (await import('./devices.js')).devicesView(root)],
   [/^#\/devices\/(\d+)$/, async (m, root) => (await import('./devices.js')).deviceView(root, Number(m[1]))],
   [/^#\/alerts$/, async (m, root) => (await import('./alerts.js')).alertsView(root)],
+  // The dashboard and the SLA review (not for client users): loaded when first opened.
+  [/^#\/dashboard$/, async (m, root) => (await import('./reports.js')).dashboardView(root)],
+  [/^#\/reports$/, async (m, root) => (await import('./reports.js')).reportsView(root)],
   // The admin pages are loaded when first opened (the console stays light).
   [/^#\/admin(?:\/([a-z-]+)(?:\/(\d+|new))?)?$/, async (m, root) => (await import('./admin.js')).adminView(root, m[1], m[2])],
 ];
@@ -85,6 +88,10 @@ function renderBar() {
   const links = isStaff()
     ? [['#/tickets', 'Tickets'], ['#/dispatch', 'Dispatch'], ['#/phone', 'Log a call'], ['#/devices', 'Devices'], ['#/alerts', 'Alerts']]
     : [['#/tickets', 'My tickets'], ['#/new', 'New ticket'], ['#/devices', 'Devices']];
+  // The dashboard and reports: staff, client admins and client IT (the
+  // routes refuse client users).
+  if (u.role !== 'client_user')
+    links.push(['#/dashboard', 'Dashboard'], ['#/reports', 'Reports']);
   if (ADMIN_ROLES.has(u.role))
     links.push(['#/admin', u.role === 'client_admin' ? 'People' : 'Admin']);
   mount(document.getElementById('nav'), links.map(([href, text]) =>

@@ -12,6 +12,7 @@ void config_defaults(struct config *c)
 	c->session_hours = 12;
 	c->max_body = 1 << 20;
 	c->mail_max_bytes = 25L << 20;
+	c->import_max_bytes = 64L << 20;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 }
 
@@ -118,6 +119,8 @@ enum result config_set(struct config *c, const char *key, const char *v,
 		return set_bool(&c->smtp_starttls, key, v, e);
 	if (!strcmp(key, "mail_max_bytes"))
 		return set_int(&c->mail_max_bytes, 64L << 10, 256L << 20, key, v, e);
+	if (!strcmp(key, "import_max_bytes"))
+		return set_int(&c->import_max_bytes, 64L << 10, 1024L << 20, key, v, e);
 	if (!strcmp(key, "webhook_allow"))
 		return set_str(c->webhook_allow, sizeof(c->webhook_allow), key, v, e);
 	if (!strcmp(key, "outbox_off"))
@@ -185,6 +188,7 @@ enum result config_load_env(struct config *c, struct err *e)
 		{ "ITSUP_SMTP_URL", "smtp_url" }, { "ITSUP_SMTP_USER", "smtp_user" },
 		{ "ITSUP_SMTP_PASSWORD_FILE", "smtp_password_file" },
 		{ "ITSUP_WEBHOOK_ALLOW", "webhook_allow" }, { "ITSUP_MAIL_MAX_BYTES", "mail_max_bytes" },
+		{ "ITSUP_IMPORT_MAX_BYTES", "import_max_bytes" },
 		{ "ITSUP_OUTBOX_OFF", "outbox_off" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {

@@ -31,6 +31,7 @@ struct config {
 	char smtp_password[256]; /* read from smtp_password_file */
 	bool smtp_starttls;
 	long mail_max_bytes;   /* the largest message POST /api/v1/mail/inbound takes */
+	long import_max_bytes; /* the largest file POST /api/v1/import/tickets takes */
 	char webhook_allow[512]; /* CIDRs webhooks may reach despite the default deny list */
 	bool outbox_off;       /* no dispatcher thread (benchmarks of the intake alone) */
 };

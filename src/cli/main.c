@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "import/run.h"
 #include "jobs/sla_track.h"
 #include "mail/mailgate.h"
 #include "notify/notify.h"
@@ -45,6 +46,7 @@ static int cmd_demo(int argc, char **argv);
 static int cmd_migrate(int argc, char **argv);
 static int cmd_mailgate(int argc, char **argv);
 static int cmd_report(int argc, char **argv);
+static int cmd_import(int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, "create a new database with its first admin",
@@ -87,6 +89,13 @@ static const struct cmd commands[] = {
 	  "  The SLA review of [from, to) in the client's days (every client: UTC days)\n"
 	  "  with the period before it, as GET /api/v1/reports/sla-review gives it, on\n"
 	  "  stdout (docs/REPORTS.md defines every figure). CSV: the ticket rows.\n" },
+	{ "import", cmd_import, "bring tickets from another system (import tickets FILE ...)",
+	  "itsup import tickets FILE (--db PATH | --pg URL) [--format jsonl|csv]\n"
+	  "  Imports the tickets of FILE (JSON lines, or CSV with a header line; the format\n"
+	  "  from --format, else .csv means CSV) with their real instants, as POST\n"
+	  "  /api/v1/import/tickets does (docs/IMPORT.md): every row is validated first and\n"
+	  "  every problem printed by line; then all the tickets are written in one\n"
+	  "  transaction, or none. Progress on stderr every 10,000 rows of a large file.\n" },
 	{ "mailgate", cmd_mailgate, "post one e-mail from stdin to the server (for the MTA)",
 	  "itsup mailgate --url URL --token-file FILE < message.eml\n"
 	  "  Posts the RFC 5322 message on stdin to URL/api/v1/mail/inbound with the API\n"
@@ -608,6 +617,122 @@ static int cmd_report(int argc, char **argv)
 	if (rc != RC_OK)
 		return fail("report", &e);
 	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- import ---------------------------------------------------------------------------- */
+
+struct import_file {
+	FILE *f;
+	uint64_t size;          /* bytes, for the progress */
+};
+
+static ptrdiff_t import_read(void *arg, char *buf, size_t n)
+{
+	struct import_file *x = arg;
+	size_t k = fread(buf, 1, n, x->f);
+
+	return k == 0 && ferror(x->f) ? -1 : (ptrdiff_t)k;
+}
+
+static int import_rewind(void *arg)
+{
+	struct import_file *x = arg;
+
+	clearerr(x->f);
+	return fseeko(x->f, 0, SEEK_SET);
+}
+
+/* Progress on stderr, for files of 10,000 rows or more. */
+static void import_progress(void *arg, enum imp_phase phase, uint64_t done, uint64_t of)
+{
+	struct import_file *x = arg;
+
+	if (phase == IMP_VALIDATING && done >= 10000)
+		fprintf(stderr, "validated %" PRIu64 " rows (%" PRIu64 "%% of the file)\n", done,
+			x->size ? of * 100 / x->size : 100);
+	else if (phase == IMP_WRITING && of >= 10000)
+		fprintf(stderr, "written %" PRIu64 " / %" PRIu64 " tickets\n", done, of);
+}
+
+/* itsup import tickets FILE: the API's import (src/import/run.h), as the
+ * system (audited as actor 0, address "cli"). */
+static int cmd_import(int argc, char **argv)
+{
+	struct import_file in = { NULL, 0 };
+	struct imp_run run;
+	struct scope sys = scope_system();
+	struct store *st = NULL;
+	struct err e = { 0 };
+	struct stat sb;
+	struct opts o;
+	const char *db, *file, *dot;
+	enum result rc;
+	size_t i;
+	json_t *v;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_of("import"), stdout);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "tickets") || argv[2][0] == '-') {
+		fputs(usage_of("import"), stderr);
+		return EXIT_USAGE;
+	}
+	file = argv[2];
+	if (!parse_opts(argc - 2, argv + 2, &o))
+		return EXIT_USAGE;
+	if (o.help) {
+		fputs(usage_of("import"), stdout);
+		return 0;
+	}
+	db = db_path(&o);
+	if (!db || (o.format && strcmp(o.format, "jsonl") && strcmp(o.format, "csv"))) {
+		fputs(usage_of("import"), stderr);
+		return EXIT_USAGE;
+	}
+	memset(&run, 0, sizeof(run));
+	dot = strrchr(file, '.');
+	run.format = o.format ? (!strcmp(o.format, "csv") ? IMP_CSV : IMP_JSONL)
+			      : dot && !strcasecmp(dot, ".csv") ? IMP_CSV : IMP_JSONL;
+	in.f = fopen(file, "rb");
+	if (!in.f) {
+		fprintf(stderr, "itsup: import: cannot read %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	if (fstat(fileno(in.f), &sb) == 0)
+		in.size = (uint64_t)sb.st_size;
+	if (store_open(&st, db, false, &e) != RC_OK) {
+		fclose(in.f);
+		return fail("import", &e);
+	}
+	run.read = import_read;
+	run.rewind = import_rewind;
+	run.arg = &in;
+	run.scope = &sys;
+	run.addr = "cli";
+	run.now = clock_now_ms();
+	run.progress = import_progress;
+	run.progress_arg = &in;
+	rc = imp_run(st, &run, &e);
+	store_close(st);
+	sla_shutdown();
+	fclose(in.f);
+	if (rc == RC_OK) {
+		json_decref(run.errors);
+		printf("imported %zu tickets: T-%06" PRId64 " to T-%06" PRId64 "\n", run.imported,
+		       run.first_number, run.last_number);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	json_array_foreach(run.errors, i, v) {
+		const char *f = json_string_value(json_object_get(v, "field"));
+		fprintf(stderr, "line %" PRId64 ": %s%s%s\n", (int64_t)json_integer_value(json_object_get(v, "line")),
+			f && *f ? f : "", f && *f ? ": " : "",
+			json_string_value(json_object_get(v, "message")));
+	}
+	if (run.error_count > json_array_size(run.errors))
+		fprintf(stderr, "... and %zu more\n", run.error_count - json_array_size(run.errors));
+	json_decref(run.errors);
+	return fail("import", &e);
 }
 
 /* ---- serve ----------------------------------------------------------------------------- */

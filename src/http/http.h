@@ -57,6 +57,8 @@ struct route {
 #define REQ_MAX_PARAMS 4
 /* The mail intake's path: its body ceiling is mail_max_bytes. */
 #define MAIL_INBOUND_PATH "/api/v1/mail/inbound"
+/* The history import's path: its body ceiling is import_max_bytes. */
+#define IMPORT_TICKETS_PATH "/api/v1/import/tickets"
 #define REQ_MAX_HEADERS 8
 
 struct req {
@@ -314,6 +316,13 @@ void h_delivery_get(struct req *r);
 void h_delivery_retry(struct req *r);
 void h_report_sla_review(struct req *r);
 void h_dashboard(struct req *r);
+void h_schedule_list(struct req *r);
+void h_schedule_create(struct req *r);
+void h_schedule_get(struct req *r);
+void h_schedule_patch(struct req *r);
+void h_schedule_delete(struct req *r);
+void h_schedule_send(struct req *r);
+void h_import_tickets(struct req *r);
 /* Whether a write failed only because calendars or SLA policies changed
  * while it was being prepared (the store's "sla_generation" check): the
  * caller prepares it again. */

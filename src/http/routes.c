@@ -140,6 +140,14 @@ const struct route routes[] = {
 	/* reports (api_reports.c; docs/REPORTS.md) */
 	{ "GET", "/api/v1/reports/sla-review", h_report_sla_review, P_USER, false, false, false },
 	{ "GET", "/api/v1/dashboard", h_dashboard, P_USER, false, false, false },
+	{ "GET", "/api/v1/reports/schedules", h_schedule_list, P_ADMIN, false, false, false },
+	{ "POST", "/api/v1/reports/schedules", h_schedule_create, P_ADMIN, true, true, false },
+	{ "GET", "/api/v1/reports/schedules/{id}", h_schedule_get, P_ADMIN, false, false, false },
+	{ "PATCH", "/api/v1/reports/schedules/{id}", h_schedule_patch, P_ADMIN, true, false, false },
+	{ "DELETE", "/api/v1/reports/schedules/{id}", h_schedule_delete, P_ADMIN, false, false, false },
+	{ "POST", "/api/v1/reports/schedules/{id}/send", h_schedule_send, P_ADMIN, true, false, false },
+	/* history import (api_import.c; docs/IMPORT.md): JSON lines or CSV, not JSON */
+	{ "POST", "/api/v1/import/tickets", h_import_tickets, P_ADMIN, false, false, false },
 	/* the test clock: only with itsup serve --test-clock */
 	{ "POST", "/api/v1/test/clock", h_test_clock, P_ADMIN, true, false, true },
 };

@@ -488,9 +488,12 @@ static bool perm_ok(enum perm p, const struct scope *s)
 	return false;
 }
 
-/* The body ceiling of a path: mail intake takes whole messages. */
+/* The body ceiling of a path: mail intake takes whole messages, the
+ * history import whole files. */
 static long body_ceiling(const struct server *s, const char *url)
 {
+	if (url && !strcmp(url, IMPORT_TICKETS_PATH))
+		return s->cfg.import_max_bytes;
 	return url && !strcmp(url, MAIL_INBOUND_PATH) ? s->cfg.mail_max_bytes : s->cfg.max_body;
 }
 
@@ -685,14 +688,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		buf_init(&r->body, (size_t)body_ceiling(s, url));
 		client_addr(conn, r->addr);
 		*con_cls = r;
-		/* A whole message is taken only from a caller who may post one:
-		 * the credentials are checked on the headers, and without them
-		 * the body is not kept (the answer is the 401 of dispatch). */
-		if (!strcmp(url, MAIL_INBOUND_PATH) && !strcmp(method, "POST")) {
+		/* A whole message (or an import file) is taken only from a
+		 * caller who may post one: the credentials are checked on the
+		 * headers, and without them the body is not kept (the answer is
+		 * the 401 or 403 of dispatch). */
+		if ((!strcmp(url, MAIL_INBOUND_PATH) || !strcmp(url, IMPORT_TICKETS_PATH)) &&
+		    !strcmp(method, "POST")) {
 			store_read_begin(s->store);
 			authenticate(r);
 			store_read_end(s->store);
-			r->discard_body = !r->authed;
+			r->discard_body = !r->authed || (!strcmp(url, IMPORT_TICKETS_PATH) &&
+							 r->scope.role != ROLE_ADMIN);
 			r->authed = false;   /* dispatch authenticates as for any route */
 		}
 		return MHD_YES;

@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "http/http.h"
+#include "jobs/report_jobs.h"
 #include "jobs/sla_track.h"
 #include "ticket/ticket.h"
 
@@ -193,6 +194,7 @@ struct jobs_result jobs_run_once(struct server *s, int64_t now)
 		jr.monitor_tickets = mr.tickets;
 		jr.offline = mr.silent;
 	}
+	report_jobs_run(s, now);
 	pthread_mutex_unlock(&run_mu);
 	arena_free(a);
 	if (jr.escalated || jr.closed || jr.sla || jr.monitor_tickets)

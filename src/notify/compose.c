@@ -20,8 +20,9 @@
  * GMimeMessage, serialises it with CRLF line ends and copies the result
  * into the arena. GMime does all the encoding: RFC 2047 for non-ASCII
  * names and subject, quoted-printable for the body (which also folds
- * lines past 76 bytes), header folding. Every GMime object is released
- * before returning.
+ * lines past 76 bytes), base64 for attachments (a multipart/mixed body:
+ * the text first), header folding and RFC 2231 file names. Every GMime
+ * object is released before returning.
  */
 #include "base/common.h"
 
@@ -155,6 +156,22 @@ const struct tmpl_default tmpl_defaults[] = {
 			"\n"
 			"{{ticket.url}}\n",
 	},
+	{
+		.key = "client.sla_review",
+		.description = "To the addresses of a report schedule: the client's SLA review pack "
+			       "for a month or a quarter (HTML, and the ticket rows as CSV when asked).",
+		.subject = "SLA review {{report.period}}: {{client.name}}",
+		.body = "Hello,\n"
+			"\n"
+			"attached is the SLA review of {{client.name}} for {{report.period}} "
+			"({{report.from}} to {{report.to}}), with the figures of the period "
+			"before it for comparison.\n"
+			"\n"
+			"{{report.attachments}}\n"
+			"\n"
+			"Kind regards,\n"
+			"{{desk.name}}\n",
+	},
 };
 const size_t tmpl_defaults_count = ARRAY_SIZE(tmpl_defaults);
 
@@ -162,6 +179,7 @@ const char *const tmpl_vars_known[] = {
 	"ticket.number", "ticket.subject", "ticket.status", "ticket.priority", "ticket.tier",
 	"ticket.url", "client.name", "requester.name", "assignee.name", "author.name",
 	"message.body", "csat.url", "sla.clock", "sla.event", "sla.due_at", "desk.name",
+	"report.period", "report.from", "report.to", "report.attachments",
 	NULL,
 };
 
@@ -383,6 +401,11 @@ static bool addr_ok(const char *s)
 	return at && at != s && at[1] && !strchr(at + 1, '@');
 }
 
+bool mail_address_ok(const char *addr)
+{
+	return addr_ok(addr);
+}
+
 /* A message id (without <>) fit for a header: printable ASCII without
  * blanks or angle brackets, at most 250 bytes. */
 static bool msgid_ok(const char *s)
@@ -424,6 +447,59 @@ static char *clean_text(struct arena *a, const char *s, bool one_line)
 	return out;
 }
 
+/* A MIME token (RFC 2045): printable ASCII without blanks and tspecials. */
+static bool token_ok(const char *s, size_t n)
+{
+	if (!n || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c))
+			return false;
+	}
+	return true;
+}
+
+static bool content_type_ok(const char *s)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+
+	return slash && token_ok(s, (size_t)(slash - s)) && token_ok(slash + 1, strlen(slash + 1));
+}
+
+static bool filename_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n > 200)
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '/' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+static enum result check_attachments(const struct mail_out *m, struct err *e)
+{
+	if (m->nattachments > MAIL_ATTACHMENTS_MAX || (m->nattachments && !m->attachments))
+		return err_set(e, RC_INVALID, "attachments", "at most %d", MAIL_ATTACHMENTS_MAX);
+	for (size_t i = 0; i < m->nattachments; i++) {
+		const struct mail_attachment *at = &m->attachments[i];
+		if (!filename_ok(at->filename))
+			return err_set(e, RC_INVALID, "attachments[].filename",
+				       "attachment %zu: the file name must be 1 to 200 printable ASCII"
+				       " characters without quotes, slashes or backslashes", i);
+		if (!content_type_ok(at->content_type))
+			return err_set(e, RC_INVALID, "attachments[].content_type",
+				       "attachment %zu: the type must be type/subtype", i);
+		if (at->len && !at->data)
+			return err_set(e, RC_INVALID, "attachments[].data", "attachment %zu has no data", i);
+	}
+	return RC_OK;
+}
+
 static enum result check_out(const struct mail_out *m, struct err *e)
 {
 	if (!addr_ok(m->from_addr))
@@ -436,7 +512,7 @@ static enum result check_out(const struct mail_out *m, struct err *e)
 	    strcmp(m->auto_submitted, "auto-replied"))
 		return err_set(e, RC_INVALID, "auto_submitted",
 			       "must be \"auto-generated\" or \"auto-replied\"");
-	return RC_OK;
+	return check_attachments(m, e);
 }
 
 /* ---- building the message ------------------------------------------------------------- */
@@ -477,10 +553,10 @@ static void set_threading(GMimeMessage *msg, const struct mail_out *m)
 	g_string_free(refs, TRUE);
 }
 
-/* The text/plain body: the UTF-8 bytes as given (not re-encoded into
+/* The text/plain part: the UTF-8 bytes as given (not re-encoded into
  * another charset, as g_mime_text_part_set_text would for Latin-1 text),
- * labelled utf-8, written in quoted-printable. */
-static void set_body(GMimeMessage *msg, const char *text)
+ * labelled utf-8, written in quoted-printable. The caller unrefs it. */
+static GMimeObject *text_part(const char *text)
 {
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
@@ -490,10 +566,58 @@ static void set_body(GMimeMessage *msg, const char *text)
 	g_mime_part_set_content(GMIME_PART(part), content);
 	g_mime_text_part_set_charset(part, "utf-8");
 	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
 	g_object_unref(content);
 	g_object_unref(stream);
-	g_object_unref(part);
+	return GMIME_OBJECT(part);
+}
+
+/* An attachment part (checked by check_attachments): its bytes in
+ * base64, Content-Disposition: attachment with the file name (GMime
+ * writes the name parameter of Content-Type too); text types say utf-8.
+ * The caller unrefs it. */
+static GMimeObject *attachment_part(const struct mail_attachment *at)
+{
+	const char *slash = strchr(at->content_type, '/');
+	char *type = g_strndup(at->content_type, (gsize)(slash - at->content_type));
+	GMimePart *part = g_mime_part_new_with_type(type, slash + 1);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(at->data ? at->data : "", at->len);
+	GMimeDataWrapper *content =
+		g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	g_mime_part_set_content(part, content);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	if (!g_ascii_strcasecmp(type, "text"))
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+	g_mime_part_set_filename(part, at->filename);
+	g_object_unref(content);
+	g_object_unref(stream);
+	g_free(type);
+	return GMIME_OBJECT(part);
+}
+
+/* The body: the text alone, or multipart/mixed of the text and the
+ * attachments. */
+static void set_body(GMimeMessage *msg, const char *text, const struct mail_out *m)
+{
+	GMimeObject *t = text_part(text);
+	GMimeMultipart *mixed;
+
+	if (!m->nattachments) {
+		g_mime_message_set_mime_part(msg, t);
+		g_object_unref(t);
+		return;
+	}
+	mixed = g_mime_multipart_new_with_subtype("mixed");
+	g_mime_multipart_add(mixed, t);
+	g_object_unref(t);
+	for (size_t i = 0; i < m->nattachments; i++) {
+		GMimeObject *p = attachment_part(&m->attachments[i]);
+		g_mime_multipart_add(mixed, p);
+		g_object_unref(p);
+	}
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+	g_object_unref(mixed);
 }
 
 /* Everything but the serialisation; false when the arena is full. */
@@ -522,7 +646,7 @@ static bool build(GMimeMessage *msg, const struct mail_out *m, struct arena *a)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", m->auto_submitted, NULL);
 	if (ticket)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "X-Itsup-Ticket", ticket, NULL);
-	set_body(msg, body);
+	set_body(msg, body, m);
 	return true;
 }
 

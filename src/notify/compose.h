@@ -21,6 +21,10 @@
  * requester's client and back into itsup), Auto-Submitted (RFC 3834;
  * "auto-generated" or "auto-replied"), X-Itsup-Ticket, and a text/plain
  * UTF-8 body in quoted-printable (which folds lines longer than 76 bytes).
+ * With attachments (the SLA review pack) the body is multipart/mixed: the
+ * text part first, then each attachment in base64 with
+ * Content-Disposition: attachment and its file name (RFC 2231-encoded
+ * by GMime when it needs to be), text types labelled charset=utf-8.
  * Every header value is given to GMime, never pasted, and control
  * characters in names, subject and ticket number become spaces first, so
  * CR/LF in any of them cannot add a header. Text that is not valid UTF-8
@@ -72,6 +76,18 @@ enum result tmpl_check(const char *text, bool header, size_t max, const char *fi
 const char *tmpl_render(struct arena *a, const char *text, const struct tmpl_vars *v,
 			bool header);
 
+/* A file sent with a message. filename: 1..200 bytes of printable ASCII
+ * without '"', '/' or a backslash (what every mail program saves as
+ * given); content_type: "type/subtype", each a MIME token; the bytes are
+ * copied into the message in base64. */
+struct mail_attachment {
+	const char *filename;
+	const char *content_type;
+	const void *data;
+	size_t len;
+};
+#define MAIL_ATTACHMENTS_MAX 8
+
 struct mail_out {
 	const char *from_name, *from_addr;  /* the desk's address; names may be NULL */
 	const char *to_name, *to_addr;
@@ -85,7 +101,14 @@ struct mail_out {
 	const char *auto_submitted;         /* "auto-generated", "auto-replied" or NULL */
 	const char *ticket_number;          /* "T-000123" -> X-Itsup-Ticket, or NULL */
 	int64_t date_ms;                    /* Date: (shown in UTC, to the second) */
+	const struct mail_attachment *attachments;  /* after the text, in order */
+	size_t nattachments;                /* at most MAIL_ATTACHMENTS_MAX */
 };
+
+/* Pure: whether addr is an address mail_compose writes (to_addr and
+ * from_addr below): ASCII, one '@' with text on both sides, no blanks,
+ * control characters or specials such as <>,;:"(). */
+bool mail_address_ok(const char *addr);
 
 /* A new Message-ID "<32 hex random>@domain" (without <>), in a; domain
  * NULL or "": "itsup.invalid". NULL when the arena is full. */
@@ -96,7 +119,10 @@ const char *mail_new_message_id(struct arena *a, const char *domain);
  * from_addr: ASCII, one '@' with text on both sides, no blanks, control
  * characters or specials such as <>,;:"), when message_id is missing or
  * malformed (message_id) or auto_submitted is another value
- * (auto_submitted); RC_NOMEM when a is full. *out is NULL on error. */
+ * (auto_submitted), when an attachment's name or type is not one
+ * (attachments[i].filename, attachments[i].content_type) or there are
+ * more than MAIL_ATTACHMENTS_MAX (attachments); RC_NOMEM when a is full.
+ * *out is NULL on error. */
 enum result mail_compose(const struct mail_out *m, struct arena *a, const char **out,
 			 size_t *len, struct err *e);
 

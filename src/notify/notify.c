@@ -4,9 +4,11 @@
  * recipients (notify_template_of says who: the requester, the assignee, or
  * the dispatchers), renders each e-mail from its template (an admin's
  * override or the built-in text; src/notify/compose.h) and composes it,
- * and builds one JSON body per webhook subscribed to the row's event. The
- * sending half hands each due delivery to smtp_send or webhook_post
- * (src/notify/send.h) and records the outcome.
+ * and builds one JSON body per webhook subscribed to the row's event. A
+ * row "report.review" (a scheduled SLA review pack) is expanded by
+ * review_mail.c instead: one e-mail per address of the row, with the pack
+ * built then. The sending half hands each due delivery to smtp_send or
+ * webhook_post (src/notify/send.h) and records the outcome.
  */
 #include "base/common.h"
 
@@ -16,8 +18,10 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "http/http.h"
+#include "jobs/report_jobs.h"
 #include "notify/compose.h"
 #include "notify/notify.h"
+#include "notify/review_mail.h"
 #include "notify/send.h"
 #include "ticket/ticket.h"
 
@@ -30,6 +34,10 @@
 #define WEBHOOK_TIMEOUT_MS 10000L
 #define BACKOFF_FIRST_MS 30000LL
 #define BACKOFF_MAX_MS 3600000LL
+#define ROW_ARENA ((size_t)64 << 20)       /* one row's composed mail */
+#define SEND_BYTES ((size_t)64 << 20)      /* bodies read at once, but for the last */
+#define SEND_ARENA ((size_t)256 << 20)     /* a batch of deliveries with their bodies */
+#define REVIEW_ARENA ((size_t)256 << 20)   /* a review pack's: review_mail.h */
 
 /* ---- pure decisions ----------------------------------------------------------------------------- */
 
@@ -384,6 +392,28 @@ static void add_webhooks(struct expand_ctx *x)
 	}
 }
 
+/* A review pack's e-mails (review_mail.h): false to leave the row for
+ * the next pass (a failure that may pass); a row that can never be sent
+ * is done without deliveries, and the log says why. */
+static bool add_review(struct expand_ctx *x)
+{
+	struct review_mail_from f = { x->from_name, x->from_addr, x->domain, public_base(x) };
+	struct err e = { 0 };
+	size_t n = 0;
+	enum result rc;
+
+	if (!*x->from_addr)
+		return true;                    /* no mail_from: no e-mail is made */
+	rc = review_mail_expand(x->s, x->a, x->o, x->payload, &f, x->items, MAX_DELIVERIES, &n, &e);
+	if (rc == RC_OK) {
+		x->n = n;
+		return true;
+	}
+	log_event(LOG_ERROR, "outbox", json_pack("{s:I,s:s,s:s}", "outbox", (json_int_t)x->o->id,
+						 "event", x->o->event, "error", e.msg));
+	return rc == RC_INVALID || rc == RC_NOTFOUND;
+}
+
 static bool expand_one(struct server *s, struct arena *a, const struct outbox_row *o, int64_t now)
 {
 	struct expand_ctx *x = arena_alloc(a, sizeof(*x));
@@ -418,7 +448,10 @@ static bool expand_one(struct server *s, struct arena *a, const struct outbox_ro
 		json_object_set_new(x->payload, "number", json_sprintf("T-%06" PRId64, x->t.number));
 	}
 	tmpl = notify_template_of(o->event, &to_req);
-	if (tmpl && *x->from_addr) {
+	if (!strcmp(o->event, REPORT_REVIEW_EVENT)) {
+		if (!add_review(x))
+			return false;
+	} else if (tmpl && *x->from_addr) {
 		struct rcpt to[MAX_RCPT];
 		size_t n = recipients(x, to_req, tmpl, to);
 		for (size_t i = 0; i < n; i++)
@@ -478,17 +511,31 @@ static enum result send_one(struct server *s, struct arena *a, const struct deli
 	}
 }
 
-static void send_due(struct server *s, struct arena *a, int64_t now, struct notify_result *out)
+/* The deliveries due (without an SMTP server e-mail waits; webhooks must
+ * not wait behind it) in a new arena *a (the caller frees it): at most
+ * SEND_BATCH, and bodies of at most SEND_BYTES before the last one (review
+ * packs are megabytes each), so a batch always fits SEND_ARENA. */
+static enum result read_due(struct server *s, int64_t now, struct arena **a,
+			    struct delivery_list *l, struct err *e)
+{
+	*a = arena_new(SEND_ARENA);
+	if (!*a)
+		return err_set(e, RC_NOMEM, NULL, "out of memory");
+	return store_deliveries_due(s->store, now, *s->cfg.smtp_url ? NULL : "webhook", SEND_BATCH,
+				    SEND_BYTES, *a, l, e);
+}
+
+static void send_due(struct server *s, int64_t now, struct notify_result *out)
 {
 	struct delivery_list l;
 	struct scope sys = scope_system();
+	struct arena *a = NULL;
 	struct err e;
 
-	/* Without an SMTP server e-mail waits; webhooks must not wait behind it. */
-	if (store_deliveries_due(s->store, now, *s->cfg.smtp_url ? NULL : "webhook", SEND_BATCH, a, &l,
-				 &e) != RC_OK) {
+	if (read_due(s, now, &a, &l, &e) != RC_OK) {
 		log_event(LOG_ERROR, "outbox", json_pack("{s:s,s:s}", "reading", "deliveries due",
 							 "error", e.msg));
+		arena_free(a);
 		return;
 	}
 	for (size_t i = 0; i < l.n; i++) {
@@ -520,6 +567,7 @@ static void send_due(struct server *s, struct arena *a, int64_t now, struct noti
 			log_event(LOG_WARN, "outbox", json_pack("{s:I,s:s}", "delivery", (json_int_t)d->id,
 							       "error", w.err.msg));
 	}
+	arena_free(a);
 }
 
 static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -543,7 +591,8 @@ void notify_run(struct server *s, int64_t now, struct notify_result *out)
 	if (a) {
 		for (size_t i = 0; i < ol.n; i++) {
 			/* Each row in an arena of its own (its composed mail). */
-			struct arena *x = arena_new(64u << 20);
+			struct arena *x = arena_new(strcmp(ol.items[i].event, REPORT_REVIEW_EVENT)
+						    ? ROW_ARENA : REVIEW_ARENA);
 			if (!x)
 				break;
 			out->expanded += expand_one(s, x, &ol.items[i], now);
@@ -551,10 +600,7 @@ void notify_run(struct server *s, int64_t now, struct notify_result *out)
 		}
 	}
 	arena_free(a);
-	a = arena_new(256u << 20);
-	if (a)
-		send_due(s, a, now, out);
-	arena_free(a);
+	send_due(s, now, out);
 	pthread_mutex_unlock(&run_mu);
 	if (out->sent || out->retried || out->failed)
 		log_event(LOG_INFO, "outbox", json_pack("{s:i,s:i,s:i,s:i}", "expanded", out->expanded,

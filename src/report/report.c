@@ -493,6 +493,22 @@ static void csv_row(struct buf *b, const struct report_ticket *t, int64_t from, 
 		    IN(t->closed_at, from, to), bs, be);
 }
 
+/* Appends one row whole, or nothing and RC_NOMEM when out is full (a
+ * CSV is never silently cut). */
+static enum result csv_append(struct buf *out, const struct report_ticket *t, int64_t from,
+			      int64_t to, struct err *e)
+{
+	struct buf row;
+	enum result rc;
+
+	buf_init(&row, 1u << 20);      /* a category is at most 100 bytes: a row is < 1 KiB */
+	csv_row(&row, t, from, to);
+	rc = row.len && buf_str(&row)[row.len - 1] == '\n' ? buf_append(out, buf_str(&row), row.len)
+							   : RC_NOMEM;
+	buf_release(&row);
+	return rc == RC_OK ? RC_OK : err_set(e, RC_NOMEM, NULL, "the CSV is larger than allowed");
+}
+
 static const char csv_header[] =
 	"number,ticket_id,client_id,created_at,first_response_at,resolved_at,closed_at,priority,"
 	"type,channel,category,has_sla_policy,response_breached,resolution_breached,"
@@ -596,7 +612,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 			if (rc == RC_OK && p->format == REVIEW_CSV && rows[i].created_at < to &&
 			    (!rows[i].resolved_at || rows[i].resolved_at >= from ||
 			     rows[i].closed_at >= from))
-				csv_row(out, &rows[i], from, to);
+				rc = csv_append(out, &rows[i], from, to, e);
 		}
 		if (n)
 			after = rows[n - 1].id;

@@ -437,8 +437,9 @@ static enum result add_opened(struct review *rv, const struct review_ticket *t, 
 	f->by_channel[t->channel]++;
 	(*cat)++;
 	if (t->has_policy) {
-		clock_count(&f->response[t->prio], responded, t->response_breached);
-		clock_count(&f->response[REVIEW_PRIOS], responded, t->response_breached);
+		/* A resolution stops the response clock too (docs/SLA.md rule 3). */
+		clock_count(&f->response[t->prio], responded || resolved, t->response_breached);
+		clock_count(&f->response[REVIEW_PRIOS], responded || resolved, t->response_breached);
 		clock_count(&f->resolution[t->prio], resolved, t->resolution_breached);
 		clock_count(&f->resolution[REVIEW_PRIOS], resolved, t->resolution_breached);
 	}

@@ -299,6 +299,78 @@ struct report_hours_row {
 	int64_t minutes;
 };
 
+/* A scheduled delivery of a client's SLA review pack (0009; docs/REPORTS.md
+ * "Scheduled delivery"). The period logic is src/jobs/review_sched.h's. */
+struct report_schedule {
+	int64_t id, client_id;
+	const char *cadence;            /* "monthly", "quarterly" */
+	const char *recipients;         /* JSON array of addresses */
+	bool csv;                       /* the ticket rows (CSV) too, beside the HTML pack */
+	bool enabled;
+	int hour;                       /* 0..23, the client's local time */
+	const char *last_period_sent;   /* "YYYY-MM-DD": the last claimed period's first day; NULL none */
+	int64_t last_sent_at;           /* 0: never */
+	int64_t next_at;                /* when the job looks at it next */
+	int64_t created_by, created_at, updated_at, version;
+	const char *client_name;        /* reads: the client's name */
+};
+struct report_schedule_list { struct report_schedule *items; size_t n; int64_t next_after; };
+
+/* ---- history import (issue 9; docs/IMPORT.md) ------------------------------------ */
+
+/* One ticket brought from another system, as the store writes it
+ * (src/import builds it; W_TICKET_IMPORT). */
+struct import_ticket {
+	struct ticket t;                /* the row (id and number are the store's);
+					 * t.sla its SLA row */
+	const char *external_id;        /* the other system's id: unique per client */
+	const char *requester_email;    /* lower case: the client's contact with this
+					 * address (and the client's user with it)
+					 * become the requester; NULL: none */
+	const char *created_extra;      /* JSON members (no braces) the store adds
+					 * to the "created" event it writes */
+	struct ticket_event *ev;        /* the timeline after "created", each at its
+					 * own instant (ev[i].at) */
+	int nev;
+	int csat_rating;                /* 1..5; 0: no CSAT answer */
+	const char *csat_comment;
+	int64_t csat_at;
+	int64_t line;                   /* where it came from (errors) */
+};
+
+/* W_TICKET_IMPORT: every ticket of one file, all or none, in one write.
+ * The store pulls the tickets from the source in batches (next), so a
+ * file of any size never sits in memory whole: for each, it takes the
+ * next ticket number (max + 1, as creates do), writes the row with
+ * external_id, its search document, its "created" event (at created_at)
+ * and ev[] (at their instants; actor: the scope's user), its SLA row as
+ * given (no timer is computed by the store), and its CSAT answer. No
+ * outbox row is written. Any failure fails the whole write: an external
+ * id a client's ticket already has is RC_CONFLICT on "external_id",
+ * fail_line naming the ticket's line. The scope must see every client.
+ * The store calls rewind before the first next, and again when the write
+ * runs again (a PostgreSQL batch doomed by another server). */
+struct import_write {
+	/* At most max tickets into *items (the source's memory, valid until
+	 * its next call); *n = 0 at the end. A failure (RC_INVALID: the file
+	 * changed since it was validated) fails the write. */
+	enum result (*next)(void *arg, size_t max, struct import_ticket **items, size_t *n,
+			    struct err *e);
+	enum result (*rewind)(void *arg, struct err *e);
+	void (*stored)(void *arg, size_t n);   /* progress after each batch; may be NULL */
+	void *arg;
+	int64_t sla_gen;                /* the SLA configuration generation the clocks
+					 * were computed under (-1: not checked); another
+					 * is RC_STALE "sla_generation" */
+	/* results */
+	size_t n;
+	int64_t first_id, first_number, last_number;
+	int64_t fail_line;              /* the failure's ticket line, 0: none */
+};
+
+/* What store_import_lookup looks up. */
+enum import_key { IMPORT_EXTERNAL_ID, IMPORT_CONTACT_EMAIL };
+
 #define TW_MAX_EVENTS 16
 #define TW_MAX_OUTBOX 16
 
@@ -616,6 +688,11 @@ enum store_wkind {
 	W_OUTBOX_EXPAND,    /* in.expand: the outbox row becomes its deliveries */
 	W_DELIVERY_RESULT,  /* in.dres: one attempt's outcome */
 	W_DELIVERY_RETRY,   /* id: a failed delivery is pending again, due now */
+	W_SCHEDULE_PUT,     /* in.sched: id 0 creates (tenant client_id, in scope); if_version */
+	W_SCHEDULE_DELETE,  /* id */
+	W_SCHEDULE_CLAIM,   /* in.claim: the job's one conditional write (below) */
+	W_SCHEDULE_SEND,    /* in.claim (id, event, payload): an outbox row now -> id */
+	W_TICKET_IMPORT,    /* in.imp: a file's tickets, all or none (struct import_write) */
 	W_KIND_COUNT
 };
 
@@ -680,6 +757,7 @@ struct store_write {
 			const char *key, *value;
 		} setting;
 		struct ticket_write *tw;
+		struct import_write *imp;
 		struct {
 			struct ticket_write *items;
 			size_t n;
@@ -740,6 +818,21 @@ struct store_write {
 			const char *state, *error;
 			long status;
 		} dres;
+		struct report_schedule sched;
+		/* W_SCHEDULE_CLAIM: schedule id's next_at becomes next_at and,
+		 * with period set ("YYYY-MM-DD", the period's first day), in the
+		 * same conditional UPDATE its last_period_sent becomes period
+		 * (and last_sent_at now) only when it is enabled and had sent no
+		 * later or equal period: then the outbox row (event, payload) of
+		 * the schedule's client is written beside it; otherwise
+		 * RC_CONFLICT "period" and nothing is written. W_SCHEDULE_SEND:
+		 * only the outbox row (a schedule the scope sees; id: the outbox
+		 * row's). */
+		struct {
+			int64_t id, next_at, now;
+			const char *period;
+			const char *event, *payload;
+		} claim;
 		struct {
 			int64_t raw_before, m1_before, h1_before;
 			bool more;                      /* result: not all deleted */
@@ -1072,15 +1165,41 @@ struct store_ops {
 	enum result (*outbox_pending)(struct store *, size_t max, struct arena *,
 				      struct outbox_list *, struct err *);
 	/* Pending deliveries due by now, oldest due first, with body, at most
-	 * max; of channel only ("email", "webhook"; NULL: both). */
+	 * max; of channel only ("email", "webhook"; NULL: both). With
+	 * max_bytes (0: no limit), a delivery after the first is left for
+	 * the next read once the bodies before it reach max_bytes together
+	 * (review packs are megabytes each: a batch of them stays bounded). */
 	enum result (*deliveries_due)(struct store *, int64_t now, const char *channel, size_t max,
-				      struct arena *, struct delivery_list *, struct err *);
+				      size_t max_bytes, struct arena *, struct delivery_list *,
+				      struct err *);
 	/* Deliveries newest first (keyset on id), without body. */
 	enum result (*delivery_list)(struct store *, const struct delivery_q *, struct arena *,
 				     struct delivery_list *, struct err *);
 	/* One delivery with its body. */
 	enum result (*delivery_get)(struct store *, int64_t id, struct arena *,
 				    struct delivery_row *, struct err *);
+
+	/* ---- history import (docs/IMPORT.md) ---- */
+	/* found[i] for each i < n: IMPORT_EXTERNAL_ID: a ticket of client
+	 * clients[i] has the external id keys[i]; IMPORT_CONTACT_EMAIL: a
+	 * contact of client clients[i] has the address keys[i] (without case).
+	 * Scoped as ticket reads: another tenant's is not found. */
+	enum result (*import_lookup)(struct store *, const struct scope *, enum import_key kind,
+				     const int64_t *clients, const char *const *keys, size_t n,
+				     bool *found, struct err *);
+
+	/* ---- report schedules (0009; scoped: another client's is
+	 * RC_NOTFOUND; only an all-tenant scope writes them) ---- */
+	enum result (*schedule_get)(struct store *, const struct scope *, int64_t id,
+				    struct arena *, struct report_schedule *, struct err *);
+	/* By id (keyset: lq->after, lq->limit), of lq->client_id (0: every
+	 * client in scope). */
+	enum result (*schedule_list)(struct store *, const struct scope *, const struct list_q *,
+				     struct arena *, struct report_schedule_list *, struct err *);
+	/* Enabled schedules whose next_at <= now, soonest first, at most max
+	 * (the job's; not scoped). */
+	enum result (*schedules_due)(struct store *, int64_t now, size_t max, struct arena *,
+				     struct report_schedule_list *, struct err *);
 };
 
 struct store {
@@ -1194,6 +1313,10 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 #define store_deliveries_due(st, ...) ((st)->ops->deliveries_due((st), __VA_ARGS__))
 #define store_delivery_list(st, ...) ((st)->ops->delivery_list((st), __VA_ARGS__))
 #define store_delivery_get(st, ...) ((st)->ops->delivery_get((st), __VA_ARGS__))
+#define store_import_lookup(st, ...) ((st)->ops->import_lookup((st), __VA_ARGS__))
+#define store_schedule_get(st, ...) ((st)->ops->schedule_get((st), __VA_ARGS__))
+#define store_schedule_list(st, ...) ((st)->ops->schedule_list((st), __VA_ARGS__))
+#define store_schedules_due(st, ...) ((st)->ops->schedules_due((st), __VA_ARGS__))
 
 /* Setting names. */
 #define SETTING_MFA_REQUIRED "mfa_required_for_staff"

@@ -275,11 +275,29 @@ enum result sqmail_webhook_list(struct store *, struct arena *, struct webhook_r
 				struct err *);
 enum result sqmail_outbox_pending(struct store *, size_t, struct arena *, struct outbox_list *,
 				  struct err *);
-enum result sqmail_deliveries_due(struct store *, int64_t, const char *, size_t, struct arena *,
-				  struct delivery_list *, struct err *);
+enum result sqmail_deliveries_due(struct store *, int64_t, const char *, size_t, size_t,
+				  struct arena *, struct delivery_list *, struct err *);
 enum result sqmail_delivery_list(struct store *, const struct delivery_q *, struct arena *,
 				 struct delivery_list *, struct err *);
 enum result sqmail_delivery_get(struct store *, int64_t, struct arena *, struct delivery_row *,
 				struct err *);
+
+/* The history import (store_sqlite_history.c): W_TICKET_IMPORT and
+ * import_lookup (store.h). */
+enum result sqh_ticket_import(struct sq *s, struct store_write *w);
+enum result sqh_import_lookup(struct store *, const struct scope *, enum import_key,
+			      const int64_t *, const char *const *, size_t, bool *, struct err *);
+
+/* Report schedules (store_sqlite_sched.c). */
+enum result sqsch_put(struct sq *s, struct store_write *w);
+enum result sqsch_delete(struct sq *s, struct store_write *w);
+enum result sqsch_claim(struct sq *s, struct store_write *w);
+enum result sqsch_send(struct sq *s, struct store_write *w);
+enum result sqsch_get(struct store *, const struct scope *, int64_t, struct arena *,
+		      struct report_schedule *, struct err *);
+enum result sqsch_list(struct store *, const struct scope *, const struct list_q *,
+		       struct arena *, struct report_schedule_list *, struct err *);
+enum result sqsch_due(struct store *, int64_t, size_t, struct arena *,
+		      struct report_schedule_list *, struct err *);
 
 #endif

@@ -1523,6 +1523,11 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct pgw *, struct store_w
 	[W_OUTBOX_EXPAND] = pgmail_outbox_expand,
 	[W_DELIVERY_RESULT] = pgmail_delivery_result,
 	[W_DELIVERY_RETRY] = pgmail_delivery_retry,
+	[W_SCHEDULE_PUT] = pgsch_put,
+	[W_SCHEDULE_DELETE] = pgsch_delete,
+	[W_SCHEDULE_CLAIM] = pgsch_claim,
+	[W_SCHEDULE_SEND] = pgsch_send,
+	[W_TICKET_IMPORT] = pgh_ticket_import,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1911,4 +1916,8 @@ const struct store_ops store_pg_ops = {
 	.deliveries_due = pgmail_deliveries_due,
 	.delivery_list = pgmail_delivery_list,
 	.delivery_get = pgmail_delivery_get,
+	.import_lookup = pgh_import_lookup,
+	.schedule_get = pgsch_get,
+	.schedule_list = pgsch_list,
+	.schedules_due = pgsch_due,
 };

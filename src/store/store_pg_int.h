@@ -351,11 +351,30 @@ enum result pgmail_webhook_list(struct store *, struct arena *, struct webhook_r
 				struct err *);
 enum result pgmail_outbox_pending(struct store *, size_t, struct arena *, struct outbox_list *,
 				  struct err *);
-enum result pgmail_deliveries_due(struct store *, int64_t, const char *, size_t, struct arena *,
-				  struct delivery_list *, struct err *);
+enum result pgmail_deliveries_due(struct store *, int64_t, const char *, size_t, size_t,
+				  struct arena *, struct delivery_list *, struct err *);
 enum result pgmail_delivery_list(struct store *, const struct delivery_q *, struct arena *,
 				 struct delivery_list *, struct err *);
 enum result pgmail_delivery_get(struct store *, int64_t, struct arena *, struct delivery_row *,
 				struct err *);
+
+/* store_pg_history.c: the history import, same contracts as the sqh_*
+ * functions of store_int.h. */
+enum result pgh_ticket_import(struct pgw *x, struct store_write *w);
+enum result pgh_import_lookup(struct store *, const struct scope *, enum import_key,
+			      const int64_t *, const char *const *, size_t, bool *, struct err *);
+
+/* store_pg_sched.c: report schedules, same contracts as the sqsch_*
+ * functions of store_int.h. */
+enum result pgsch_put(struct pgw *x, struct store_write *w);
+enum result pgsch_delete(struct pgw *x, struct store_write *w);
+enum result pgsch_claim(struct pgw *x, struct store_write *w);
+enum result pgsch_send(struct pgw *x, struct store_write *w);
+enum result pgsch_get(struct store *, const struct scope *, int64_t, struct arena *,
+		      struct report_schedule *, struct err *);
+enum result pgsch_list(struct store *, const struct scope *, const struct list_q *,
+		       struct arena *, struct report_schedule_list *, struct err *);
+enum result pgsch_due(struct store *, int64_t, size_t, struct arena *,
+		      struct report_schedule_list *, struct err *);
 
 #endif

@@ -740,7 +740,7 @@ enum result pgmail_delivery_retry(struct pgw *x, struct store_write *w)
 
 /* The parameters of the reads below, bound by name (unused ones skipped). */
 struct mq {
-	int64_t id, after, since, ticket_id, webhook_id, limit;
+	int64_t id, after, since, ticket_id, webhook_id, limit, bytes;
 	const char *text, *state, *channel;
 	bool all;
 };
@@ -753,6 +753,7 @@ static void bind_mq(struct pgq *q, const struct mq *m)
 	pgq_i64(q, ":tid", m->ticket_id);
 	pgq_i64(q, ":webhook", m->webhook_id);
 	pgq_i64(q, ":limit", m->limit);
+	pgq_i64(q, ":bytes", m->bytes);
 	pgq_txt(q, ":text", m->text);
 	pgq_txt(q, ":state", m->state);
 	pgq_txt(q, ":channel", m->channel);
@@ -1323,10 +1324,12 @@ static enum result deliveries_check(enum result r, const struct delivery_list *l
 }
 
 enum result pgmail_deliveries_due(struct store *st, int64_t now, const char *channel, size_t max,
-				  struct arena *a, struct delivery_list *out, struct err *e)
+				  size_t max_bytes, struct arena *a, struct delivery_list *out,
+				  struct err *e)
 {
 	struct mq m = { .since = now, .channel = channel,
-			.limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20 };
+			.limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20,
+			.bytes = max_bytes && max_bytes < INT64_MAX ? (int64_t)max_bytes : INT64_MAX };
 	enum result r;
 
 	out->n = 0;
@@ -1336,9 +1339,17 @@ enum result pgmail_deliveries_due(struct store *st, int64_t now, const char *cha
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
 	/* Ties by id, as SQLite's index (state, next_attempt_at) and its
 	 * rowid give them (deliveries_due ends with id here). */
-	r = read_rows(st, "SELECT " DELIVERY_BODY " FROM deliveries WHERE state = 'pending'"
-		      " AND next_attempt_at <= :since AND channel = coalesce(:channel, channel)"
-		      " ORDER BY next_attempt_at, id LIMIT :limit", NULL,
+	/* As SQLite's: the first :limit due, those whose bodies before them
+	 * stay under :bytes (octet_length reads a TOASTed body's size from
+	 * its pointer), then their bodies; libpq holds a whole result, so
+	 * this is also what bounds its memory. */
+	r = read_rows(st, "SELECT " DELIVERY_BODY " FROM deliveries WHERE id IN (SELECT y.id FROM"
+		      " (SELECT x.id, sum(x.len) OVER (ORDER BY x.next_attempt_at, x.id) - x.len AS ahead"
+		      " FROM (SELECT id, next_attempt_at, octet_length(body)::int8 AS len FROM deliveries"
+		      " WHERE state = 'pending' AND next_attempt_at <= :since"
+		      " AND channel = coalesce(:channel, channel) ORDER BY next_attempt_at, id"
+		      " LIMIT :limit) x) y WHERE y.ahead < :bytes)"
+		      " ORDER BY next_attempt_at, id", NULL,
 		      &m, row_delivery, a, out->items, sizeof(*out->items), (size_t)m.limit, &out->n, e);
 	return deliveries_check(r, out, e);
 }

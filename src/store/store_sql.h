@@ -86,4 +86,12 @@ void sql_report_uptime(struct buf *b, const char *vis, bool client);
 void sql_ticket_list(struct buf *b, const struct scope *sc, const struct ticket_q *tq,
 		     const char *fts_sql, const char *fts_client_sql);
 
+/* Report schedules (0009): the columns of struct report_schedule in
+ * order, from SCHEDULE_FROM (the schedule s and its client c). */
+#define SCHEDULE_COLS                                                                    \
+	"s.id, s.tenant_id, s.cadence, s.recipients, s.csv, s.enabled, s.hour,"          \
+	" s.last_period_sent, coalesce(s.last_sent_at, 0), s.next_at, s.created_by,"      \
+	" s.created_at, s.updated_at, s.version, c.name"
+#define SCHEDULE_FROM " FROM report_schedules s JOIN clients c ON c.id = s.tenant_id"
+
 #endif

@@ -1452,6 +1452,11 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_OUTBOX_EXPAND] = sqmail_outbox_expand,
 	[W_DELIVERY_RESULT] = sqmail_delivery_result,
 	[W_DELIVERY_RETRY] = sqmail_delivery_retry,
+	[W_SCHEDULE_PUT] = sqsch_put,
+	[W_SCHEDULE_DELETE] = sqsch_delete,
+	[W_SCHEDULE_CLAIM] = sqsch_claim,
+	[W_SCHEDULE_SEND] = sqsch_send,
+	[W_TICKET_IMPORT] = sqh_ticket_import,
 };
 
 /* Looks up the idempotency key: RC_OK and *found=false when new. */
@@ -1910,4 +1915,8 @@ const struct store_ops store_sqlite_ops = {
 	.deliveries_due = sqmail_deliveries_due,
 	.delivery_list = sqmail_delivery_list,
 	.delivery_get = sqmail_delivery_get,
+	.import_lookup = sqh_import_lookup,
+	.schedule_get = sqsch_get,
+	.schedule_list = sqsch_list,
+	.schedules_due = sqsch_due,
 };

@@ -714,7 +714,7 @@ static void row_i64(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
 
 /* The parameters of the reads below, bound by name (unused ones skipped). */
 struct mq {
-	int64_t id, after, since, ticket_id, webhook_id, limit;
+	int64_t id, after, since, ticket_id, webhook_id, limit, bytes;
 	const char *text, *state, *channel;
 	bool all;
 };
@@ -729,6 +729,7 @@ static void bind_mq(sqlite3_stmt *q, const void *arg)
 	bind_i64(q, ":tid", m->ticket_id);
 	bind_i64(q, ":webhook", m->webhook_id);
 	bind_i64(q, ":limit", m->limit);
+	bind_i64(q, ":bytes", m->bytes);
 	bind_txt(q, ":text", m->text);
 	bind_txt(q, ":state", m->state);
 	bind_txt(q, ":channel", m->channel);
@@ -1210,10 +1211,12 @@ static enum result deliveries_check(enum result r, const struct delivery_list *l
 }
 
 enum result sqmail_deliveries_due(struct store *st, int64_t now, const char *channel, size_t max,
-				  struct arena *a, struct delivery_list *out, struct err *e)
+				  size_t max_bytes, struct arena *a, struct delivery_list *out,
+				  struct err *e)
 {
 	struct mq m = { .since = now, .channel = channel,
-			.limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20 };
+			.limit = max < LIST_MAX * 20 ? (int64_t)max : LIST_MAX * 20,
+			.bytes = max_bytes && max_bytes < INT64_MAX ? (int64_t)max_bytes : INT64_MAX };
 	enum result r;
 
 	out->n = 0;
@@ -1221,10 +1224,16 @@ enum result sqmail_deliveries_due(struct store *st, int64_t now, const char *cha
 	out->items = arena_alloc(a, sizeof(*out->items) * (size_t)(m.limit ? m.limit : 1));
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	r = read_rows(st, "SELECT " DELIVERY_BODY " FROM deliveries WHERE state = 'pending'"
-		      " AND next_attempt_at <= :since AND channel = coalesce(:channel, channel)"
-		      " ORDER BY next_attempt_at, id LIMIT :limit", NULL,
-		      bind_mq, &m, row_delivery, a, out->items, (size_t)m.limit, &out->n, e);
+	/* The first :limit due (the index's order), then those whose bodies
+	 * before them stay under :bytes (length() of a BLOB reads no
+	 * content), then their bodies. */
+	r = read_rows(st, "SELECT " DELIVERY_BODY " FROM deliveries WHERE id IN (SELECT id FROM"
+		      " (SELECT id, sum(len) OVER (ORDER BY next_attempt_at, id) - len AS ahead FROM"
+		      " (SELECT id, next_attempt_at, length(body) AS len FROM deliveries"
+		      " WHERE state = 'pending' AND next_attempt_at <= :since"
+		      " AND channel = coalesce(:channel, channel) ORDER BY next_attempt_at, id"
+		      " LIMIT :limit)) WHERE ahead < :bytes) ORDER BY next_attempt_at, id",
+		      NULL, bind_mq, &m, row_delivery, a, out->items, (size_t)m.limit, &out->n, e);
 	return deliveries_check(r, out, e);
 }
 

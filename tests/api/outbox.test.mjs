@@ -218,13 +218,14 @@ describe('templates', () => {
     const l = await templates();
     const keys = l.items.map((x) => x.key);
     for (const k of ['requester.created', 'requester.reply', 'requester.resolved', 'staff.assigned', 'staff.escalated',
-      'staff.customer_reply', 'staff.sla_warning', 'staff.sla_breached', 'staff.dispatcher'])
+      'staff.customer_reply', 'staff.sla_warning', 'staff.sla_breached', 'staff.dispatcher', 'client.sla_review'])
       assert.ok(keys.includes(k), k);
     for (const x of l.items) {
       assert.equal(typeof x.id, 'number');
       assert.equal(typeof x.description, 'string');
       assert.equal(x.customized, false);
-      assert.ok(x.subject.includes('{{ticket.number}}'), x.key);
+      // Ticket mail threads by its number; the review pack (no ticket) names its period.
+      assert.ok(x.subject.includes(x.key === 'client.sla_review' ? '{{report.period}}' : '{{ticket.number}}'), x.key);
     }
     for (const p of ['ticket.number', 'ticket.subject', 'ticket.url', 'csat.url', 'message.body', 'desk.name', 'requester.name', 'assignee.name'])
       assert.ok(l.placeholders.includes(p), p);

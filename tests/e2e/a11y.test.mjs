@@ -30,7 +30,8 @@ const PAGES = {
   [DEMO.admin]: ['#/tickets', () => `#/tickets/${ticketId}`, '#/phone', '#/dispatch', '#/admin/clients', '#/admin/clients/1',
     '#/admin/users', '#/admin/users/new', '#/admin/calendars', '#/admin/calendars/1', '#/admin/sla-policies',
     '#/admin/sla-policies/1', '#/admin/contracts', '#/admin/contracts/new', '#/admin/triage-rules',
-    '#/admin/triage-rules/new', '#/admin/security', '#/devices', '#/alerts'],
+    '#/admin/triage-rules/new', '#/admin/security', '#/devices', '#/alerts', '#/dashboard', '#/reports',
+    '#/admin/report-schedules', '#/admin/report-schedules/new'],
   [DEMO.acmeUser]: ['#/tickets', '#/new', () => `#/tickets/${ticketId}`, '#/devices'],
 };
 

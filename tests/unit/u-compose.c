@@ -4,8 +4,10 @@
  * line breaks in a subject and length; rendering substitutes once and
  * neutralises control characters in header values; a composed message
  * read back with the project's own parser (mail_parse) gives back what
- * went in, in CRLF, without any header a value tried to add; addresses
- * and ids are checked; Message-IDs are random and well-formed. */
+ * went in, in CRLF, without any header a value tried to add; attachments
+ * (multipart/mixed, base64) come back byte for byte, and bad names or
+ * types are refused naming the field; addresses and ids are checked;
+ * Message-IDs are random and well-formed. */
 #include "base/common.h"
 
 #include <ctype.h>
@@ -27,7 +29,7 @@ static void test_defaults_pass_their_check(void **state)
 	static const char *const keys[] = {
 		"requester.created", "requester.reply", "requester.resolved", "staff.assigned",
 		"staff.escalated", "staff.customer_reply", "staff.sla_warning",
-		"staff.sla_breached", "staff.dispatcher",
+		"staff.sla_breached", "staff.dispatcher", "client.sla_review",
 	};
 	struct err e;
 
@@ -41,7 +43,8 @@ static void test_defaults_pass_their_check(void **state)
 		assert_int_equal(tmpl_check(d->subject, true, SUBJECT_MAX, "subject", &e), RC_OK);
 		assert_int_equal(tmpl_check(d->body, false, BODY_MAX, "body", &e), RC_OK);
 		/* so that a reply threads back into its ticket */
-		assert_non_null(strstr(d->subject, "[{{ticket.number}}]"));
+		if (strncmp(keys[i], "client.", 7))
+			assert_non_null(strstr(d->subject, "[{{ticket.number}}]"));
 	}
 	for (size_t i = 0; i < tmpl_defaults_count; i++)
 		assert_ptr_equal(tmpl_default(tmpl_defaults[i].key), &tmpl_defaults[i]);
@@ -51,6 +54,12 @@ static void test_defaults_pass_their_check(void **state)
 	assert_non_null(strstr(tmpl_default("requester.reply")->body, "{{message.body}}"));
 	assert_non_null(strstr(tmpl_default("staff.sla_warning")->body, "{{sla.due_at}}"));
 	assert_non_null(strstr(tmpl_default("staff.escalated")->subject, "{{ticket.tier}}"));
+	/* The review pack's mail names the client and the period, and says
+	 * what is attached. */
+	assert_non_null(strstr(tmpl_default("client.sla_review")->subject, "{{report.period}}"));
+	assert_non_null(strstr(tmpl_default("client.sla_review")->subject, "{{client.name}}"));
+	assert_non_null(strstr(tmpl_default("client.sla_review")->body, "{{report.attachments}}"));
+	assert_non_null(strstr(tmpl_default("client.sla_review")->body, "{{report.from}}"));
 }
 
 static void test_check_errors_name_the_field(void **state)
@@ -155,7 +164,7 @@ static void test_every_default_renders(void **state)
 	UNUSED(state);
 	for (const char *const *k = tmpl_vars_known; *k; k++)
 		tmpl_set(&v, *k, "VALUE");
-	assert_int_equal(v.n, 16);
+	assert_int_equal(v.n, 20);
 	for (size_t i = 0; i < tmpl_defaults_count; i++) {
 		const char *s = tmpl_render(a, tmpl_defaults[i].subject, &v, true);
 		const char *b = tmpl_render(a, tmpl_defaults[i].body, &v, false);
@@ -163,7 +172,10 @@ static void test_every_default_renders(void **state)
 		assert_non_null(b);
 		assert_null(strstr(s, "{{"));
 		assert_null(strstr(b, "{{"));
-		assert_non_null(strstr(s, "[VALUE]"));
+		if (strncmp(tmpl_defaults[i].key, "client.", 7))
+			assert_non_null(strstr(s, "[VALUE]"));
+		else
+			assert_string_equal(s, "SLA review VALUE: VALUE");
 	}
 	arena_free(a);
 }
@@ -398,7 +410,11 @@ static void test_compose_refuses_bad_input(void **state)
 	struct err e;
 
 	UNUSED(state);
+	assert_true(mail_address_ok("anna@acme.example"));
+	assert_true(mail_address_ok("a.b+c_d-e@x.y"));
+	assert_false(mail_address_ok(NULL));
 	for (size_t i = 0; i < ARRAY_SIZE(bad_addrs); i++) {
+		assert_false(mail_address_ok(bad_addrs[i]));
 		m = sample();
 		m.to_addr = bad_addrs[i];
 		assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_INVALID);
@@ -437,6 +453,131 @@ static void test_compose_refuses_bad_input(void **state)
 	arena_free(a);
 }
 
+
+/* Attachments: multipart/mixed, the text first, each file in base64 with
+ * its name, back byte for byte through the project's own parser; a
+ * megabyte of binary too, in lines of at most 76. */
+static void test_compose_attachments(void **state)
+{
+	static const char html[] = "<!DOCTYPE html><html><head><title>SLA review Borealis \xe2\x80\x94"
+				   " March 2027</title></head><body><h1>Borealis</h1></body></html>\n";
+	static const char csv[] = "number,ticket_id\r\nT-000001,1\r\n";
+	struct arena *a = arena_new(32u << 20);
+	unsigned char *bin = malloc(1u << 20);
+	struct mail_attachment att[3] = {
+		{ "sla-review-Borealis-2027-03.html", "text/html", html, sizeof(html) - 1 },
+		{ "sla-review-Borealis-2027-03.csv", "text/csv", csv, sizeof(csv) - 1 },
+		{ "data.bin", "application/octet-stream", bin, 1u << 20 },
+	};
+	struct mail_out m = sample();
+	struct mail_msg in;
+	const char *raw;
+	size_t len;
+	struct err e;
+
+	UNUSED(state);
+	assert_non_null(bin);
+	for (size_t i = 0; i < (1u << 20); i++)
+		bin[i] = (unsigned char)((i * 2654435761u) >> 13);
+	m.attachments = att;
+	m.nattachments = 3;
+	m.body = "Attached: the review.\n";
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_OK);
+	assert_crlf_and_short_lines(raw, len);
+	assert_true(has_line(raw, "Content-Type: multipart/mixed; boundary="));
+	assert_non_null(strstr(raw, "Content-Type: text/plain; charset=utf-8\r\n"));
+	assert_non_null(strstr(raw, "Content-Disposition: attachment; filename=sla-review-Borealis-2027-03.html"));
+	assert_non_null(strstr(raw, "Content-Disposition: attachment; filename=sla-review-Borealis-2027-03.csv"));
+	assert_non_null(strstr(raw, "Content-Type: text/html; charset=utf-8; name=sla-review-Borealis-2027-03.html"));
+	assert_non_null(strstr(raw, "Content-Transfer-Encoding: base64"));
+	/* The text part comes before the files. */
+	assert_true(strstr(raw, "text/plain") < strstr(raw, "text/html"));
+	assert_true(strstr(raw, "text/html") < strstr(raw, "text/csv"));
+	/* Still the same headers around it. */
+	assert_true(has_line(raw, "Auto-Submitted: auto-generated\r\n"));
+	assert_true(has_line(raw, "MIME-Version: 1.0"));
+
+	assert_int_equal(mail_parse(raw, len, &(struct mail_limits){ 64u << 20, 100, 8, 8u << 20, 1u << 20 },
+				    a, &in, &e), RC_OK);
+	assert_string_equal(lf(a, in.text), m.body);
+	assert_int_equal(in.nparts, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(in.parts[i].filename, att[i].filename);
+		assert_string_equal(in.parts[i].content_type, att[i].content_type);
+		assert_false(in.parts[i].is_inline);
+		assert_false(in.parts[i].too_big);
+		assert_int_equal(in.parts[i].len, att[i].len);
+		assert_memory_equal(in.parts[i].data, att[i].data, att[i].len);
+	}
+	free(bin);
+	arena_free(a);
+}
+
+/* Attachments the composer refuses, naming the field. */
+static void test_compose_refuses_bad_attachments(void **state)
+{
+	static const struct { const char *name, *type, *field; } bad[] = {
+		{ "", "text/html", "attachments[].filename" },
+		{ NULL, "text/html", "attachments[].filename" },
+		{ "a/b.html", "text/html", "attachments[].filename" },
+		{ "a\\b.html", "text/html", "attachments[].filename" },
+		{ "a\"b.html", "text/html", "attachments[].filename" },
+		{ "a\r\nX-Evil: 1", "text/html", "attachments[].filename" },
+		{ "\xc3\xa4.html", "text/html", "attachments[].filename" },
+		{ "ok.html", "texthtml", "attachments[].content_type" },
+		{ "ok.html", "text/", "attachments[].content_type" },
+		{ "ok.html", "/html", "attachments[].content_type" },
+		{ "ok.html", "text/html; charset=x", "attachments[].content_type" },
+		{ "ok.html", "text/ht ml", "attachments[].content_type" },
+		{ "ok.html", NULL, "attachments[].content_type" },
+	};
+	struct arena *a = arena_new(1u << 20);
+	struct mail_attachment att[MAIL_ATTACHMENTS_MAX + 1];
+	struct mail_out m;
+	const char *raw = "x";
+	size_t len = 1;
+	struct err e;
+	char longname[202];
+
+	UNUSED(state);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		att[0] = (struct mail_attachment){ bad[i].name, bad[i].type, "x", 1 };
+		m = sample();
+		m.attachments = att;
+		m.nattachments = 1;
+		assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_INVALID);
+		assert_string_equal(e.field, bad[i].field);
+		assert_null(raw);
+	}
+	memset(longname, 'n', 201);
+	longname[201] = '\0';
+	att[0] = (struct mail_attachment){ longname, "text/plain", "x", 1 };
+	m = sample();
+	m.attachments = att;
+	m.nattachments = 1;
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_INVALID);
+	assert_string_equal(e.field, "attachments[].filename");
+	longname[200] = '\0';
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_OK);
+	/* No data with a length; too many. */
+	att[0] = (struct mail_attachment){ "a.txt", "text/plain", NULL, 5 };
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_INVALID);
+	assert_string_equal(e.field, "attachments[].data");
+	for (size_t i = 0; i <= MAIL_ATTACHMENTS_MAX; i++)
+		att[i] = (struct mail_attachment){ "a.txt", "text/plain", "x", 1 };
+	m.nattachments = MAIL_ATTACHMENTS_MAX + 1;
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_INVALID);
+	assert_string_equal(e.field, "attachments");
+	m.nattachments = MAIL_ATTACHMENTS_MAX;
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_OK);
+	/* An empty file is a file. */
+	att[0] = (struct mail_attachment){ "empty.csv", "text/csv", NULL, 0 };
+	m.nattachments = 1;
+	assert_int_equal(mail_compose(&m, a, &raw, &len, &e), RC_OK);
+	assert_non_null(strstr(raw, "filename=empty.csv"));
+	arena_free(a);
+}
+
 static void test_message_ids(void **state)
 {
 	struct arena *a = arena_new(1u << 20);
@@ -469,6 +610,8 @@ int main(void)
 		cmocka_unit_test(test_compose_long_lines_and_line_ends),
 		cmocka_unit_test(test_compose_no_header_injection),
 		cmocka_unit_test(test_compose_refuses_bad_input),
+		cmocka_unit_test(test_compose_attachments),
+		cmocka_unit_test(test_compose_refuses_bad_attachments),
 		cmocka_unit_test(test_message_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

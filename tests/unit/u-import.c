@@ -446,6 +446,38 @@ fail:
 	return -1;
 }
 
+/* Report schedules (0009): one whose period was claimed (with its outbox
+ * row), one deleted (its id, the highest, is never handed out again). */
+static int build_schedules(struct store *st, int64_t client)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+	int64_t kept, gone;
+
+	store_write_init(&w, W_SCHEDULE_PUT, &sys);
+	w.in.sched = (struct report_schedule){ .client_id = client, .cadence = "quarterly",
+					       .recipients = "[\"cfo@acme.example\",\"it@acme.example\"]",
+					       .csv = true, .hour = 23, .enabled = true,
+					       .next_at = 1700000000000LL };
+	if (!(kept = write_ok(st, &w)))
+		return -1;
+	store_write_init(&w, W_SCHEDULE_CLAIM, &sys);
+	w.in.claim = (__typeof__(w.in.claim)){ .id = kept, .period = "2023-07-01",
+					       .next_at = 1704150000000LL, .now = 1700000000005LL,
+					       .event = "report.review", .payload = "{\"schedule_id\":1}" };
+	if (!write_ok(st, &w))
+		return -1;
+	store_write_init(&w, W_SCHEDULE_PUT, &sys);
+	w.in.sched = (struct report_schedule){ .client_id = client, .cadence = "monthly",
+					       .recipients = "[\"x@acme.example\"]", .hour = 7,
+					       .next_at = 1700000000000LL };
+	if (!(gone = write_ok(st, &w)))
+		return -1;
+	store_write_init(&w, W_SCHEDULE_DELETE, &sys);
+	w.id = gone;
+	return store_write_sync(st, &w) == RC_OK ? 0 : -1;
+}
+
 static int build_deployment(void)
 {
 	struct scope sys = scope_system();
@@ -533,7 +565,7 @@ static int build_deployment(void)
 	ticket_ids[0] = mk_ticket(st, c1, cu, "Printer jams", BODY, "reply");
 	ticket_ids[1] = mk_ticket(st, c1, tech, "Server room", NOTE_BODY, "note");
 	ticket_ids[2] = mk_ticket(st, c2, tech, "No message", NULL, NULL);
-	if (build_mail(st, c1) != 0 || build_monitoring(st, c1) != 0) {
+	if (build_mail(st, c1) != 0 || build_monitoring(st, c1) != 0 || build_schedules(st, c1) != 0) {
 		store_close(st);
 		return -1;
 	}
@@ -569,7 +601,7 @@ static const char *const all_tables[] = {
 	"sla_policies", "contracts", "ticket_sla", "enroll_tokens", "devices", "agent_batches",
 	"metric_series", "metric_raw", "metric_1m", "metric_1h", "checks", "alerts", "alert_events",
 	"maintenance_windows", "am_receivers", "monitor_marks", "mail_ids", "mail_inbound",
-	"attachments", "mail_routes", "mail_templates", "webhooks", "deliveries",
+	"attachments", "mail_routes", "mail_templates", "webhooks", "deliveries", "report_schedules",
 };
 
 static int position(const struct pg_import_report *r, const char *name);
@@ -671,6 +703,7 @@ static void test_import_copies_everything(void **state)
 	assert_true(position(&rep, "tickets") < position(&rep, "attachments"));
 	assert_true(position(&rep, "clients") < position(&rep, "mail_routes"));
 	assert_true(position(&rep, "clients") < position(&rep, "webhooks"));
+	assert_true(position(&rep, "clients") < position(&rep, "report_schedules"));
 	/* Real data in the tables that matter. */
 	assert_int_equal(find(&rep, "clients")->rows_pg, 2);
 	assert_int_equal(find(&rep, "tickets")->rows_pg, 5);   /* the mail's and the alert's */
@@ -690,6 +723,7 @@ static void test_import_copies_everything(void **state)
 	assert_int_equal(find(&rep, "mail_inbound")->rows_pg, 2);
 	assert_int_equal(find(&rep, "attachments")->rows_pg, 1);
 	assert_int_equal(find(&rep, "deliveries")->rows_pg, 2);
+	assert_int_equal(find(&rep, "report_schedules")->rows_pg, 1);
 
 	/* The progress lines. */
 	assert_non_null(strstr(out, "migrate: SQLite schema version "));
@@ -855,6 +889,17 @@ static void test_import_copies_everything(void **state)
 		long long seq = sq_num(src_db, "SELECT seq FROM sqlite_sequence WHERE name = 'webhooks'");
 		assert_true(seq > sq_num(src_db, "SELECT max(id) FROM webhooks"));
 		assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('webhooks', 'id'))"),
+				 seq + 1);
+	}
+
+	/* The same for report schedules: the claimed period and the counter. */
+	pg_value(c, "SELECT last_period_sent || ' ' || recipients || ' ' || csv || ' ' || hour"
+		 " FROM report_schedules", v, sizeof(v));
+	assert_string_equal(v, "2023-07-01 [\"cfo@acme.example\",\"it@acme.example\"] 1 23");
+	{
+		long long seq = sq_num(src_db, "SELECT seq FROM sqlite_sequence WHERE name = 'report_schedules'");
+		assert_true(seq > sq_num(src_db, "SELECT max(id) FROM report_schedules"));
+		assert_int_equal(pg_num(c, "SELECT nextval(pg_get_serial_sequence('report_schedules', 'id'))"),
 				 seq + 1);
 	}
 

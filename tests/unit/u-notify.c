@@ -1,6 +1,7 @@
 /* u-notify.c: the outbox dispatcher's pure decisions (src/notify/notify.h):
  * the retry backoff, which outbox events webhooks see and as what, a
- * subscription's event filter, and which template goes to whom. */
+ * subscription's event filter, which template goes to whom, and what of
+ * a review pack goes attached (src/notify/review_mail.h). */
 #include "base/common.h"
 
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 
 #include "notify/compose.h"
 #include "notify/notify.h"
+#include "notify/review_mail.h"
 
 static void test_backoff(void **state)
 {
@@ -81,6 +83,46 @@ static void test_templates_of_events(void **state)
 		assert_non_null(tmpl_default(notify_template_of(*ev, &req)));
 }
 
+/* The review pack's size rule: the pack first, then the CSV if what is
+ * left holds it; a document not built (past its ceiling) never. The
+ * review's own event sends no ticket mail and no webhook. */
+static void test_review_attachments(void **state)
+{
+	static const struct {
+		bool html_built;
+		size_t html;
+		bool csv_built;
+		size_t csv;
+		bool want_html, want_csv;
+	} cases[] = {
+		{ true, 100, true, 200, true, true },
+		{ true, 100, false, 0, true, false },             /* no CSV asked */
+		{ true, 1000, true, 3000, true, true },           /* exactly the budget */
+		{ true, 1000, true, 3001, true, false },          /* the CSV does not fit beside it */
+		{ true, 4000, true, 1, true, false },
+		{ true, 4001, true, 3000, false, true },          /* the pack too big: the CSV alone */
+		{ true, 4001, true, 4000, false, true },
+		{ false, 0, true, 10, false, true },              /* the pack past its ceiling */
+		{ true, 10, true, 4001, true, false },            /* a CSV cut at its ceiling */
+		{ false, 0, false, 0, false, false },
+		{ true, 0, true, 0, true, true },
+	};
+	struct review_mail_plan p;
+	bool req;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		review_mail_plan(cases[i].html_built, cases[i].html, cases[i].csv_built, cases[i].csv,
+				 4000, &p);
+		assert_int_equal(p.html, cases[i].want_html);
+		assert_int_equal(p.csv, cases[i].want_csv);
+	}
+	assert_null(notify_template_of("report.review", &req));
+	assert_null(notify_webhook_event("report.review"));
+	assert_non_null(tmpl_default(REVIEW_MAIL_TEMPLATE));
+	assert_true(REVIEW_MAIL_ATTACH_MAX <= (size_t)7 << 20);   /* ~1.37x in base64: under 10 MB */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -88,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_webhook_events),
 		cmocka_unit_test(test_webhook_wants),
 		cmocka_unit_test(test_templates_of_events),
+		cmocka_unit_test(test_review_attachments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -532,6 +532,36 @@ static void test_hours_figures(void **state)
 	assert_int_equal(h.tier_non_billable[0], 5);
 }
 
+/* A resolution stops the response clock (docs/SLA.md rule 3): a ticket
+ * resolved without a first response met its response target unless that
+ * had breached; it is not a response-time sample. Unresolved and
+ * unanswered: pending. */
+static void test_resolved_without_response(void **state)
+{
+	const struct review_ticket t[] = {
+		{ .id = 1, .created_at = FROM + H, .resolved_at = FROM + 2 * H, .prio = 2,
+		  .has_policy = true, .response_ms = 3600000, .resolution_ms = 3600000, .fcr = 1 },
+		{ .id = 2, .created_at = FROM + H, .resolved_at = FROM + 3 * H, .prio = 2,
+		  .has_policy = true, .response_breached = true, .fcr = 0 },
+		{ .id = 3, .created_at = FROM + H, .prio = 2, .has_policy = true, .fcr = -1 },
+	};
+	const struct review_figures *f;
+	struct review *rv = review_new(FROM, TO);
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(review_add(rv, &t[i], &e), RC_OK);
+	assert_int_equal(review_finish(rv, &f, &e), RC_OK);
+	assert_int_equal(f->response[2].met, 1);
+	assert_int_equal(f->response[2].breached, 1);
+	assert_int_equal(f->response[2].pending, 1);
+	assert_int_equal(f->response_time.count, 0);
+	assert_int_equal(f->resolution[2].met, 2);
+	assert_int_equal(f->resolution[2].pending, 1);
+	review_free(rv);
+}
+
 /* Alert episodes (docs/REPORTS.md "Monitoring"), period [1000 s, 5000 s):
  *  alert 1 "Disk full": fire 900 s (before: not counted), its ack 1100
  *   and resolve 1200 count nowhere; fire 2000 critical, ack 2300, ack
@@ -625,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_median_and_percentile),
 		cmocka_unit_test(test_csat_figures),
 		cmocka_unit_test(test_hours_figures),
+		cmocka_unit_test(test_resolved_without_response),
 		cmocka_unit_test(test_alert_episodes),
 		cmocka_unit_test(test_uptime),
 	};

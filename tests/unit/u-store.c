@@ -3,7 +3,7 @@
  * monitoring (enrolment, check-ins, rollups, retention, checks, alerts and
  * their events, maintenance windows, Alertmanager receivers), mail (tickets
  * filed from e-mail, attachments, the intake log, routes, templates,
- * webhooks, the outbox's deliveries).
+ * webhooks, the outbox's deliveries), report schedules and their claim.
  * Run twice by meson: on SQLite (u-store), and with U_STORE_PG=1 on the
  * PostgreSQL that scripts/with-pg started (u-store-pg: each test gets a
  * new database there). The tests are the same for both backends. */
@@ -2791,7 +2791,7 @@ static void test_outbox_deliveries(void **state)
 	assert_int_equal(ob.n, 0);
 
 	/* Due oldest first (by due time), with their bodies. */
-	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 10, 0, f->a, &dl, &e), RC_OK);
 	assert_int_equal(dl.n, 3);
 	assert_int_equal(dl.items[0].id, c);
 	assert_int_equal(dl.items[1].id, a);
@@ -2810,16 +2810,30 @@ static void test_outbox_deliveries(void **state)
 	assert_int_equal(dl.items[1].next_attempt_at, 1000);
 	assert_int_equal(dl.items[2].webhook_id, hook);
 	assert_string_equal(dl.items[0].event, "ticket.updated");
-	assert_int_equal(store_deliveries_due(f->st, 900, NULL, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(store_deliveries_due(f->st, 900, NULL, 10, 0, f->a, &dl, &e), RC_OK);
 	assert_int_equal(dl.n, 1);
-	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 2, f->a, &dl, &e), RC_OK);
+	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 2, 0, f->a, &dl, &e), RC_OK);
 	assert_int_equal(dl.n, 2);
+	/* A bound on the bodies read at once (c: 6 bytes, a: 5, b: 26): the
+	 * first always, the next while the ones before stay under it. */
+	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 10, 1, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.items[0].id, c);
+	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 10, 6, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 10, 7, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 2);
+	assert_int_equal(dl.items[1].id, a);
+	assert_memory_equal(dl.items[1].body, "hello", 5);
+	assert_int_equal(store_deliveries_due(f->st, 2000, NULL, 10, 12, f->a, &dl, &e), RC_OK);
+	assert_int_equal(dl.n, 3);
+	assert_int_equal(dl.items[2].id, b);
 	/* One channel only (e-mail waits without an SMTP server; webhooks
 	 * must not wait behind it). */
-	assert_int_equal(store_deliveries_due(f->st, 2000, "webhook", 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(store_deliveries_due(f->st, 2000, "webhook", 10, 0, f->a, &dl, &e), RC_OK);
 	assert_int_equal(dl.n, 1);
 	assert_int_equal(dl.items[0].id, b);
-	assert_int_equal(store_deliveries_due(f->st, 2000, "email", 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(store_deliveries_due(f->st, 2000, "email", 10, 0, f->a, &dl, &e), RC_OK);
 	assert_int_equal(dl.n, 2);
 
 	/* a: sent; only once. */
@@ -2841,7 +2855,7 @@ static void test_outbox_deliveries(void **state)
 	assert_int_equal(d.next_attempt_at, 5000);
 	assert_string_equal(d.last_error, "HTTP 503");
 	assert_int_equal(d.sent_at, 0);
-	assert_int_equal(store_deliveries_due(f->st, 4000, NULL, 10, f->a, &dl, &e), RC_OK);
+	assert_int_equal(store_deliveries_due(f->st, 4000, NULL, 10, 0, f->a, &dl, &e), RC_OK);
 	assert_int_equal(dl.n, 1);
 	assert_int_equal(dl.items[0].id, c);
 	assert_int_equal(dresult(f, b, "failed", 5000, 0, "connection refused", 0), RC_OK);
@@ -3102,6 +3116,272 @@ static void test_templates_routes(void **state)
 	assert_int_equal(store_client_by_domain(f->st, "acme.example", &id, &e), RC_NOTFOUND);
 }
 
+/* ---- report schedules (0009) ------------------------------------------------------------- */
+
+static enum result put_schedule(struct fx *f, const struct scope *sc, struct report_schedule *x,
+				int64_t if_version, int64_t *id)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_SCHEDULE_PUT, sc);
+	w.in.sched = *x;
+	w.if_version = if_version;
+	w.audit.action = x->id ? "report_schedule.update" : "report_schedule.create";
+	w.audit.object_type = "report_schedule";
+	store_write_sync(f->st, &w);
+	if (id)
+		*id = w.id;
+	if (w.rc == RC_OK)
+		assert_true(w.version >= 1);
+	return w.rc;
+}
+
+static enum result claim(struct fx *f, const struct scope *sc, int64_t id, const char *period,
+			 int64_t next_at, int64_t now, int64_t *outbox)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_SCHEDULE_CLAIM, sc);
+	w.in.claim.id = id;
+	w.in.claim.period = period;
+	w.in.claim.next_at = next_at;
+	w.in.claim.now = now;
+	w.in.claim.event = "report.review";
+	w.in.claim.payload = "{\"schedule_id\":1}";
+	store_write_sync(f->st, &w);
+	if (outbox)
+		*outbox = w.id;
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "period");
+	return w.rc;
+}
+
+static enum result send_now(struct fx *f, const struct scope *sc, int64_t id, int64_t *outbox)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_SCHEDULE_SEND, sc);
+	w.in.claim.id = id;
+	w.in.claim.event = "report.review";
+	w.in.claim.payload = "{\"manual\":true}";
+	store_write_sync(f->st, &w);
+	if (outbox)
+		*outbox = w.id;
+	return w.rc;
+}
+
+/* Report schedules: scoped reads, versions, the job's due list (enabled,
+ * soonest first), and the claim: one conditional write that takes a
+ * period once, with its outbox row or not at all, also when eight claims
+ * of one period arrive together; "send now" writes only the row. */
+static void test_report_schedules(void **state)
+{
+	struct fx *f = *state;
+	struct scope sys = scope_system();
+	struct scope admin = scope_for(1, ROLE_ADMIN, 0, 0);
+	struct scope c1 = scope_for(7, ROLE_CLIENT_ADMIN, 0, f->c1);
+	struct scope c2 = scope_for(8, ROLE_CLIENT_ADMIN, 0, f->c2);
+	struct report_schedule x = { 0 }, got;
+	struct report_schedule_list l;
+	struct list_q lq = { 0 };
+	struct outbox_list ob;
+	struct err e;
+	int64_t s1, s2, s3, out1, out2, ver;
+
+	x.client_id = f->c1;
+	x.cadence = "monthly";
+	x.recipients = "[\"a@acme.example\",\"b@acme.example\"]";
+	x.csv = true;
+	x.hour = 7;
+	x.enabled = true;
+	x.next_at = 1000;
+	assert_int_equal(put_schedule(f, &admin, &x, 0, &s1), RC_OK);
+	assert_true(s1 > 0);
+	/* Only the provider writes them; a client must exist and be seen. */
+	assert_int_equal(put_schedule(f, &c1, &x, 0, NULL), RC_DENIED);
+	x.client_id = f->c2 + 1000;
+	assert_int_equal(put_schedule(f, &admin, &x, 0, NULL), RC_NOTFOUND);
+
+	x = (struct report_schedule){ .client_id = f->c2, .cadence = "quarterly", .recipients = "[\"c@b.example\"]",
+				      .hour = 23, .enabled = true, .next_at = 5000 };
+	assert_int_equal(put_schedule(f, &admin, &x, 0, &s2), RC_OK);
+	x = (struct report_schedule){ .client_id = f->c1, .cadence = "monthly", .recipients = "[\"d@acme.example\"]",
+				      .hour = 0, .enabled = false, .next_at = 500 };
+	assert_int_equal(put_schedule(f, &admin, &x, 0, &s3), RC_OK);
+	assert_true(s1 < s2 && s2 < s3);
+
+	/* Reads: as stored, with the client's name; another client's is not there. */
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.id, s1);
+	assert_int_equal(got.client_id, f->c1);
+	assert_string_equal(got.client_name, "Acme");
+	assert_string_equal(got.cadence, "monthly");
+	assert_string_equal(got.recipients, "[\"a@acme.example\",\"b@acme.example\"]");
+	assert_true(got.csv);
+	assert_true(got.enabled);
+	assert_int_equal(got.hour, 7);
+	assert_null(got.last_period_sent);
+	assert_int_equal(got.last_sent_at, 0);
+	assert_int_equal(got.next_at, 1000);
+	assert_int_equal(got.created_by, 1);
+	assert_true(got.created_at > 0 && got.updated_at == got.created_at);
+	assert_int_equal(got.version, 1);
+	assert_int_equal(store_schedule_get(f->st, &c1, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(store_schedule_get(f->st, &c2, s1, f->a, &got, &e), RC_NOTFOUND);
+	assert_int_equal(store_schedule_get(f->st, &sys, s3 + 100, f->a, &got, &e), RC_NOTFOUND);
+
+	/* Lists: by id, in scope, by client, in pages. */
+	assert_int_equal(store_schedule_list(f->st, &sys, &lq, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.items[0].id, s1);
+	assert_int_equal(l.items[2].id, s3);
+	assert_int_equal(l.next_after, 0);
+	assert_int_equal(store_schedule_list(f->st, &c2, &lq, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.items[0].id, s2);
+	lq.client_id = f->c1;
+	assert_int_equal(store_schedule_list(f->st, &sys, &lq, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(store_schedule_list(f->st, &c2, &lq, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 0);
+	lq.client_id = 0;
+	lq.limit = 2;
+	assert_int_equal(store_schedule_list(f->st, &sys, &lq, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.next_after, s2);
+	lq.after = l.next_after;
+	assert_int_equal(store_schedule_list(f->st, &sys, &lq, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.items[0].id, s3);
+	assert_int_equal(l.next_after, 0);
+
+	/* Due: enabled ones whose next_at has come, soonest first. */
+	assert_int_equal(store_schedules_due(f->st, 999, 10, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 0);           /* s3 (500) is switched off */
+	assert_int_equal(store_schedules_due(f->st, 1000, 10, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.items[0].id, s1);
+	assert_int_equal(store_schedules_due(f->st, 6000, 10, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.items[0].id, s1);
+	assert_int_equal(l.items[1].id, s2);
+	assert_int_equal(store_schedules_due(f->st, 6000, 1, f->a, &l, &e), RC_OK);
+	assert_int_equal(l.n, 1);
+
+	/* Versions. */
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	got.hour = 9;
+	got.recipients = "[\"a@acme.example\"]";
+	assert_int_equal(put_schedule(f, &admin, &got, 1, NULL), RC_OK);
+	assert_int_equal(put_schedule(f, &admin, &got, 1, NULL), RC_STALE);
+	assert_int_equal(put_schedule(f, &c1, &got, 0, NULL), RC_DENIED);
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.version, 2);
+	assert_int_equal(got.hour, 9);
+	assert_string_equal(got.recipients, "[\"a@acme.example\"]");
+	assert_int_equal(got.client_id, f->c1);
+	ver = got.version;
+	got.id = s3 + 100;
+	assert_int_equal(put_schedule(f, &admin, &got, 0, NULL), RC_NOTFOUND);
+
+	/* The claim: the period and its outbox row, once. */
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 0);
+	assert_int_equal(claim(f, &sys, s1, "2027-03-01", 2000, 1500, &out1), RC_OK);
+	assert_true(out1 > 0);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 1);
+	assert_int_equal(ob.items[0].id, out1);
+	assert_string_equal(ob.items[0].event, "report.review");
+	assert_int_equal(ob.items[0].client_id, f->c1);
+	assert_int_equal(ob.items[0].ticket_id, 0);
+	assert_string_equal(ob.items[0].payload, "{\"schedule_id\":1}");
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_string_equal(got.last_period_sent, "2027-03-01");
+	assert_int_equal(got.last_sent_at, 1500);
+	assert_int_equal(got.next_at, 2000);
+	assert_int_equal(got.version, ver);  /* the system's bookkeeping, not an edit */
+	/* The same period, an earlier one, a switched-off or missing schedule:
+	 * nothing, and no row. */
+	assert_int_equal(claim(f, &sys, s1, "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s1, "2027-02-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s3, "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s3 + 100, "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &c1, s1, "2027-04-01", 3000, 1600, NULL), RC_DENIED);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 1);
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.next_at, 2000);
+	/* A later period goes. */
+	assert_int_equal(claim(f, &sys, s1, "2027-04-01", 3000, 2500, NULL), RC_OK);
+	/* Only the next instant (no period): any schedule, on or off. */
+	assert_int_equal(claim(f, &sys, s3, NULL, 7000, 1600, NULL), RC_OK);
+	assert_int_equal(store_schedule_get(f->st, &sys, s3, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.next_at, 7000);
+	assert_null(got.last_period_sent);
+	assert_int_equal(claim(f, &sys, s3 + 100, NULL, 7000, 1600, NULL), RC_NOTFOUND);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 2);
+
+	/* Eight claims of one period at once: one wins, seven change nothing. */
+	{
+		struct pending p = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 8, 0, 0 };
+		struct store_write ws[8];
+		for (int i = 0; i < 8; i++) {
+			store_write_init(&ws[i], W_SCHEDULE_CLAIM, &sys);
+			ws[i].in.claim.id = s2;
+			ws[i].in.claim.period = "2027-01-01";
+			ws[i].in.claim.next_at = 9000;
+			ws[i].in.claim.now = 8000;
+			ws[i].in.claim.event = "report.review";
+			ws[i].in.claim.payload = "{\"race\":true}";
+			ws[i].done = on_done;
+			ws[i].arg = &p;
+			store_submit(f->st, &ws[i]);
+		}
+		pthread_mutex_lock(&p.mu);
+		while (p.left)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		assert_int_equal(p.ok, 1);
+		assert_int_equal(p.failed, 7);
+		for (int i = 0; i < 8; i++)
+			assert_true(ws[i].rc == RC_OK || ws[i].rc == RC_CONFLICT);
+	}
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 3);
+	assert_string_equal(ob.items[2].payload, "{\"race\":true}");
+	assert_int_equal(ob.items[2].client_id, f->c2);
+
+	/* Send now: the row only, the schedule as it was. */
+	assert_int_equal(send_now(f, &admin, s3, &out2), RC_OK);
+	assert_true(out2 > out1);
+	assert_int_equal(store_schedule_get(f->st, &sys, s3, f->a, &got, &e), RC_OK);
+	assert_null(got.last_period_sent);
+	assert_int_equal(send_now(f, &c1, s3, NULL), RC_DENIED);
+	assert_int_equal(send_now(f, &admin, s3 + 100, NULL), RC_NOTFOUND);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 4);
+	assert_int_equal(ob.items[3].id, out2);
+	assert_int_equal(ob.items[3].client_id, f->c1);
+	assert_string_equal(ob.items[3].payload, "{\"manual\":true}");
+
+	/* Deleting. */
+	{
+		struct store_write w;
+		store_write_init(&w, W_SCHEDULE_DELETE, &c1);
+		w.id = s1;
+		assert_int_equal(store_write_sync(f->st, &w), RC_DENIED);
+		store_write_init(&w, W_SCHEDULE_DELETE, &admin);
+		w.id = s1;
+		w.audit.action = "report_schedule.delete";
+		assert_int_equal(store_write_sync(f->st, &w), RC_OK);
+		assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
+	}
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_NOTFOUND);
+	assert_int_equal(claim(f, &sys, s1, "2027-09-01", 3000, 2500, NULL), RC_CONFLICT);
+}
+
 int main(void)
 {
 	const char *want = getenv("U_STORE_PG");
@@ -3147,6 +3427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_templates_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_schedules, setup, teardown),
 	};
 	if (sodium_init() < 0)
 		return 1;
