@@ -16,7 +16,7 @@ export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:halt_on_error=1:strict_st
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build asan run check unit api api-pg e2e bench fuzz clean
+.PHONY: all deps build asan run check unit api api-pg e2e bench fuzz fuzz-import clean
 
 all: build
 
@@ -111,6 +111,17 @@ fuzz:
 	@mkdir -p var/fuzz-mail
 	$(FUZZ_BUILD)/fuzz-mail -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 	  var/fuzz-mail tests/fixtures/mail tests/fixtures/fuzz-mail
+
+# The history import's reader and validator the same way (tests/fuzz/fuzz_import.c;
+# its seeds and the inputs that once failed are in tests/fixtures/fuzz-import).
+fuzz-import:
+	@command -v clang >/dev/null || { echo "make fuzz-import needs clang (apt-get install clang)"; exit 2; }
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug \
+	  -Dfuzz=true -Dwerror=false -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	@meson compile -C $(FUZZ_BUILD) fuzz-import >/dev/null
+	@mkdir -p var/fuzz-import
+	$(FUZZ_BUILD)/fuzz-import -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
+	  var/fuzz-import tests/fixtures/fuzz-import
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -13,11 +13,11 @@
  * A schedule is checked whole before it is written: every problem is a
  * 400 naming its field (recipients[2], formats[0], ...). The handler
  * computes next_at, the instant the scheduler looks at the schedule next
- * (src/jobs/report_jobs.h), in the client's zone: on a create and on
- * every edit counting from the schedule's creation, so an edit never
- * skips a period that is due; when it is switched on again, counting
- * from that moment, so periods that fell due while it was off are not
- * sent. "Send now" writes an outbox row (the job's kind, "manual": true)
+ * (src/jobs/report_jobs.h), in the client's zone, as the job decides:
+ * counting from counts_from, which is the creation and then the moment
+ * of each switch from off to on (the handler sets it then), so an edit
+ * never skips a period that is due, and periods that fell due while the
+ * schedule was off are not sent, however it is edited afterwards. "Send now" writes an outbox row (the job's kind, "manual": true)
  * and touches nothing of the schedule: the scheduled sends go on as
  * before.
  */
@@ -88,16 +88,18 @@ static json_t *schedule_json(struct req *r, const struct report_schedule *x)
 
 	if (store_client_get(r->srv->store, &r->scope, x->client_id, r->a, &c, &e) == RC_OK)
 		zone = c.timezone;
-	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:i,s:s,s:b,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:I}",
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:i,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:I}",
 			 "id", (json_int_t)x->id, "client_id", (json_int_t)x->client_id,
 			 "client_name", x->client_name ? x->client_name : "", "cadence", x->cadence,
 			 "recipients", rcpt ? rcpt : json_array(),
 			 "formats", x->csv ? json_pack("[s,s]", "html", "csv") : json_pack("[s]", "html"),
 			 "hour", x->hour, "timezone", zone, "enabled", x->enabled,
 			 "last_period_sent", json_str_or_null(x->last_period_sent),
+			 "last_period_to", json_str_or_null(x->last_period_to),
 			 "last_sent_at", json_instant(x->last_sent_at),
 			 "next_send_at", x->enabled ? json_instant(x->next_at) : json_null(),
 			 "next_period", next_period_json(x, zone),
+			 "counts_from", json_instant(x->counts_from),
 			 "created_by", (json_int_t)x->created_by, "created_at", json_instant(x->created_at),
 			 "updated_at", json_instant(x->updated_at), "version", (json_int_t)x->version);
 }
@@ -283,7 +285,8 @@ void h_schedule_create(struct req *r)
 	if (!sched_parse(r, &x, &c, true))
 		return;
 	x.created_at = now;
-	x.next_at = report_schedule_look_at(c.timezone, &x, now, now, NULL, NULL);
+	x.counts_from = now;
+	x.next_at = report_schedule_look_at(c.timezone, &x, now, NULL, NULL);
 	req_write_init(r, W_SCHEDULE_PUT, "report_schedule.create", "report_schedule");
 	r->w.in.sched = x;
 	req_write(r, written);
@@ -306,9 +309,11 @@ void h_schedule_patch(struct req *r)
 	was_on = x.enabled;
 	if (!sched_parse(r, &x, &c, false))
 		return;
-	/* Switched on again: what fell due while it was off stays unsent. */
-	x.next_at = report_schedule_look_at(c.timezone, &x, x.enabled && !was_on ? now : x.created_at,
-					    now, NULL, NULL);
+	/* Switched on again: what fell due while it was off stays unsent,
+	 * now and at every later edit and pass (counts_from is kept). */
+	if (x.enabled && !was_on)
+		x.counts_from = now;
+	x.next_at = report_schedule_look_at(c.timezone, &x, now, NULL, NULL);
 	req_write_init(r, W_SCHEDULE_PUT, "report_schedule.update", "report_schedule");
 	r->w.in.sched = x;
 	r->w.if_version = ver;
@@ -423,8 +428,7 @@ void h_schedule_send(struct req *r)
 		k->to_day = p.to_day;
 	} else {
 		/* The latest complete period in the client's days. */
-		report_schedule_look_at(c.timezone, &x, x.created_at, clock_now_ms(), &k->from_day,
-					&k->to_day);
+		report_schedule_look_at(c.timezone, &x, clock_now_ms(), &k->from_day, &k->to_day);
 	}
 	k->recipients = x.recipients;
 	rsched_day_text(k->from_day, from);

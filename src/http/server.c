@@ -100,7 +100,9 @@ void req_text(struct req *r, int status, const char *ctype, const char *text, si
 
 void req_json(struct req *r, int status, json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT);
+	/* 15 significant digits: a decimal such as 0.7 reads back as written
+	 * (17 would print 0.69999999999999996). */
+	char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(15));
 
 	json_decref(v);
 	if (!s) {

@@ -61,8 +61,10 @@ struct imp_reader {
 	bool header_read;
 	size_t ncols;
 	int col[64];              /* header position -> csv_cols index, -1: none */
-	size_t nf, fcap;          /* the current record's fields */
+	size_t nf, fcap;          /* the current record's fields (kept) */
 	size_t *fstart, *flen;
+	size_t fields;            /* ... and all of them (counted) */
+	size_t fmax;              /* fields kept at most: more cannot make a row */
 	json_t *pending;          /* the header's problems, for the first row */
 };
 
@@ -79,6 +81,7 @@ struct imp_reader *imp_reader_new(enum imp_format f, imp_read_fn read, void *arg
 	rd->rcap = 4096;
 	rd->rec = malloc(rd->rcap);
 	rd->fcap = 32;
+	rd->fmax = ARRAY_SIZE(rd->col) + 1;
 	rd->fstart = malloc(rd->fcap * sizeof(size_t));
 	rd->flen = malloc(rd->fcap * sizeof(size_t));
 	if (!rd->in || !rd->rec || !rd->fstart || !rd->flen) {
@@ -103,6 +106,11 @@ void imp_reader_free(struct imp_reader *rd)
 uint64_t imp_reader_offset(const struct imp_reader *rd)
 {
 	return rd->offset;
+}
+
+size_t imp_reader_memory(const struct imp_reader *rd)
+{
+	return sizeof(*rd) + RD_CHUNK + rd->rcap + 2 * rd->fcap * sizeof(size_t);
 }
 
 /* Refills the input: false at the end or on a failure (rd->failed). */
@@ -205,6 +213,42 @@ static int read_line(struct imp_reader *rd)
 
 /* ---- reading: JSON lines ------------------------------------------------------------ */
 
+/* Whether the JSON text s[0..n) holds more than IMP_MAX_VALUES values (it
+ * counts the commas and opening brackets outside strings: one a value at
+ * least, whether the text is valid or not). A ticket needs some hundreds
+ * (256 events of two members each); a longer array is refused before it
+ * is parsed, as its tree would be 20 to 100 times the text (a line of
+ * [0,0,...] is half a million values). */
+static bool too_many_values(const char *s, size_t n)
+{
+	size_t values = 1;
+	bool str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				str = false;
+		} else if (c == '"') {
+			str = true;
+		} else if ((c == ',' || c == '[' || c == '{') && ++values > IMP_MAX_VALUES) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void too_many_error(json_t *errs, int64_t line, const char *field)
+{
+	char msg[120];
+
+	snprintf(msg, sizeof(msg), "has more than %d JSON values; a ticket has far fewer (at most"
+		 " %d events)", IMP_MAX_VALUES, IMP_MAX_EVENTS);
+	imp_error(errs, line, field, msg);
+}
+
 static bool blank(const char *s)
 {
 	for (; *s; s++)
@@ -231,6 +275,10 @@ static int next_jsonl(struct imp_reader *rd, json_t **row, int64_t *line, json_t
 		}
 		if (blank(rd->rec))
 			continue;
+		if (too_many_values(rd->rec, rd->rlen)) {
+			too_many_error(errs, rd->line, "");
+			return -1;
+		}
 		v = json_loadb(rd->rec, rd->rlen, JSON_REJECT_DUPLICATES, &je);
 		if (!v) {
 			snprintf(msg, sizeof(msg), "is not JSON: %s (column %d)", je.text, je.column);
@@ -279,18 +327,23 @@ static void field_end(struct imp_reader *rd)
 
 /* One record into rec/fstart/flen: 1, 0 at the end, -2 failure or out of
  * memory; *bad says why the record is malformed (NULL: it is not). The
- * record starts on line *start. Empty lines are skipped. */
+ * record starts on line *start. Empty lines are skipped. Memory is
+ * bounded whatever the input: past IMP_LINE_MAX bytes nothing more is
+ * kept, and past rd->fmax fields the fields are only counted (rd->fields);
+ * either way the record is read to its end (quotes still delimit it). */
 static int read_record(struct imp_reader *rd, int64_t *start, const char **bad)
 {
 	int c;
 
 	for (;;) {
 		bool quoted = false, after_quote = false, empty_line = true;
+		bool fresh = true;        /* nothing of the current field read yet */
 
 		rd->rlen = 0;
 		rd->rec[0] = '\0';
 		rd->too_long = false;
 		rd->nf = 0;
+		rd->fields = 1;
 		*bad = NULL;
 		c = next_byte(rd);
 		if (c < 0)
@@ -333,10 +386,14 @@ static int read_record(struct imp_reader *rd, int64_t *start, const char **bad)
 			}
 			if (c == ',') {
 				empty_line = false;
+				after_quote = false;
+				fresh = true;
+				rd->fields++;
+				if (rd->too_long || rd->nf >= rd->fmax)
+					continue;       /* counted, not kept: the record is bad */
 				field_end(rd);
 				if (!field_begin(rd))
 					return -2;
-				after_quote = false;
 				continue;
 			}
 			if (c == '\r' && peek_byte(rd) == '\n')
@@ -353,14 +410,16 @@ static int read_record(struct imp_reader *rd, int64_t *start, const char **bad)
 				continue;
 			}
 			if (c == '"') {
-				if (rd->rlen == rd->fstart[rd->nf - 1]) {
+				if (fresh) {
 					quoted = true;
+					fresh = false;
 					continue;
 				}
 				if (!*bad)
 					*bad = "a quote in an unquoted field (quote the field and double the quote)";
 				continue;
 			}
+			fresh = false;
 			{
 				char ch = (char)c;
 				if (!rec_put(rd, &ch, 1))
@@ -400,13 +459,14 @@ static int read_header(struct imp_reader *rd, json_t *errs)
 		imp_error(errs, start, "", bad);
 		return -1;
 	}
-	if (rd->nf > ARRAY_SIZE(rd->col)) {
-		snprintf(msg, sizeof(msg), "has %zu columns; at most %zu are known", rd->nf,
+	if (rd->fields > ARRAY_SIZE(rd->col)) {
+		snprintf(msg, sizeof(msg), "has %zu columns; at most %zu are known", rd->fields,
 			 ARRAY_SIZE(csv_cols));
 		imp_error(errs, start, "", msg);
 		return -1;
 	}
 	rd->ncols = rd->nf;
+	rd->fmax = rd->ncols + 1;       /* one more says "too many" */
 	for (size_t i = 0; i < rd->nf; i++) {
 		const char *name = cell(rd, i);
 		size_t c;
@@ -460,6 +520,10 @@ static bool put_cell(json_t *row, json_t **csat, int c, const char *v, size_t le
 		break;
 	case CK_JSON: {
 		json_error_t je;
+		if (too_many_values(v, len)) {
+			too_many_error(errs, line, name);
+			return false;
+		}
 		val = json_loadb(v, len, JSON_REJECT_DUPLICATES, &je);
 		if (!val) {
 			snprintf(msg, sizeof(msg), "is not JSON: %s (character %d of the cell)", je.text,
@@ -514,8 +578,8 @@ static int next_csv(struct imp_reader *rd, json_t **row, int64_t *line, json_t *
 		imp_error(errs, start, "", bad);
 		return -1;
 	}
-	if (rd->nf != rd->ncols) {
-		snprintf(msg, sizeof(msg), "has %zu fields; the header has %zu", rd->nf, rd->ncols);
+	if (rd->fields != rd->ncols) {
+		snprintf(msg, sizeof(msg), "has %zu fields; the header has %zu", rd->fields, rd->ncols);
 		imp_error(errs, start, "", msg);
 		return -1;
 	}
@@ -1152,7 +1216,13 @@ bool imp_row(const struct imp_env *env, json_t *row, int64_t line, struct arena 
 	t->fcr_reason = s.fcr_reason;
 	t->first_handler_id = 0;
 	t->resolved_by = 0;
-	t->last_activity_at = last_at;
+	/* A ticket still open at the import is active in itsup from the
+	 * import on: the escalation rules' idle clocks (no update,
+	 * unassigned) start there, as for a ticket created then, so the
+	 * backlog's old quiet spells fire nothing (nothing of the past is
+	 * announced late). A resolved or closed one keeps its history's
+	 * last instant. */
+	t->last_activity_at = s.status == TS_RESOLVED || s.status == TS_CLOSED ? last_at : env->now;
 	if (has_csat) {
 		out->csat_rating = (int)cs.rating;
 		out->csat_comment = cs.comment;

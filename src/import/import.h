@@ -35,6 +35,9 @@
  * reply does). FCR is decided at each resolution by fcr_decide with the
  * handler rule taken as met (the other system's people are not known to
  * itsup; a row may give "fcr" itself); a vendor counts as one escalation.
+ * A ticket still open at the end has its last activity at the import's
+ * instant (the escalation rules' idle clocks start there); a resolved or
+ * closed one at its history's last instant.
  */
 #ifndef ITSUP_IMPORT_H
 #define ITSUP_IMPORT_H
@@ -53,6 +56,8 @@ enum imp_format { IMP_JSONL, IMP_CSV };
 
 #define IMP_LINE_MAX (1u << 20)        /* one line or CSV record, bytes */
 #define IMP_MAX_EVENTS 256             /* events of one ticket */
+#define IMP_MAX_VALUES 4096            /* JSON values of one row (or its events
+					* cell), counted before it is parsed */
 
 /* ---- reading ------------------------------------------------------------------- */
 
@@ -78,6 +83,11 @@ int imp_reader_next(struct imp_reader *rd, json_t **row, int64_t *line, json_t *
 
 /* Bytes consumed so far (progress). */
 uint64_t imp_reader_offset(const struct imp_reader *rd);
+
+/* Bytes the reader holds now (its buffers). Bounded whatever the input:
+ * a record past IMP_LINE_MAX bytes, or with more fields than the header,
+ * is read to its end without keeping more of it. */
+size_t imp_reader_memory(const struct imp_reader *rd);
 
 /* The format named by a Content-Type (application/x-ndjson,
  * application/jsonl, application/json-lines -> IMP_JSONL; text/csv ->

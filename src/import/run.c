@@ -10,6 +10,7 @@
 
 #define CHUNK 2000              /* rows validated between two store lookups */
 #define CHUNK_ARENA (512u << 20)
+#define ROW_ARENA (64u << 20)   /* one row's validation (a few KB; a ceiling only) */
 #define PROGRESS_EVERY 10000
 #define GEN_RETRIES 8
 #define DAY_MS INT64_C(86400000)
@@ -243,7 +244,7 @@ static enum result lookup(struct world *x, enum import_key kind, struct pending 
 }
 
 static enum result validate(struct imp_run *run, struct world *x, const struct imp_env *env,
-			    int64_t *tenant, struct err *e)
+			    struct err *e)
 {
 	struct imp_reader *rd = imp_reader_new(run->format, run->read, run->arg);
 	struct imp_seen seen;
@@ -253,7 +254,6 @@ static enum result validate(struct imp_run *run, struct world *x, const struct i
 	char msg[96];
 
 	imp_seen_init(&seen);
-	*tenant = -1;
 	while (r == RC_OK && !end) {
 		struct arena *a = arena_new(CHUNK_ARENA);
 		struct pending ext, mail;
@@ -268,6 +268,8 @@ static enum result validate(struct imp_run *run, struct world *x, const struct i
 			struct import_ticket t;
 			json_t *row;
 			int64_t line, first;
+			struct arena *ra;
+			bool ok, nomem;
 			int k = imp_reader_next(rd, &row, &line, chunk);
 			if (k == 0 || k == -2) {
 				end = true;
@@ -277,8 +279,26 @@ static enum result validate(struct imp_run *run, struct world *x, const struct i
 			n++;
 			if (k < 0)
 				continue;
-			arena_defer(a, (void (*)(void *))json_decref, row);
-			if (imp_row(env, row, line, a, &t, chunk)) {
+			/* The row's tree and what imp_row built go at once:
+			 * only its key and address outlive it (copied into the
+			 * chunk's arena), so a chunk holds 2,000 pairs of short
+			 * strings, not 2,000 trees. */
+			ra = arena_new(ROW_ARENA);
+			ok = ra && imp_row(env, row, line, ra, &t, chunk);
+			nomem = !ra;
+			if (ok) {
+				const char *addr = t.requester_email;
+				t.external_id = arena_strdup(a, t.external_id);
+				t.requester_email = arena_strdup(a, addr);
+				nomem = !t.external_id || (addr && !t.requester_email);
+			}
+			arena_free(ra);
+			json_decref(row);
+			if (nomem) {
+				r = err_set(e, RC_NOMEM, NULL, "out of memory");
+				break;
+			}
+			if (ok) {
 				int d = imp_seen_add(&seen, t.t.client_id, t.external_id, line, &first);
 				if (d < 0) {
 					r = err_set(e, RC_NOMEM, NULL, "out of memory");
@@ -296,7 +316,6 @@ static enum result validate(struct imp_run *run, struct world *x, const struct i
 					mail.keys[mail.n] = t.requester_email;
 					mail.lines[mail.n++] = line;
 				}
-				*tenant = *tenant < 0 || *tenant == t.t.client_id ? t.t.client_id : 0;
 			}
 			if (x->failed) {
 				*e = x->err;
@@ -397,7 +416,7 @@ static void src_stored(void *arg, size_t n)
 }
 
 static enum result write_all(struct store *st, struct imp_run *run, struct world *x,
-			     const struct imp_env *env, int64_t tenant, struct err *e)
+			     const struct imp_env *env, struct err *e)
 {
 	struct source src = { run, env, NULL, NULL, json_array(), 0 };
 	struct import_write iw;
@@ -405,9 +424,13 @@ static enum result write_all(struct store *st, struct imp_run *run, struct world
 	char detail[160];
 	enum result r = RC_OK;
 
-	snprintf(detail, sizeof(detail), "%zu tickets imported from %s", run->rows,
+	/* The store records one audit record a client, this after its
+	 * client's count and numbers (store.h struct import_write). */
+	snprintf(detail, sizeof(detail), "imported from %s",
 		 run->format == IMP_CSV ? "CSV" : "JSON lines");
+	memset(&iw, 0, sizeof(iw));
 	for (int tries = 0;; tries++) {
+		free(iw.clients);
 		memset(&iw, 0, sizeof(iw));
 		iw.next = src_next;
 		iw.rewind = src_rewind;
@@ -418,7 +441,6 @@ static enum result write_all(struct store *st, struct imp_run *run, struct world
 		w.in.imp = &iw;
 		w.audit.action = "ticket.import";
 		w.audit.object_type = "ticket";
-		w.audit.tenant_id = tenant > 0 ? tenant : 0;
 		w.audit.addr = run->addr;
 		w.audit.detail = detail;
 		r = store_write_sync(st, &w);
@@ -446,6 +468,7 @@ static enum result write_all(struct store *st, struct imp_run *run, struct world
 		}
 		*e = w.err;
 	}
+	free(iw.clients);
 	arena_free(src.a);
 	imp_reader_free(src.rd);
 	json_decref(src.errs);
@@ -458,7 +481,6 @@ enum result imp_run(struct store *st, struct imp_run *run, struct err *e)
 	/* The first pass only checks (what cannot fail is left out). */
 	struct imp_env check = { env_client, env_policy, &x, run->now, true };
 	struct imp_env env = { env_client, env_policy, &x, run->now, false };
-	int64_t tenant;
 	enum result r;
 
 	run->rows = run->imported = run->error_count = 0;
@@ -466,9 +488,9 @@ enum result imp_run(struct store *st, struct imp_run *run, struct err *e)
 	run->first_id = run->first_number = run->last_number = 0;
 	r = sla_world_get(st, &x.w, e);
 	if (r == RC_OK)
-		r = validate(run, &x, &check, &tenant, e);
+		r = validate(run, &x, &check, e);
 	if (r == RC_OK)
-		r = write_all(st, run, &x, &env, tenant, e);
+		r = write_all(st, run, &x, &env, e);
 	world_release(&x);
 	return r;
 }

@@ -17,8 +17,11 @@
  *     or policy changed meanwhile the store refuses the write (RC_STALE)
  *     and step 2 runs again in the new world.
  *
- * Memory is bounded by one chunk of rows plus 24 bytes a ticket for the
- * duplicate check, whatever the size of the input. The store write runs
+ * Memory is bounded whatever the size of the input: step 1 holds one
+ * row's tree at a time (each dropped once validated; a chunk keeps only
+ * its rows' external ids and addresses), step 2 one batch of rows, both
+ * plus 24 bytes a ticket for the duplicate check. The write records one
+ * audit record a client (store.h struct import_write). The store write runs
  * on the store's writer thread, which calls back into the source (the
  * parser) while the caller waits: imp_run is synchronous.
  */

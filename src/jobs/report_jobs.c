@@ -6,11 +6,12 @@
  * loads each client's zone once per pass, decides, and writes one
  * W_SCHEDULE_CLAIM per schedule: with the period when it is to be sent
  * (the conditional claim and the outbox row together), else only the next
- * instant to look. A claim that finds the period taken (another server
- * was first, or the schedule changed meanwhile) changes nothing; the
- * schedule's next_at is then set again from the same decision, so it
- * does not come back every tick. Every write moves next_at past now, so
- * a pass ends.
+ * instant to look. Both carry the version read: a schedule edited since
+ * (the API wrote its own next_at) is left as the edit made it, and the
+ * next pass decides on the edit. A claim that finds the period taken
+ * (another server was first) changes nothing; the schedule's next_at is
+ * then set again from the same decision, so it does not come back every
+ * tick. Every write moves next_at past now, so a pass ends.
  */
 #include "base/common.h"
 
@@ -76,16 +77,16 @@ static bool cadence_of(const char *name, enum rsched_cadence *c)
 	return false;
 }
 
-static void decide(const struct report_schedule *x, const struct tz *z, int64_t since,
-		   int64_t now, struct rsched_decision *d)
+static void decide(const struct report_schedule *x, const struct tz *z, int64_t now,
+		   struct rsched_decision *d)
 {
-	struct rsched_in in = { RS_MONTHLY, x->hour, since, INT64_MIN };
+	struct rsched_in in = { RS_MONTHLY, x->hour, x->counts_from, INT64_MIN };
 	int64_t last;
 
 	if (!cadence_of(x->cadence, &in.cadence))
 		in.cadence = RS_MONTHLY;
-	if (x->last_period_sent && rsched_parse_day(x->last_period_sent, &last))
-		in.last_from = last;
+	if (x->last_period_to && rsched_parse_day(x->last_period_to, &last))
+		in.last_to = last;
 	rsched_decide(&in, z, now, d);
 }
 
@@ -111,8 +112,8 @@ const char *report_review_payload(struct arena *a, const struct report_schedule 
 	return out;
 }
 
-int64_t report_schedule_look_at(const char *zone, const struct report_schedule *x, int64_t since,
-				int64_t now, int64_t *from_day, int64_t *to_day)
+int64_t report_schedule_look_at(const char *zone, const struct report_schedule *x, int64_t now,
+				int64_t *from_day, int64_t *to_day)
 {
 	struct zones zs = { .n = 0 };
 	const struct tz *z = zone_of(&zs, zone);
@@ -120,7 +121,7 @@ int64_t report_schedule_look_at(const char *zone, const struct report_schedule *
 	struct rsched_period cur, prev;
 	enum rsched_cadence c = RS_MONTHLY;
 
-	decide(x, z, since, now, &d);
+	decide(x, z, now, &d);
 	if (!cadence_of(x->cadence, &c))
 		c = RS_MONTHLY;
 	rsched_period_of(c, rsched_local_day(z, now), &cur);
@@ -146,14 +147,16 @@ static enum result claim(struct server *s, struct arena *a, const struct report_
 	w.in.claim.id = x->id;
 	w.in.claim.next_at = d->next_at;
 	w.in.claim.now = now;
+	w.in.claim.version = x->version;        /* an edit since the read wins */
 	if (d->send) {
 		rsched_day_text(d->period.from_day, from);
 		rsched_day_text(d->period.to_day, to);
 		w.in.claim.period = arena_strdup(a, from);
+		w.in.claim.period_to = arena_strdup(a, to);
 		w.in.claim.event = REPORT_REVIEW_EVENT;
 		w.in.claim.payload = report_review_payload(a, x, d->period.from_day, d->period.to_day,
 							   false);
-		if (!w.in.claim.period || !w.in.claim.payload)
+		if (!w.in.claim.period || !w.in.claim.period_to || !w.in.claim.payload)
 			return err_set(e, RC_NOMEM, NULL, "out of memory");
 		w.audit.action = "report_schedule.send";
 		w.audit.object_type = "report_schedule";
@@ -194,7 +197,7 @@ int report_jobs_run(struct server *s, int64_t now)
 
 			if (store_client_get(s->store, &sys, x->client_id, a, &c, &e) == RC_OK)
 				z = zone_of(&zs, arena_strdup(a, c.timezone));
-			decide(x, z, x->created_at, now, &d);
+			decide(x, z, now, &d);
 			rc = claim(s, a, x, &d, now, &e);
 			if (rc == RC_OK && d.send) {
 				char from[16];
@@ -209,7 +212,9 @@ int report_jobs_run(struct server *s, int64_t now)
 				d.send = false;
 				rc = claim(s, a, x, &d, now, &e);
 			}
-			if (rc == RC_OK)
+			/* Stale: edited since the read; the edit's next_at
+			 * stands and the next pass reads it. */
+			if (rc == RC_OK || rc == RC_STALE)
 				n++;
 			else
 				log_event(LOG_ERROR, "reports", json_pack("{s:I,s:s}", "schedule",

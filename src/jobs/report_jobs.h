@@ -7,7 +7,7 @@
  * schedules whose next_at has come (one indexed probe), decides each
  * with rsched_decide (review_sched.h) in the client's time zone, and
  * either claims the period (W_SCHEDULE_CLAIM: the conditional UPDATE of
- * last_period_sent and the outbox row "report.review", one transaction)
+ * last_period_to and the outbox row "report.review", one transaction)
  * or only moves next_at. The outbox row says which client, which period,
  * to whom and in which formats; the dispatcher builds the pack when it
  * expands the row (src/notify/review_mail.h).
@@ -37,11 +37,12 @@ const char *report_review_payload(struct arena *a, const struct report_schedule 
 				  int64_t from_day, int64_t to_day, bool manual);
 
 /* When the job should look at x at now (rsched_look_at), in zone (an
- * IANA name; one that does not load is UTC), counting from since (rule 2
- * of review_sched.h). *from_day and *to_day (may be NULL): the latest
+ * IANA name; one that does not load is UTC), as the job decides: counting
+ * from x->counts_from, after x->last_period_to (rule 2 of
+ * review_sched.h). *from_day and *to_day (may be NULL): the latest
  * complete period, the one before today's in the zone (what "send now"
  * sends by default). */
-int64_t report_schedule_look_at(const char *zone, const struct report_schedule *x, int64_t since,
-				int64_t now, int64_t *from_day, int64_t *to_day);
+int64_t report_schedule_look_at(const char *zone, const struct report_schedule *x, int64_t now,
+				int64_t *from_day, int64_t *to_day);
 
 #endif

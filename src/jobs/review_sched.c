@@ -84,7 +84,7 @@ void rsched_decide(const struct rsched_in *in, const struct tz *z, int64_t now,
 	}
 	out->period = cand;
 	out->send_at = rsched_local_ms(z, cand.to_day, in->hour);
-	out->send = cand.from_day > in->last_from && out->send_at >= in->since;
+	out->send = cand.to_day > in->last_to && out->send_at >= in->since;
 }
 
 int64_t rsched_look_at(const struct rsched_decision *d)

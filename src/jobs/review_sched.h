@@ -14,12 +14,18 @@
  *   1. the candidate is the latest period whose send time has come
  *      (<= now): the period before the current one once today's hour has
  *      passed on its first day, else the one before that;
- *   2. it is sent when it is later than the last period sent (last_from)
- *      and its send time is not before the schedule counts from (since:
- *      its creation; the API passes the moment a schedule is switched on
- *      again when it computes next_at): a new schedule never sends a
- *      period that fell due before it existed, and periods that fell due
- *      while it was switched off are not sent afterwards;
+ *   2. it is sent when it ends later than the last period sent (last_to,
+ *      the day after that period's last day) and its send time is not
+ *      before the schedule counts from (since: its creation, then the
+ *      moment it was last switched on again, as the store keeps it in
+ *      counts_from): a new schedule never sends a period that fell due
+ *      before it existed, periods that fell due while it was switched off
+ *      are not sent afterwards (however it is edited later), and after a
+ *      change of cadence a period that ends within what was sent already
+ *      is not sent (quarterly to monthly: the months of a quarter sent),
+ *      while one that ends later is sent whole, even when its start was
+ *      sent (monthly to quarterly: the quarter whose first months went
+ *      as months goes, or its last month would never be reported);
  *   3. a period missed because no server ran at its send time is sent
  *      when one runs again, if no later period has come due meanwhile
  *      (only the latest is ever sent: a quarter's worth of stale packs
@@ -59,7 +65,7 @@ struct rsched_in {
 	enum rsched_cadence cadence;
 	int hour;                       /* 0..23, local */
 	int64_t since;                  /* ms: rule 2 */
-	int64_t last_from;              /* day: the last period sent's first day; INT64_MIN: none */
+	int64_t last_to;                /* day: the end (exclusive) of the last period sent; INT64_MIN: none */
 };
 
 struct rsched_decision {

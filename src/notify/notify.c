@@ -118,6 +118,16 @@ int64_t notify_backoff(int attempts)
 	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 
+const char *notify_outbox_retry(int attempts, int64_t now, int64_t *next_at)
+{
+	if (attempts >= NOTIFY_MAX_ATTEMPTS) {
+		*next_at = 0;
+		return "failed";
+	}
+	*next_at = now + notify_backoff(attempts);
+	return "pending";
+}
+
 /* ---- expansion ------------------------------------------------------------------------------------ */
 
 struct rcpt { const char *name, *addr; };
@@ -392,12 +402,14 @@ static void add_webhooks(struct expand_ctx *x)
 	}
 }
 
-/* A review pack's e-mails (review_mail.h): false to leave the row for
- * the next pass (a failure that may pass); a row that can never be sent
+/* A review pack's e-mails (review_mail.h): false to put the row back
+ * for later (a failure that may pass: defer); a row that can never be sent
  * is done without deliveries, and the log says why. */
 static bool add_review(struct expand_ctx *x)
 {
-	struct review_mail_from f = { x->from_name, x->from_addr, x->domain, public_base(x) };
+	/* No public_url: no link (the listen address is no one's to open). */
+	struct review_mail_from f = { x->from_name, x->from_addr, x->domain,
+				      *x->s->cfg.public_url ? public_base(x) : NULL };
 	struct err e = { 0 };
 	size_t n = 0;
 	enum result rc;
@@ -414,6 +426,25 @@ static bool add_review(struct expand_ctx *x)
 	return rc == RC_INVALID || rc == RC_NOTFOUND;
 }
 
+/* Row o's expansion failed for a reason that may pass: try again after
+ * the backoff, or give up (notify.h invariant 6). */
+static void defer(struct server *s, const struct outbox_row *o, int64_t now)
+{
+	struct scope sys = scope_system();
+	struct store_write w;
+
+	store_write_init(&w, W_OUTBOX_DEFER, &sys);
+	w.in.dres.id = o->id;
+	w.in.dres.now = now;
+	w.in.dres.state = notify_outbox_retry(o->attempts + 1, now, &w.in.dres.next_attempt_at);
+	if (store_write_sync(s->store, &w) != RC_OK && w.rc != RC_CONFLICT)
+		log_event(LOG_ERROR, "outbox", json_pack("{s:I,s:s}", "outbox", (json_int_t)o->id,
+							 "error", w.err.msg));
+	else if (w.rc == RC_OK && !strcmp(w.in.dres.state, "failed"))
+		log_event(LOG_ERROR, "outbox", json_pack("{s:I,s:s,s:i}", "outbox", (json_int_t)o->id,
+							 "state", "failed", "attempts", o->attempts + 1));
+}
+
 static bool expand_one(struct server *s, struct arena *a, const struct outbox_row *o, int64_t now)
 {
 	struct expand_ctx *x = arena_alloc(a, sizeof(*x));
@@ -423,8 +454,8 @@ static bool expand_one(struct server *s, struct arena *a, const struct outbox_ro
 	bool to_req;
 	const char *tmpl;
 
-	if (!x)
-		return false;
+	if (!x || o->next_attempt_at > now)
+		return false;                   /* put back by defer: not due yet */
 	x->s = s;
 	x->a = a;
 	x->o = o;
@@ -434,6 +465,7 @@ static bool expand_one(struct server *s, struct arena *a, const struct outbox_ro
 	if (!x->payload) {
 		log_event(LOG_ERROR, "outbox", json_pack("{s:I,s:s}", "outbox", (json_int_t)o->id,
 							 "error", "its payload could not be read"));
+		defer(s, o, now);
 		return false;
 	}
 	arena_defer(a, (void (*)(void *))json_decref, x->payload);
@@ -449,8 +481,10 @@ static bool expand_one(struct server *s, struct arena *a, const struct outbox_ro
 	}
 	tmpl = notify_template_of(o->event, &to_req);
 	if (!strcmp(o->event, REPORT_REVIEW_EVENT)) {
-		if (!add_review(x))
+		if (!add_review(x)) {
+			defer(s, o, now);
 			return false;
+		}
 	} else if (tmpl && *x->from_addr) {
 		struct rcpt to[MAX_RCPT];
 		size_t n = recipients(x, to_req, tmpl, to);

@@ -18,6 +18,11 @@
  *      the SMTP server's "250" and the write sends that message again.
  *   5. Only the leader (store_lead) dispatches; without an SMTP server
  *      configured, e-mail deliveries wait (no attempt is spent).
+ *   6. A row whose expansion fails for a reason that may pass (a review
+ *      pack whose figures could not be read) is put back
+ *      (W_OUTBOX_DEFER) with the deliveries' backoff, so it is not
+ *      rebuilt on every pass ahead of other rows, and ends failed after
+ *      NOTIFY_MAX_ATTEMPTS (notify_outbox_retry).
  *
  *   outbox row (pending) --expand--> deliveries (pending) --send--> sent
  *                                           |  ^ backoff           \--> failed --retry--> pending
@@ -51,6 +56,11 @@ void notify_kick(void);
 /* Pure: the wait after a delivery's attempts-th failed attempt (ms):
  * 30 s doubling to at most an hour. */
 int64_t notify_backoff(int attempts);
+/* Pure: an outbox row whose expansion failed for the attempts-th time
+ * (1, 2, ...; a review pack that could not be built now): "pending"
+ * again at *next_at = now + notify_backoff(attempts), or "failed" (*next_at
+ * 0) once attempts reaches NOTIFY_MAX_ATTEMPTS, as a delivery would. */
+const char *notify_outbox_retry(int attempts, int64_t now, int64_t *next_at);
 /* Pure: the webhook event an outbox event is announced as (ticket.created,
  * ticket.updated, ticket.resolved, sla.warning, sla.breach, alert.firing,
  * alert.resolved), NULL when webhooks do not see it. */

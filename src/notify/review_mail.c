@@ -66,15 +66,21 @@ static const char *size_text(struct arena *a, size_t n)
 			       : arena_printf(a, "%zu KB", (n + 1023) / 1024);
 }
 
-static const char *link_of(struct arena *a, const struct review_mail_from *f, const struct pack *k,
-			   const char *format)
+const char *review_mail_left_out(struct arena *a, const char *base_url, const char *what,
+				 const char *it, const char *size, int64_t client_id,
+				 int64_t from_day, int64_t to_day, const char *format)
 {
 	char from[16], to[16];
 
-	rsched_day_text(k->from_day, from);
-	rsched_day_text(k->to_day, to);
-	return arena_printf(a, "%s/api/v1/reports/sla-review?client_id=%" PRId64
-			    "&from=%s&to=%s&format=%s", f->base_url, k->client_id, from, to, format);
+	if (!base_url || !*base_url)
+		return arena_printf(a, "%s too large to attach (%s). Ask the service desk for %s:"
+				    " no download link can be given, as the desk's public address"
+				    " is not configured.\n", what, size, it);
+	rsched_day_text(from_day, from);
+	rsched_day_text(to_day, to);
+	return arena_printf(a, "%s too large to attach (%s). Download %s here (sign-in required):\n"
+			    "%s/api/v1/reports/sla-review?client_id=%" PRId64 "&from=%s&to=%s&format=%s\n",
+			    what, size, it, base_url, client_id, from, to, format);
 }
 
 void review_mail_plan(bool html_built, size_t html_len, bool csv_built, size_t csv_len,
@@ -111,6 +117,7 @@ static enum result build(struct server *s, struct arena *a, const struct review_
 	struct review_params p = { k->client_id, k->from_day, k->to_day, REVIEW_HTML };
 	struct review_mail_plan plan;
 	struct buf note;
+	const char *line;
 	enum result rc;
 
 	rc = report_sla_review(s->store, &sys, &p, a, &k->html, e);
@@ -140,17 +147,22 @@ static enum result build(struct server *s, struct arena *a, const struct review_
 	if (plan.csv && !attach(a, k, "csv", "text/csv", &k->csv, &note,
 			       "the tickets behind the figures, one row each"))
 		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
-	if (!plan.html)
-		buf_appendf(&note, "The review is too large to attach (%s). Download it here"
-			    " (sign-in required):\n%s\n",
-			    k->html_built ? size_text(a, k->html.len) : "more than 32 MB",
-			    link_of(a, f, k, "html"));
-	if (k->csv_wanted && !plan.csv)
-		buf_appendf(&note, "The ticket rows are too large to attach (%s). Download them"
-			    " here (sign-in required):\n%s\n",
-			    k->csv.len <= REVIEW_MAIL_ATTACH_MAX ? size_text(a, k->csv.len)
-								 : "more than 4 MB",
-			    link_of(a, f, k, "csv"));
+	if (!plan.html && !(line = review_mail_left_out(a, f->base_url, "The review is", "it",
+							 k->html_built ? size_text(a, k->html.len)
+								       : "more than 32 MB",
+							 k->client_id, k->from_day, k->to_day,
+							 "html")))
+		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+	else if (!plan.html)
+		buf_appends(&note, line);
+	if (k->csv_wanted && !plan.csv &&
+	    !(line = review_mail_left_out(a, f->base_url, "The ticket rows are", "them",
+					  k->csv.len <= REVIEW_MAIL_ATTACH_MAX ? size_text(a, k->csv.len)
+									       : "more than 4 MB",
+					  k->client_id, k->from_day, k->to_day, "csv")))
+		rc = err_set(e, RC_NOMEM, NULL, "out of memory");
+	else if (k->csv_wanted && !plan.csv)
+		buf_appends(&note, line);
 	k->note = arena_strdup(a, buf_str(&note));
 	buf_release(&note);
 	if (rc == RC_OK && !k->note)

@@ -19,7 +19,7 @@
  * under common SMTP limits of 10 MB): the pack first, then the CSV if it
  * still fits. What does not fit is left out and the text says so, with
  * the link that downloads it from the API (for a login that may read the
- * client's reviews). A schedule
+ * client's reviews; no link when public_url is not set). A schedule
  * has at most REVIEW_MAIL_RCPT_MAX recipients, so one row's deliveries
  * stay within a few tens of megabytes.
  */
@@ -48,8 +48,19 @@ void review_mail_plan(bool html_built, size_t html_len, bool csv_built, size_t c
 
 struct review_mail_from {
 	const char *name, *addr, *domain;   /* the desk's From and its Message-ID domain */
-	const char *base_url;               /* public_url without a trailing '/' */
+	const char *base_url;               /* public_url without a trailing '/'; NULL: not set */
 };
+
+/* Pure: the line of the text for a document left out of the message
+ * (what: "The review is", "The ticket rows are"; it: "it", "them"; size:
+ * its size as text), into a new string of arena a: with the API address
+ * that downloads it (client, [from_day, to_day), format) under base_url;
+ * without base_url (public_url not set) no link, which no reader could
+ * follow, but the line says the desk's address is not configured. NULL
+ * when a is full. */
+const char *review_mail_left_out(struct arena *a, const char *base_url, const char *what,
+				 const char *it, const char *size, int64_t client_id,
+				 int64_t from_day, int64_t to_day, const char *format);
 
 /* The e-mails of report row o (payload: its parsed JSON) into items (at
  * most max), *n of them. RC_INVALID or RC_NOTFOUND: the row can never be

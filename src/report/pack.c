@@ -398,6 +398,8 @@ static enum result fcr(struct buf *b, struct arena *a, json_t *cur, json_t *prev
 	row(b, "Escalated to tier 3", cur, prev, "escalation.rate_tier3", 'r', 0);
 	row(b, "Escalated to a vendor", cur, prev, "escalation.rate_vendor", 'r', 0);
 	row(b, "Tier changes", cur, prev, "escalation.tier_changes", 'n', 0);
+	row(b, "Reassignments", cur, prev, "escalation.reassignments", 'n', 0);
+	row(b, "Reassigned at least once", cur, prev, "escalation.rate_reassigned", 'r', 0);
 	return buf_appends(b, "</tbody></table></section>");
 }
 

@@ -129,7 +129,7 @@ static json_t *figures_json(struct arena *a, const struct review_figures *f, int
 	return json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o},"
 			 "s:{s:o,s:o},s:o,s:o,"
 			 "s:{s:I,s:I,s:o,s:f},"
-			 "s:{s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:o}}",
+			 "s:{s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:o,s:I,s:I,s:o,s:o}}",
 			 "from", day_text(a, from_day), "to", day_text(a, to_day),
 			 "volume", "opened", (json_int_t)f->opened, "resolved", (json_int_t)f->resolved,
 			 "closed", (json_int_t)f->closed, "reopened", (json_int_t)f->reopened,
@@ -145,7 +145,10 @@ static json_t *figures_json(struct arena *a, const struct review_figures *f, int
 			 "vendor", (json_int_t)f->to_vendor, "rate_tier2", ratio_json(f->rate_t2),
 			 "rate_tier3", ratio_json(f->rate_t3), "rate_vendor", ratio_json(f->rate_vendor),
 			 "tier_changes", (json_int_t)f->tier_changes, "tier_changes_mean",
-			 ratio_json(f->tier_changes_mean));
+			 ratio_json(f->tier_changes_mean), "reassignments", (json_int_t)f->reassignments,
+			 "reassigned", (json_int_t)f->reassigned, "rate_reassigned",
+			 ratio_json(f->rate_reassigned), "reassignments_mean",
+			 ratio_json(f->reassignments_mean));
 }
 
 /* The CSAT and hours members of a period's figures: see docs/REPORTS.md. */
@@ -472,6 +475,7 @@ static void csv_row(struct buf *b, const struct report_ticket *t, int64_t from, 
 {
 	bool bs = t->created_at < from && (!t->resolved_at || t->resolved_at >= from);
 	bool be = t->created_at < to && (!t->resolved_at || t->resolved_at >= to);
+	char reassign[16] = "";     /* counted for the tickets opened in the period only */
 
 	buf_appendf(b, "T-%06" PRId64 ",%" PRId64 ",%" PRId64 ",", t->number, t->id, t->client_id);
 	csv_instant(b, t->created_at);
@@ -484,12 +488,14 @@ static void csv_row(struct buf *b, const struct report_ticket *t, int64_t from, 
 	buf_appendf(b, ",%s,%s,%s,", prio_names[t->priority], ttype_names[t->type],
 		    channel_names[t->channel]);
 	csv_field(b, t->category);
+	if (IN(t->created_at, from, to))
+		snprintf(reassign, sizeof(reassign), "%d", t->reassignments);
 	buf_appendf(b, ",%d,%d,%d,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-		    ",%d,%s,%d,%d,%d,%d,%d,%d,%d\r\n",
+		    ",%d,%s,%d,%d,%s,%d,%d,%d,%d,%d\r\n",
 		    t->has_policy, t->response_breached, t->resolution_breached, t->response_ms / 1000,
 		    t->resolution_ms / 1000, t->tier_ms[0] / 1000, t->tier_ms[1] / 1000,
 		    t->tier_ms[2] / 1000, t->vendor, t->fcr < 0 ? "" : t->fcr ? "1" : "0", t->reopens,
-		    t->tier_changes, IN(t->created_at, from, to), IN(t->resolved_at, from, to),
+		    t->tier_changes, reassign, IN(t->created_at, from, to), IN(t->resolved_at, from, to),
 		    IN(t->closed_at, from, to), bs, be);
 }
 
@@ -513,7 +519,7 @@ static const char csv_header[] =
 	"number,ticket_id,client_id,created_at,first_response_at,resolved_at,closed_at,priority,"
 	"type,channel,category,has_sla_policy,response_breached,resolution_breached,"
 	"response_business_seconds,resolution_business_seconds,tier1_business_seconds,"
-	"tier2_business_seconds,tier3_business_seconds,vendor,fcr,reopens,tier_changes,"
+	"tier2_business_seconds,tier3_business_seconds,vendor,fcr,reopens,tier_changes,reassignments,"
 	"opened_in_period,resolved_in_period,closed_in_period,backlog_at_start,backlog_at_end\r\n";
 
 /* ---- the route ---------------------------------------------------------------------------------- */
@@ -542,6 +548,7 @@ static void to_review(const struct report_ticket *s, struct review_ticket *t)
 	t->fcr = s->fcr;
 	t->reopens = s->reopens;
 	t->tier_changes = s->tier_changes;
+	t->reassignments = s->reassignments;
 }
 
 /* The review of p in out (JSON or CSV): see report.h. */
@@ -658,7 +665,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		json_decref(doc);
 		goto out;
 	}
-	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(doc);
 	if (!text || buf_appends(out, text) != RC_OK)
 		rc = err_set(e, RC_NOMEM, NULL, "out of memory");

@@ -453,6 +453,8 @@ static enum result add_opened(struct review *rv, const struct review_ticket *t, 
 	f->reached_t3 += t->tier_ms[2] > 0;
 	f->to_vendor += t->vendor;
 	f->tier_changes += t->tier_changes;
+	f->reassignments += t->reassignments;
+	f->reassigned += t->reassignments > 0;
 	return RC_OK;
 }
 
@@ -519,6 +521,8 @@ enum result review_finish(struct review *rv, const struct review_figures **out, 
 	f->rate_t3 = ratio(f->reached_t3, f->opened);
 	f->rate_vendor = ratio(f->to_vendor, f->opened);
 	f->tier_changes_mean = ratio(f->tier_changes, f->opened);
+	f->reassignments_mean = ratio(f->reassignments, f->opened);
+	f->rate_reassigned = ratio(f->reassigned, f->opened);
 	rv->finished = true;
 	*out = f;
 	return RC_OK;

@@ -43,6 +43,7 @@ struct review_ticket {
 	bool vendor;                /* escalated to a vendor */
 	int fcr;                    /* -1 undecided, 0, 1 */
 	int reopens, tier_changes;
+	int reassignments;          /* assignee changes away from someone */
 };
 
 /* A distribution of business-time durations (seconds). */
@@ -87,6 +88,8 @@ struct review_figures {
 	double fcr_rate;                    /* -1: none decided */
 	int64_t reached_t2, reached_t3, to_vendor, tier_changes;
 	double rate_t2, rate_t3, rate_vendor, tier_changes_mean;  /* -1: none opened */
+	int64_t reassignments, reassigned;  /* changes, and tickets with at least one */
+	double reassignments_mean, rate_reassigned;               /* -1: none opened */
 };
 
 struct review;

@@ -1,5 +1,6 @@
 /*
- * store.c: backend selection and the synchronous write helper.
+ * store.c: backend selection, the synchronous write helper, and the
+ * audit records a write appends (one, or one a client of an import).
  */
 #include "base/common.h"
 #include "store/store.h"
@@ -76,4 +77,60 @@ void store_write_init(struct store_write *w, enum store_wkind kind,
 	memset(w, 0, sizeof(*w));
 	w->kind = kind;
 	w->scope = *scope;
+}
+
+/* ---- audit records of a write, and an import's per client ---------------- */
+
+enum result import_tally(struct import_write *iw, const struct import_ticket *it, int64_t number)
+{
+	struct import_client *c = NULL;
+
+	/* The last one first: a file's rows usually come client by client. */
+	if (iw->nclients && iw->clients[iw->nclients - 1].client_id == it->t.client_id)
+		c = &iw->clients[iw->nclients - 1];
+	for (size_t i = 0; !c && i < iw->nclients; i++)
+		if (iw->clients[i].client_id == it->t.client_id)
+			c = &iw->clients[i];
+	if (!c) {
+		if (iw->nclients == iw->ccap) {
+			size_t cap = iw->ccap ? iw->ccap * 2 : 8;
+			struct import_client *nc = realloc(iw->clients, cap * sizeof(*nc));
+			if (!nc)
+				return RC_NOMEM;
+			iw->clients = nc;
+			iw->ccap = cap;
+		}
+		c = &iw->clients[iw->nclients++];
+		memset(c, 0, sizeof(*c));
+		c->client_id = it->t.client_id;
+		c->first_id = it->t.id;
+		c->first_number = number;
+	}
+	c->n++;
+	c->last_number = number;
+	return RC_OK;
+}
+
+size_t store_audit_records(const struct store_write *w)
+{
+	if (!w->audit.action)
+		return 0;
+	return w->kind == W_TICKET_IMPORT && w->in.imp->nclients ? w->in.imp->nclients : 1;
+}
+
+void store_audit_record(const struct store_write *w, size_t i, struct audit_in *out, char *buf,
+			size_t n)
+{
+	const struct import_client *c;
+
+	*out = w->audit;
+	if (w->kind != W_TICKET_IMPORT || i >= w->in.imp->nclients)
+		return;
+	c = &w->in.imp->clients[i];
+	out->tenant_id = c->client_id;
+	out->object_id = c->first_id;
+	snprintf(buf, n, "%zu ticket%s of client %" PRId64 ", T-%06" PRId64 " to T-%06" PRId64 "%s%s",
+		 c->n, c->n == 1 ? "" : "s", c->client_id, c->first_number, c->last_number,
+		 w->audit.detail ? ", " : "", w->audit.detail ? w->audit.detail : "");
+	out->detail = buf;
 }

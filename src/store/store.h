@@ -230,6 +230,8 @@ struct webhook_row {
 struct outbox_row {
 	int64_t id, client_id, ticket_id, created_at;
 	const char *event, *payload;
+	int attempts;                   /* expansions that failed (W_OUTBOX_DEFER) */
+	int64_t next_attempt_at;        /* not to be expanded before */
 };
 struct outbox_list { struct outbox_row *items; size_t n; };
 
@@ -265,6 +267,7 @@ struct report_ticket {
 	bool has_policy, response_breached, resolution_breached, vendor;
 	int64_t response_ms, resolution_ms, tier_ms[3];
 	int fcr, reopens, tier_changes;
+	int reassignments;              /* created since lo: assignee changes away from someone */
 };
 
 /* A CSAT answer as reports read it. */
@@ -309,8 +312,12 @@ struct report_schedule {
 	bool enabled;
 	int hour;                       /* 0..23, the client's local time */
 	const char *last_period_sent;   /* "YYYY-MM-DD": the last claimed period's first day; NULL none */
+	const char *last_period_to;     /* "YYYY-MM-DD": the day after its last day (the claim); NULL none */
 	int64_t last_sent_at;           /* 0: never */
 	int64_t next_at;                /* when the job looks at it next */
+	int64_t counts_from;            /* periods due before it are not sent: created_at, then each
+					 * switch from off to on (a write of 0: the write's now when
+					 * creating, else unchanged) */
 	int64_t created_by, created_at, updated_at, version;
 	const char *client_name;        /* reads: the client's name */
 };
@@ -349,7 +356,16 @@ struct import_ticket {
  * id a client's ticket already has is RC_CONFLICT on "external_id",
  * fail_line naming the ticket's line. The scope must see every client.
  * The store calls rewind before the first next, and again when the write
- * runs again (a PostgreSQL batch doomed by another server). */
+ * runs again (a PostgreSQL batch doomed by another server).
+ * The write's audit record is one a client (store_audit_records): w->audit
+ * gives the action, object type and address; each client's record has the
+ * client as tenant, its first ticket as object, and its count and numbers
+ * before w->audit.detail. */
+struct import_client {
+	int64_t client_id, first_id, first_number, last_number;
+	size_t n;
+};
+
 struct import_write {
 	/* At most max tickets into *items (the source's memory, valid until
 	 * its next call); *n = 0 at the end. A failure (RC_INVALID: the file
@@ -366,7 +382,14 @@ struct import_write {
 	size_t n;
 	int64_t first_id, first_number, last_number;
 	int64_t fail_line;              /* the failure's ticket line, 0: none */
+	struct import_client *clients;  /* one a client, in the order first met (the
+					 * store's malloc; the caller frees it) */
+	size_t nclients, ccap;
 };
+
+/* Counts it (numbered number, its id known) in iw->clients: RC_OK, or
+ * RC_NOMEM. The backends call it for each ticket written. */
+enum result import_tally(struct import_write *iw, const struct import_ticket *it, int64_t number);
 
 /* What store_import_lookup looks up. */
 enum import_key { IMPORT_EXTERNAL_ID, IMPORT_CONTACT_EMAIL };
@@ -692,6 +715,9 @@ enum store_wkind {
 	W_SCHEDULE_DELETE,  /* id */
 	W_SCHEDULE_CLAIM,   /* in.claim: the job's one conditional write (below) */
 	W_SCHEDULE_SEND,    /* in.claim (id, event, payload): an outbox row now -> id */
+	W_OUTBOX_DEFER,     /* in.dres (id: a pending outbox row; state "pending" again at
+			     * next_attempt_at, or "failed"): its expansion failed, attempts + 1;
+			     * a row not pending: RC_CONFLICT "outbox" */
 	W_TICKET_IMPORT,    /* in.imp: a file's tickets, all or none (struct import_write) */
 	W_KIND_COUNT
 };
@@ -820,17 +846,21 @@ struct store_write {
 		} dres;
 		struct report_schedule sched;
 		/* W_SCHEDULE_CLAIM: schedule id's next_at becomes next_at and,
-		 * with period set ("YYYY-MM-DD", the period's first day), in the
-		 * same conditional UPDATE its last_period_sent becomes period
-		 * (and last_sent_at now) only when it is enabled and had sent no
-		 * later or equal period: then the outbox row (event, payload) of
-		 * the schedule's client is written beside it; otherwise
-		 * RC_CONFLICT "period" and nothing is written. W_SCHEDULE_SEND:
-		 * only the outbox row (a schedule the scope sees; id: the outbox
-		 * row's). */
+		 * with period set ("YYYY-MM-DD", the period's first day) and
+		 * period_to (the day after its last), in the same conditional
+		 * UPDATE its last_period_sent becomes period, last_period_to
+		 * period_to (and last_sent_at now) only when it is enabled and
+		 * no period ending on or after period_to was sent: then the
+		 * outbox row (event, payload) of the schedule's client is written
+		 * beside it; otherwise RC_CONFLICT "period" and nothing is
+		 * written. version (0: any) is the schedule's version the job
+		 * decided on: when it changed meanwhile nothing is written (with
+		 * a period RC_CONFLICT "period", without RC_STALE; a schedule
+		 * gone: RC_NOTFOUND without a period). W_SCHEDULE_SEND: only the
+		 * outbox row (a schedule the scope sees; id: the outbox row's). */
 		struct {
-			int64_t id, next_at, now;
-			const char *period;
+			int64_t id, next_at, now, version;
+			const char *period, *period_to;
 			const char *event, *payload;
 		} claim;
 		struct {
@@ -1161,7 +1191,9 @@ struct store_ops {
 	/* Every webhook (active or not), by id. */
 	enum result (*webhook_list)(struct store *, struct arena *, struct webhook_row **items,
 				    size_t *n, struct err *);
-	/* Pending outbox rows, oldest first, at most max. */
+	/* Pending outbox rows, the earliest due first (next_attempt_at, then
+	 * id: rows put back by W_OUTBOX_DEFER come after those due), at
+	 * most max; the caller skips the ones not due yet. */
 	enum result (*outbox_pending)(struct store *, size_t max, struct arena *,
 				      struct outbox_list *, struct err *);
 	/* Pending deliveries due by now, oldest due first, with body, at most
@@ -1225,6 +1257,14 @@ enum result store_write_sync(struct store *st, struct store_write *w);
 
 void store_write_init(struct store_write *w, enum store_wkind kind,
 		      const struct scope *scope);
+
+/* The backends' part: the audit records a successful write w appends (0
+ * when w->audit.action is NULL): one, w->audit; W_TICKET_IMPORT one a
+ * client of its import (struct import_write). Record i into *out, its
+ * detail formatted into buf (n bytes) when it needs one. */
+size_t store_audit_records(const struct store_write *w);
+void store_audit_record(const struct store_write *w, size_t i, struct audit_in *out, char *buf,
+			size_t n);
 
 #define store_client_get(st, ...) ((st)->ops->client_get((st), __VA_ARGS__))
 #define store_client_list(st, ...) ((st)->ops->client_list((st), __VA_ARGS__))

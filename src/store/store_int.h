@@ -293,6 +293,7 @@ enum result sqsch_put(struct sq *s, struct store_write *w);
 enum result sqsch_delete(struct sq *s, struct store_write *w);
 enum result sqsch_claim(struct sq *s, struct store_write *w);
 enum result sqsch_send(struct sq *s, struct store_write *w);
+enum result sqsch_outbox_defer(struct sq *s, struct store_write *w);
 enum result sqsch_get(struct store *, const struct scope *, int64_t, struct arena *,
 		      struct report_schedule *, struct err *);
 enum result sqsch_list(struct store *, const struct scope *, const struct list_q *,

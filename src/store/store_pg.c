@@ -1527,6 +1527,7 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct pgw *, struct store_w
 	[W_SCHEDULE_DELETE] = pgsch_delete,
 	[W_SCHEDULE_CLAIM] = pgsch_claim,
 	[W_SCHEDULE_SEND] = pgsch_send,
+	[W_OUTBOX_DEFER] = pgsch_outbox_defer,
 	[W_TICKET_IMPORT] = pgh_ticket_import,
 };
 
@@ -1595,7 +1596,7 @@ static void on_end(void *arg, bool committed)
 	pgm_pass_end(arg, committed);
 }
 
-static enum result audit_put(struct pgw *x, struct store_write *w)
+static enum result audit_put1(struct pgw *x, struct store_write *w, const struct audit_in *a)
 {
 	struct pgs *s = x->s;
 	struct audit_rec rec = { 0 };
@@ -1620,13 +1621,13 @@ static enum result audit_put(struct pgw *x, struct store_write *w)
 	rec.seq++;
 	rec.at = clock_now_ms();
 	rec.actor_id = w->scope.user_id;
-	rec.tenant_id = w->audit.tenant_id;
-	rec.action = w->audit.action;
-	rec.object_type = w->audit.object_type;
-	rec.object_id = w->audit.object_id ? w->audit.object_id : w->id;
-	rec.outcome = w->audit.outcome ? w->audit.outcome : "ok";
-	rec.addr = w->audit.addr;
-	rec.detail = w->audit.detail;
+	rec.tenant_id = a->tenant_id;
+	rec.action = a->action;
+	rec.object_type = a->object_type;
+	rec.object_id = a->object_id ? a->object_id : w->id;
+	rec.outcome = a->outcome ? a->outcome : "ok";
+	rec.addr = a->addr;
+	rec.detail = a->detail;
 	memcpy(rec.prev_hash, s->audit_head, 32);
 	audit_hash(s->audit_head, &rec, rec.hash);
 
@@ -1652,6 +1653,33 @@ static enum result audit_put(struct pgw *x, struct store_write *w)
 		memcpy(s->audit_head, rec.hash, 32);
 	}
 	return rc;
+}
+
+/* The write's audit records (store_audit_records), the last statements of
+ * the write. When one fails after another went in, the head goes back to
+ * where it was: the write is rolled back to its savepoint. */
+static enum result audit_put(struct pgw *x, struct store_write *w)
+{
+	struct pgs *s = x->s;
+	size_t n = store_audit_records(w);
+	bool known = s->audit_known;
+	int64_t seq = s->audit_seq;
+	unsigned char head[32];
+	enum result r = RC_OK;
+
+	memcpy(head, s->audit_head, 32);
+	for (size_t i = 0; r == RC_OK && i < n; i++) {
+		struct audit_in a;
+		char detail[512];
+		store_audit_record(w, i, &a, detail, sizeof(detail));
+		r = audit_put1(x, w, &a);
+	}
+	if (r != RC_OK) {
+		s->audit_known = known;
+		s->audit_seq = seq;
+		memcpy(s->audit_head, head, 32);
+	}
+	return r;
 }
 
 /* pg_writer's apply: one write inside its savepoint. */

@@ -475,7 +475,7 @@ enum result pgh_ticket_import(struct pgw *x, struct store_write *w)
 
 	/* A batch may run again: start from nothing. */
 	w->id = 0;
-	iw->n = 0;
+	iw->n = iw->nclients = 0;
 	iw->first_id = iw->first_number = iw->last_number = iw->fail_line = 0;
 	if (r != RC_OK)
 		return r;
@@ -501,6 +501,9 @@ enum result pgh_ticket_import(struct pgw *x, struct store_write *w)
 		if (r != RC_OK || !n)
 			break;
 		r = put_batch(x, w, c, &seen, items, n, number, now);
+		for (size_t i = 0; r == RC_OK && i < n; i++)
+			if (import_tally(iw, &items[i], number + (int64_t)i) != RC_OK)
+				r = err_set(&w->err, RC_NOMEM, NULL, "out of memory");
 		if (r != RC_OK)
 			break;
 		if (!iw->n) {

@@ -370,6 +370,7 @@ enum result pgsch_put(struct pgw *x, struct store_write *w);
 enum result pgsch_delete(struct pgw *x, struct store_write *w);
 enum result pgsch_claim(struct pgw *x, struct store_write *w);
 enum result pgsch_send(struct pgw *x, struct store_write *w);
+enum result pgsch_outbox_defer(struct pgw *x, struct store_write *w);
 enum result pgsch_get(struct store *, const struct scope *, int64_t, struct arena *,
 		      struct report_schedule *, struct err *);
 enum result pgsch_list(struct store *, const struct scope *, const struct list_q *,

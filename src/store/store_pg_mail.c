@@ -1258,6 +1258,8 @@ static void row_outbox(const PGresult *r, int i, struct arena *a, void *item)
 	x->created_at = pg_i64(r, i, 3);
 	x->event = pg_str(r, i, 4, a);
 	x->payload = pg_str(r, i, 5, a);
+	x->attempts = pg_int(r, i, 6);
+	x->next_attempt_at = pg_i64(r, i, 7);
 }
 
 enum result pgmail_outbox_pending(struct store *st, size_t max, struct arena *a,
@@ -1269,8 +1271,9 @@ enum result pgmail_outbox_pending(struct store *st, size_t max, struct arena *a,
 	out->items = arena_alloc(a, sizeof(*out->items) * (size_t)(m.limit ? m.limit : 1));
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT id, tenant_id, coalesce(ticket_id, 0), created_at, event, payload"
-			 " FROM outbox WHERE state = 'pending' ORDER BY id LIMIT :limit", NULL, &m,
+	return read_rows(st, "SELECT id, tenant_id, coalesce(ticket_id, 0), created_at, event, payload,"
+			 " attempts, next_attempt_at FROM outbox WHERE state = 'pending'"
+			 " ORDER BY next_attempt_at, id LIMIT :limit", NULL, &m,
 			 row_outbox, a, out->items, sizeof(*out->items), (size_t)m.limit, &out->n, e);
 }
 

@@ -5,13 +5,15 @@
  * contracts (store_int.h's sqsch_* functions) and the same invariants:
  *
  *  1. A period is claimed once: one UPDATE whose WHERE says "enabled, and
- *     no later or equal period sent yet", and the outbox row only when it
- *     changed the row. Two servers' claims of one period meet on the row:
+ *     no period sent that ends on or after this one's end"
+ *     (last_period_to), and the outbox row only when it changed the row. Two servers' claims of one period meet on the row:
  *     the second one's UPDATE (SERIALIZABLE, after the first committed)
  *     finds the condition false, or its transaction is doomed and runs
  *     again and then finds it false: RC_CONFLICT "period" either way.
  *  2. The outbox row carries what to send, never the document.
  *  3. Reads carry the tenant predicate; writes need an all-tenant scope.
+ *  4. The job writes only on the version it decided on (AND version =
+ *     :v): a concurrent edit is never overwritten.
  *
  * What differs from SQLite: ids come back with RETURNING (no
  * last_insert_rowid), and a batch may run again, so every result (w->id,
@@ -56,6 +58,25 @@ static enum result run_row(struct pgw *x, struct pgq *q, bool *found, int64_t *v
 
 /* ---- writes ------------------------------------------------------------------------------------ */
 
+/* A conditional write of schedule id changed no row: RC_STALE when it is
+ * there (another version), else RC_NOTFOUND. */
+static enum result missed(struct pgw *x, struct store_write *w, int64_t id)
+{
+	struct pgq q;
+	bool found;
+	enum result r;
+
+	pgq_init(&q, "SELECT 1 FROM report_schedules WHERE id = :id");
+	pgq_i64(&q, ":id", id);
+	r = run_row(x, &q, &found, NULL, 0, "report schedule", &w->err);
+	if (r != RC_OK)
+		return r;
+	if (found)
+		return err_set(&w->err, RC_STALE, NULL, "the report schedule was changed by someone"
+			       " else; reload it and try again");
+	return err_set(&w->err, RC_NOTFOUND, NULL, "report schedule not found");
+}
+
 enum result pgsch_put(struct pgw *x, struct store_write *w)
 {
 	const struct report_schedule *s = &w->in.sched;
@@ -71,12 +92,14 @@ enum result pgsch_put(struct pgw *x, struct store_write *w)
 	if (r != RC_OK)
 		return r;
 	pgq_init(&q, s->id ? "UPDATE report_schedules SET cadence = :cadence, recipients = :rcpt, csv = :csv,"
-			     " hour = :hour, enabled = :enabled, next_at = :next, updated_at = :now,"
+			     " hour = :hour, enabled = :enabled, next_at = :next,"
+			     " counts_from = coalesce(nullif(:counts, 0), counts_from), updated_at = :now,"
 			     " version = version + 1 WHERE id = :id AND (:version = 0 OR version = :version)"
 			     " RETURNING version, tenant_id, id"
 			   : "INSERT INTO report_schedules (tenant_id, cadence, recipients, csv, hour, enabled,"
-			     " next_at, created_by, created_at, updated_at) VALUES (:tenant, :cadence, :rcpt,"
-			     " :csv, :hour, :enabled, :next, :by, :now, :now) RETURNING version, tenant_id, id");
+			     " next_at, counts_from, created_by, created_at, updated_at) VALUES (:tenant,"
+			     " :cadence, :rcpt, :csv, :hour, :enabled, :next, coalesce(nullif(:counts, 0), :now),"
+			     " :by, :now, :now) RETURNING version, tenant_id, id");
 	pgq_i64(&q, ":id", s->id);
 	pgq_i64(&q, ":version", w->if_version);
 	pgq_i64(&q, ":tenant", s->client_id);
@@ -86,23 +109,14 @@ enum result pgsch_put(struct pgw *x, struct store_write *w)
 	pgq_i64(&q, ":hour", s->hour);
 	pgq_i64(&q, ":enabled", s->enabled ? 1 : 0);
 	pgq_i64(&q, ":next", s->next_at);
+	pgq_i64(&q, ":counts", s->counts_from);
 	pgq_i64(&q, ":by", w->scope.user_id);
 	pgq_i64(&q, ":now", clock_now_ms());
 	r = run_row(x, &q, &found, v, 3, "report schedule", &w->err);
 	if (r != RC_OK)
 		return r;
-	if (!found) {
-		/* Only an update misses: another version, or none. */
-		pgq_init(&q, "SELECT 1 FROM report_schedules WHERE id = :id");
-		pgq_i64(&q, ":id", s->id);
-		r = run_row(x, &q, &found, NULL, 0, "report schedule", &w->err);
-		if (r != RC_OK)
-			return r;
-		if (found)
-			return err_set(&w->err, RC_STALE, NULL, "the report schedule was changed by someone"
-				       " else; reload it and try again");
-		return err_set(&w->err, RC_NOTFOUND, NULL, "report schedule not found");
-	}
+	if (!found)
+		return missed(x, w, s->id);   /* only an update misses: another version, or none */
 	w->version = v[0];
 	w->audit.tenant_id = v[1];
 	w->id = v[2];
@@ -165,19 +179,27 @@ enum result pgsch_claim(struct pgw *x, struct store_write *w)
 	if (r != RC_OK)
 		return r;
 	if (!c->period) {
-		pgq_init(&q, "UPDATE report_schedules SET next_at = :next WHERE id = :id RETURNING id");
+		/* Invariant 4: only on the version the job read. */
+		pgq_init(&q, "UPDATE report_schedules SET next_at = :next WHERE id = :id"
+			 " AND (:v = 0 OR version = :v) RETURNING id");
 		pgq_i64(&q, ":next", c->next_at);
 		pgq_i64(&q, ":id", c->id);
+		pgq_i64(&q, ":v", c->version);
 		r = run_row(x, &q, &found, NULL, 0, "report schedule", &w->err);
 		if (r == RC_OK && !found)
-			return err_set(&w->err, RC_NOTFOUND, NULL, "report schedule not found");
+			return missed(x, w, c->id);
 		return r;
 	}
-	/* Invariant 1: the claim. */
-	pgq_init(&q, "UPDATE report_schedules SET last_period_sent = :period, last_sent_at = :now,"
-		 " next_at = :next WHERE id = :id AND enabled = 1"
-		 " AND (last_period_sent IS NULL OR last_period_sent < :period) RETURNING tenant_id");
+	if (!c->period_to)
+		return err_set(&w->err, RC_INVALID, "period_to", "is required");
+	/* Invariants 1 and 4: the claim. */
+	pgq_init(&q, "UPDATE report_schedules SET last_period_sent = :period, last_period_to = :to,"
+		 " last_sent_at = :now, next_at = :next WHERE id = :id AND enabled = 1"
+		 " AND (:v = 0 OR version = :v) AND (last_period_to IS NULL OR last_period_to < :to)"
+		 " RETURNING tenant_id");
 	pgq_txt(&q, ":period", c->period);
+	pgq_txt(&q, ":to", c->period_to);
+	pgq_i64(&q, ":v", c->version);
 	pgq_i64(&q, ":now", now);
 	pgq_i64(&q, ":next", c->next_at);
 	pgq_i64(&q, ":id", c->id);
@@ -213,6 +235,37 @@ enum result pgsch_send(struct pgw *x, struct store_write *w)
 	return outbox_put(x, w, tenant, c->now ? c->now : clock_now_ms());
 }
 
+/* An outbox row whose expansion failed (W_OUTBOX_DEFER): attempts + 1,
+ * pending again later or failed. */
+enum result pgsch_outbox_defer(struct pgw *x, struct store_write *w)
+{
+	__typeof__(w->in.dres) *d = &w->in.dres;
+	int64_t tenant = 0;
+	struct pgq q;
+	bool found;
+	enum result r;
+
+	w->id = 0;
+	if (!w->scope.all_tenants)
+		return err_set(&w->err, RC_DENIED, NULL, "only the system puts outbox rows back");
+	if (!d->state || (strcmp(d->state, "pending") && strcmp(d->state, "failed")))
+		return err_set(&w->err, RC_INVALID, "state", "must be pending or failed");
+	pgq_init(&q, "UPDATE outbox SET attempts = attempts + 1, state = :state,"
+		 " next_attempt_at = CASE WHEN :next > 0 THEN :next ELSE next_attempt_at END"
+		 " WHERE id = :id AND state = 'pending' RETURNING tenant_id");
+	pgq_txt(&q, ":state", d->state);
+	pgq_i64(&q, ":next", d->next_attempt_at);
+	pgq_i64(&q, ":id", d->id);
+	r = run_row(x, &q, &found, &tenant, 1, "outbox", &w->err);
+	if (r != RC_OK)
+		return r;
+	if (!found)
+		return err_set(&w->err, RC_CONFLICT, "outbox", "the outbox row is not pending");
+	w->id = d->id;
+	w->audit.tenant_id = tenant;
+	return RC_OK;
+}
+
 /* ---- reads ------------------------------------------------------------------------------------- */
 
 static void row_schedule(const PGresult *r, int i, struct arena *a, void *item)
@@ -235,6 +288,8 @@ static void row_schedule(const PGresult *r, int i, struct arena *a, void *item)
 	x->updated_at = pg_i64(r, i, 12);
 	x->version = pg_i64(r, i, 13);
 	x->client_name = pg_str(r, i, 14, a);
+	x->last_period_to = pg_str(r, i, 15, a);
+	x->counts_from = pg_i64(r, i, 16);
 }
 
 enum result pgsch_get(struct store *st, const struct scope *sc, int64_t id, struct arena *a,

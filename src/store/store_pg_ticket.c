@@ -366,6 +366,7 @@ static void row_report(const PGresult *r, int i, struct arena *a, void *item)
 	t->fcr = (int)pg_i64(r, i, 20);
 	t->reopens = (int)pg_i64(r, i, 21);
 	t->tier_changes = (int)pg_i64(r, i, 22);
+	t->reassignments = (int)pg_i64(r, i, 23);
 }
 
 enum result pgt_report_tickets(struct store *st, const struct scope *sc, int64_t client_id,

@@ -61,8 +61,16 @@ const char *sql_ticket_vis(const struct scope *sc);
 	" CASE WHEN t.vendor IS NULL THEN 0 ELSE 1 END,"                                 \
 	" coalesce(s.response_ms, 0), coalesce(s.resolution_ms, 0), coalesce(s.t1_ms, 0),"\
 	" coalesce(s.t2_ms, 0), coalesce(s.t3_ms, 0), coalesce(t.fcr, -1), t.reopens,"   \
-	" t.tier_changes"
-#define REPORT_NCOLS 23
+	" t.tier_changes," REPORT_REASSIGNMENTS
+#define REPORT_NCOLS 24
+/* Reassignments of a ticket created since :lo (older ones: 0, no figure
+ * needs them): its timeline's assignee changes away from someone (the
+ * field event's JSON is {"field":"assignee_id","from":"ID" or null,...}
+ * as api_tickets.c packs it; jansson keeps that order). */
+#define REPORT_REASSIGNMENTS                                                              \
+	" CASE WHEN t.created_at >= :lo THEN (SELECT count(*) FROM ticket_events e"      \
+	" WHERE e.ticket_id = t.id AND e.kind = 'field'"                                  \
+	" AND e.data LIKE '{\"field\":\"assignee_id\",\"from\":\"%') ELSE 0 END"
 void sql_report_tickets(struct buf *b, const struct scope *sc, bool client);
 /* report_csat: ticket_id, number, rating, comment, created_at; binds :lo
  * :hi :after :limit. report_hours: tier, billable, minutes; binds :lo :hi
@@ -91,7 +99,7 @@ void sql_ticket_list(struct buf *b, const struct scope *sc, const struct ticket_
 #define SCHEDULE_COLS                                                                    \
 	"s.id, s.tenant_id, s.cadence, s.recipients, s.csv, s.enabled, s.hour,"          \
 	" s.last_period_sent, coalesce(s.last_sent_at, 0), s.next_at, s.created_by,"      \
-	" s.created_at, s.updated_at, s.version, c.name"
+	" s.created_at, s.updated_at, s.version, c.name, s.last_period_to, s.counts_from"
 #define SCHEDULE_FROM " FROM report_schedules s JOIN clients c ON c.id = s.tenant_id"
 
 #endif

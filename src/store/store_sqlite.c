@@ -1456,6 +1456,7 @@ static enum result (*const write_ops[W_KIND_COUNT])(struct sq *, struct store_wr
 	[W_SCHEDULE_DELETE] = sqsch_delete,
 	[W_SCHEDULE_CLAIM] = sqsch_claim,
 	[W_SCHEDULE_SEND] = sqsch_send,
+	[W_OUTBOX_DEFER] = sqsch_outbox_defer,
 	[W_TICKET_IMPORT] = sqh_ticket_import,
 };
 
@@ -1507,10 +1508,10 @@ static enum result idem_put(struct sq *s, struct store_write *w)
 	return rc == SQLITE_DONE ? RC_OK : sq_error(s->wdb, rc, &w->err, "idempotency");
 }
 
-/* Appends the write's audit record after head/seq; advances them on
+/* Appends one audit record of w after head/seq; advances them on
  * success. */
-static enum result audit_put(struct sq *s, struct store_write *w, int64_t *seq,
-			     unsigned char head[32])
+static enum result audit_put1(struct sq *s, struct store_write *w, const struct audit_in *a,
+			      int64_t *seq, unsigned char head[32])
 {
 	struct audit_rec rec = { 0 };
 	sqlite3_stmt *q = NULL;
@@ -1522,13 +1523,13 @@ static enum result audit_put(struct sq *s, struct store_write *w, int64_t *seq,
 	rec.seq = *seq + 1;
 	rec.at = clock_now_ms();
 	rec.actor_id = w->scope.user_id;
-	rec.tenant_id = w->audit.tenant_id;
-	rec.action = w->audit.action;
-	rec.object_type = w->audit.object_type;
-	rec.object_id = w->audit.object_id ? w->audit.object_id : w->id;
-	rec.outcome = w->audit.outcome ? w->audit.outcome : "ok";
-	rec.addr = w->audit.addr;
-	rec.detail = w->audit.detail;
+	rec.tenant_id = a->tenant_id;
+	rec.action = a->action;
+	rec.object_type = a->object_type;
+	rec.object_id = a->object_id ? a->object_id : w->id;
+	rec.outcome = a->outcome ? a->outcome : "ok";
+	rec.addr = a->addr;
+	rec.detail = a->detail;
 	memcpy(rec.prev_hash, head, 32);
 	audit_hash(head, &rec, rec.hash);
 
@@ -1551,6 +1552,24 @@ static enum result audit_put(struct sq *s, struct store_write *w, int64_t *seq,
 	*seq = rec.seq;
 	memcpy(head, rec.hash, 32);
 	return RC_OK;
+}
+
+/* Appends the write's audit records (store_audit_records) after
+ * head/seq; advances them on success (run_one takes them back on a
+ * failure). */
+static enum result audit_put(struct sq *s, struct store_write *w, int64_t *seq,
+			     unsigned char head[32])
+{
+	size_t n = store_audit_records(w);
+	enum result r = RC_OK;
+
+	for (size_t i = 0; r == RC_OK && i < n; i++) {
+		struct audit_in a;
+		char detail[512];
+		store_audit_record(w, i, &a, detail, sizeof(detail));
+		r = audit_put1(s, w, &a, seq, head);
+	}
+	return r;
 }
 
 /* One write inside the batch transaction, in its own savepoint. */

@@ -8,8 +8,9 @@
  * written with a handful of cached statements (row, search document,
  * timeline, SLA row, CSAT). The statements bind by position, not by name:
  * a million tickets make tens of millions of binds. Ticket numbers go on
- * from max + 1 as creates' do. Nothing here decides anything: the rows
- * are what src/import built.
+ * from max + 1 as creates' do; each client's count and numbers are
+ * tallied for its audit record (import_tally). Nothing here decides
+ * anything: the rows are what src/import built.
  */
 #include "base/common.h"
 
@@ -225,7 +226,7 @@ enum result sqh_ticket_import(struct sq *s, struct store_write *w)
 	sqlite3_stmt *q;
 	enum result r;
 
-	iw->n = 0;
+	iw->n = iw->nclients = 0;
 	iw->first_id = iw->first_number = iw->last_number = iw->fail_line = 0;
 	r = sqt_sla_gen_check(s, iw->sla_gen, &w->err);
 	if (r == RC_OK)
@@ -251,6 +252,8 @@ enum result sqh_ticket_import(struct sq *s, struct store_write *w)
 			r = visible(s, &w->scope, &seen, items[i].t.client_id, &w->err);
 			if (r == RC_OK)
 				r = put_one(s, w, &items[i], number, now);
+			if (r == RC_OK && import_tally(iw, &items[i], number) != RC_OK)
+				r = err_set(&w->err, RC_NOMEM, NULL, "out of memory");
 			if (r != RC_OK) {
 				iw->fail_line = items[i].line;
 				break;

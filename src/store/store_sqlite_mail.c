@@ -1145,6 +1145,8 @@ static void row_outbox(sqlite3_stmt *q, struct arena *a, void *items, size_t i)
 	x->created_at = sqlite3_column_int64(q, 3);
 	x->event = col_str(q, 4, a);
 	x->payload = col_str(q, 5, a);
+	x->attempts = sqlite3_column_int(q, 6);
+	x->next_attempt_at = sqlite3_column_int64(q, 7);
 }
 
 enum result sqmail_outbox_pending(struct store *st, size_t max, struct arena *a,
@@ -1156,8 +1158,9 @@ enum result sqmail_outbox_pending(struct store *st, size_t max, struct arena *a,
 	out->items = arena_alloc(a, sizeof(*out->items) * (size_t)(m.limit ? m.limit : 1));
 	if (!out->items)
 		return err_set(e, RC_NOMEM, NULL, "out of memory");
-	return read_rows(st, "SELECT id, tenant_id, coalesce(ticket_id, 0), created_at, event, payload"
-			 " FROM outbox WHERE state = 'pending' ORDER BY id LIMIT :limit", NULL, bind_mq,
+	return read_rows(st, "SELECT id, tenant_id, coalesce(ticket_id, 0), created_at, event, payload,"
+			 " attempts, next_attempt_at FROM outbox WHERE state = 'pending'"
+			 " ORDER BY next_attempt_at, id LIMIT :limit", NULL, bind_mq,
 			 &m, row_outbox, a, out->items, (size_t)m.limit, &out->n, e);
 }
 

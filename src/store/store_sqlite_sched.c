@@ -1,13 +1,15 @@
 /*
  * store_sqlite_sched.c: report schedules on SQLite (0009; docs/REPORTS.md
  * "Scheduled delivery"): the schedules an admin keeps, the job's claim of
- * a period, and the outbox rows both write.
+ * a period, the outbox rows both write, and an outbox row put back when
+ * its expansion failed (W_OUTBOX_DEFER: a pack that could not be built).
  *
  * Invariants
  *  1. A period is claimed once. The claim is one UPDATE whose WHERE says
- *     "enabled, and no later or equal period sent yet"; its outbox row is
- *     written in the same savepoint only when that UPDATE changed the row,
- *     so a second claim of the same period (another pass, another server)
+ *     "enabled, and no period sent that ends on or after this one's end"
+ *     (last_period_to: a cadence change never resends what a longer
+ *     period already covered); its outbox row is written in the same
+ *     savepoint only when that UPDATE changed the row, so a second claim of the same period (another pass, another server)
  *     changes nothing and answers RC_CONFLICT "period".
  *  2. The outbox row carries what to send (period, recipients, formats),
  *     never the document: the dispatcher builds it when it expands the
@@ -15,6 +17,10 @@
  *  3. Schedules are the provider's configuration about a client: reads
  *     carry the tenant predicate like every tenant-owned row (another
  *     client's schedule does not exist), writes need an all-tenant scope.
+ *  4. The job writes only on the version it decided on (AND version =
+ *     :v): an edit that landed after its read is never overwritten (the
+ *     write changes nothing and the next pass reads the edit). Its own
+ *     writes (the claim, next_at) do not move the version.
  */
 #include "base/common.h"
 
@@ -35,6 +41,26 @@ static enum result only_staff(struct store_write *w)
 
 /* ---- writes ------------------------------------------------------------------------------------ */
 
+/* A conditional write of schedule id changed no row: RC_STALE when it is
+ * there (another version), else RC_NOTFOUND. */
+static enum result missed(struct sq *s, struct store_write *w, int64_t id)
+{
+	sqlite3_stmt *e = wq(s, "SELECT 1 FROM report_schedules WHERE id = :id", &w->err);
+	int rc;
+
+	if (!e)
+		return RC_IO;
+	bind_i64(e, ":id", id);
+	rc = sqlite3_step(e);
+	stmt_done(e);
+	if (rc == SQLITE_ROW)
+		return err_set(&w->err, RC_STALE, NULL, "the report schedule was changed by someone"
+			       " else; reload it and try again");
+	if (rc != SQLITE_DONE)
+		return step_error(s, rc, NULL, "report schedule", &w->err);
+	return err_set(&w->err, RC_NOTFOUND, NULL, "report schedule not found");
+}
+
 enum result sqsch_put(struct sq *s, struct store_write *w)
 {
 	const struct report_schedule *x = &w->in.sched;
@@ -48,12 +74,14 @@ enum result sqsch_put(struct sq *s, struct store_write *w)
 	if (r != RC_OK)
 		return r;
 	q = wq(s, x->id ? "UPDATE report_schedules SET cadence = :cadence, recipients = :rcpt, csv = :csv,"
-			  " hour = :hour, enabled = :enabled, next_at = :next, updated_at = :now,"
+			  " hour = :hour, enabled = :enabled, next_at = :next,"
+			  " counts_from = coalesce(nullif(:counts, 0), counts_from), updated_at = :now,"
 			  " version = version + 1 WHERE id = :id AND (:version = 0 OR version = :version)"
 			  " RETURNING version, tenant_id"
 			: "INSERT INTO report_schedules (tenant_id, cadence, recipients, csv, hour, enabled,"
-			  " next_at, created_by, created_at, updated_at) VALUES (:tenant, :cadence, :rcpt, :csv,"
-			  " :hour, :enabled, :next, :by, :now, :now) RETURNING version, tenant_id", &w->err);
+			  " next_at, counts_from, created_by, created_at, updated_at) VALUES (:tenant, :cadence,"
+			  " :rcpt, :csv, :hour, :enabled, :next, coalesce(nullif(:counts, 0), :now), :by, :now,"
+			  " :now) RETURNING version, tenant_id", &w->err);
 	if (!q)
 		return RC_IO;
 	bind_i64(q, ":id", x->id);
@@ -65,6 +93,7 @@ enum result sqsch_put(struct sq *s, struct store_write *w)
 	bind_i64(q, ":hour", x->hour);
 	bind_i64(q, ":enabled", x->enabled ? 1 : 0);
 	bind_i64(q, ":next", x->next_at);
+	bind_i64(q, ":counts", x->counts_from);
 	bind_i64(q, ":by", w->scope.user_id);
 	bind_i64(q, ":now", now);
 	rc = sqlite3_step(q);
@@ -75,21 +104,8 @@ enum result sqsch_put(struct sq *s, struct store_write *w)
 	stmt_done(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return step_error(s, rc, NULL, "report schedule", &w->err);
-	if (rc == SQLITE_DONE) {
-		/* Only an update misses: another version, or none. */
-		sqlite3_stmt *e = wq(s, "SELECT 1 FROM report_schedules WHERE id = :id", &w->err);
-		if (!e)
-			return RC_IO;
-		bind_i64(e, ":id", x->id);
-		rc = sqlite3_step(e);
-		stmt_done(e);
-		if (rc == SQLITE_ROW)
-			return err_set(&w->err, RC_STALE, NULL, "the report schedule was changed by someone"
-				       " else; reload it and try again");
-		if (rc != SQLITE_DONE)
-			return step_error(s, rc, NULL, "report schedule", &w->err);
-		return err_set(&w->err, RC_NOTFOUND, NULL, "report schedule not found");
-	}
+	if (rc == SQLITE_DONE)
+		return missed(s, w, x->id);   /* only an update misses: another version, or none */
 	w->id = x->id ? x->id : sqlite3_last_insert_rowid(s->wdb);
 	w->audit.tenant_id = tenant;
 	return RC_OK;
@@ -153,23 +169,31 @@ enum result sqsch_claim(struct sq *s, struct store_write *w)
 	if (r != RC_OK)
 		return r;
 	if (!c->period) {
-		q = wq(s, "UPDATE report_schedules SET next_at = :next WHERE id = :id", &w->err);
+		/* Invariant 4: only on the version the job read. */
+		q = wq(s, "UPDATE report_schedules SET next_at = :next WHERE id = :id"
+		       " AND (:v = 0 OR version = :v)", &w->err);
 		if (!q)
 			return RC_IO;
 		bind_i64(q, ":next", c->next_at);
 		bind_i64(q, ":id", c->id);
+		bind_i64(q, ":v", c->version);
 		r = wstep(s, q, NULL, "report schedule", &w->err);
 		if (r == RC_OK && sqlite3_changes(s->wdb) != 1)
-			return err_set(&w->err, RC_NOTFOUND, NULL, "report schedule not found");
+			return missed(s, w, c->id);
 		return r;
 	}
-	/* Invariant 1: the claim. */
-	q = wq(s, "UPDATE report_schedules SET last_period_sent = :period, last_sent_at = :now,"
-	       " next_at = :next WHERE id = :id AND enabled = 1"
-	       " AND (last_period_sent IS NULL OR last_period_sent < :period) RETURNING tenant_id", &w->err);
+	if (!c->period_to)
+		return err_set(&w->err, RC_INVALID, "period_to", "is required");
+	/* Invariants 1 and 4: the claim. */
+	q = wq(s, "UPDATE report_schedules SET last_period_sent = :period, last_period_to = :to,"
+	       " last_sent_at = :now, next_at = :next WHERE id = :id AND enabled = 1"
+	       " AND (:v = 0 OR version = :v) AND (last_period_to IS NULL OR last_period_to < :to)"
+	       " RETURNING tenant_id", &w->err);
 	if (!q)
 		return RC_IO;
 	bind_txt(q, ":period", c->period);
+	bind_txt(q, ":to", c->period_to);
+	bind_i64(q, ":v", c->version);
 	bind_i64(q, ":now", now);
 	bind_i64(q, ":next", c->next_at);
 	bind_i64(q, ":id", c->id);
@@ -211,6 +235,41 @@ enum result sqsch_send(struct sq *s, struct store_write *w)
 	if (rc != SQLITE_ROW)
 		return step_error(s, rc, NULL, "report schedule", &w->err);
 	return outbox_put(s, w, tenant, c->now ? c->now : clock_now_ms());
+}
+
+/* An outbox row whose expansion failed (W_OUTBOX_DEFER; a review pack
+ * that could not be built now): attempts + 1, pending again later or
+ * failed, so the dispatcher does not rebuild it on every pass. */
+enum result sqsch_outbox_defer(struct sq *s, struct store_write *w)
+{
+	__typeof__(w->in.dres) *d = &w->in.dres;
+	sqlite3_stmt *q;
+	int64_t tenant = 0;
+	int rc;
+
+	if (!w->scope.all_tenants)
+		return err_set(&w->err, RC_DENIED, NULL, "only the system puts outbox rows back");
+	if (!d->state || (strcmp(d->state, "pending") && strcmp(d->state, "failed")))
+		return err_set(&w->err, RC_INVALID, "state", "must be pending or failed");
+	q = wq(s, "UPDATE outbox SET attempts = attempts + 1, state = :state,"
+	       " next_attempt_at = CASE WHEN :next > 0 THEN :next ELSE next_attempt_at END"
+	       " WHERE id = :id AND state = 'pending' RETURNING tenant_id", &w->err);
+	if (!q)
+		return RC_IO;
+	bind_txt(q, ":state", d->state);
+	bind_i64(q, ":next", d->next_attempt_at);
+	bind_i64(q, ":id", d->id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		tenant = sqlite3_column_int64(q, 0);
+	stmt_done(q);
+	if (rc == SQLITE_DONE)
+		return err_set(&w->err, RC_CONFLICT, "outbox", "the outbox row is not pending");
+	if (rc != SQLITE_ROW)
+		return step_error(s, rc, NULL, "outbox", &w->err);
+	w->id = d->id;
+	w->audit.tenant_id = tenant;
+	return RC_OK;
 }
 
 /* ---- reads ------------------------------------------------------------------------------------- */
@@ -255,6 +314,8 @@ static void row_schedule(sqlite3_stmt *q, struct arena *a, void *items, size_t i
 	x->updated_at = sqlite3_column_int64(q, 12);
 	x->version = sqlite3_column_int64(q, 13);
 	x->client_name = col_str(q, 14, a);
+	x->last_period_to = col_str(q, 15, a);
+	x->counts_from = sqlite3_column_int64(q, 16);
 }
 
 enum result sqsch_get(struct store *st, const struct scope *sc, int64_t id, struct arena *a,

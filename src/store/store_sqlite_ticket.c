@@ -371,6 +371,7 @@ static void row_report_at(sqlite3_stmt *q, struct arena *a, void *items, size_t 
 	t->fcr = sqlite3_column_int(q, 20);
 	t->reopens = sqlite3_column_int(q, 21);
 	t->tier_changes = sqlite3_column_int(q, 22);
+	t->reassignments = sqlite3_column_int(q, 23);
 }
 
 enum result sqt_report_tickets(struct store *st, const struct scope *sc, int64_t client_id,

@@ -184,6 +184,19 @@ describe('importing history', () => {
     assert.equal(rev.period.csat.responses, 1);
     assert.equal(rev.period.escalation.vendor, 1);
     assert.equal((await ticketsOf(other.id)).length, 1);
+
+    // One audit record a client, in that client's own trail (tenant):
+    // its first ticket, its count and numbers; the chain still verifies.
+    const rows = (await sql(srv.db, "SELECT tenant_id, object_id, detail FROM audit_log WHERE action = 'ticket.import'" +
+      ' ORDER BY seq DESC LIMIT 2')).trim().split('\n').map((l) => l.split('|')).reverse();
+    const [o] = await ticketsOf(other.id);
+    assert.deepEqual(rows, [
+      [String(client.id), String(t.id), `1 ticket of client ${client.id}, ${r.first_number} to ${r.first_number}, imported from CSV`],
+      [String(other.id), String(o.id), `1 ticket of client ${other.id}, ${r.last_number} to ${r.last_number}, imported from CSV`],
+    ]);
+    const v = await cli(['audit', 'verify', '--db', srv.db]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /^ok: /);
   });
 
   test('every problem by line and field, and nothing written', async () => {
@@ -249,6 +262,47 @@ describe('importing history', () => {
     // A session (cookie and CSRF) of an admin may, as a token may.
     const s = await c.session(DEMO.admin, srv.password);
     assertStatus(await c.post('/api/v1/import/tickets', body, { session: s, headers: { 'Content-Type': 'application/jsonl' } }), 201);
+  });
+
+  test('an open imported ticket meets the escalation rules from the import on, not from its old history', async () => {
+    // Quiet since March; a rule that notifies after an hour of no update
+    // (and one for an unassigned ticket) must not fire for it at the next
+    // pass, only once it has been left alone that long in itsup.
+    const rows = [
+      { client_id: client.id, external_id: 'OPEN-1', subject: 'Still open', type: 'incident', priority: 'P4', channel: 'api',
+        created_at: '2027-03-01T09:00:00Z', first_response_at: '2027-03-01T09:30:00Z' },
+      { client_id: client.id, external_id: 'OPEN-2', subject: 'Never answered', type: 'incident', priority: 'P4', channel: 'api',
+        created_at: '2027-03-02T09:00:00Z' },
+    ];
+    const r = assertStatus(await imp(jsonl(rows)), 201);
+    const ids = [r.first_id];
+    ids.push((await ticketsOf(client.id)).find((t) => t.number === r.last_number).id);
+    const rules = [];
+    for (const body of [{ kind: 'no_update', minutes: 60 }, { kind: 'unassigned', minutes: 90 }])
+      rules.push(assertStatus(await c.post('/api/v1/escalation-rules', { name: uniq('imported'), priority: 'P4', notify: true, ...body },
+        { token: T.dispatcher }), 201));
+    const fired = async () => {
+      const n = [];
+      for (const id of ids) {
+        const tl = assertStatus(await c.get(`/api/v1/tickets/${id}/timeline`, { token: T.admin }), 200).items;
+        n.push(tl.filter((e) => rules.some((x) => x.id === e.data?.rule_id)).length);
+      }
+      return n;
+    };
+    const advance = async (seconds) => assertStatus(await c.post('/api/v1/test/clock', { advance_seconds: seconds }, { token: T.admin }), 200);
+    try {
+      await advance(60);
+      assert.deepEqual(await fired(), [0, 0]);
+      await advance(58 * 60);
+      assert.deepEqual(await fired(), [0, 0]);
+      await advance(60);                            // an hour since the import: no update
+      assert.deepEqual(await fired(), [1, 1]);
+      await advance(30 * 60);                       // 90 minutes: unassigned too
+      assert.deepEqual(await fired(), [2, 2]);
+    } finally {
+      for (const x of rules)
+        assertStatus(await c.api('DELETE', `/api/v1/escalation-rules/${x.id}`, { token: T.dispatcher }), 204);
+    }
   });
 });
 

@@ -27,7 +27,7 @@ const MAIL_ENV = (sink) => ({ ITSUP_SMTP_URL: sink.url, ITSUP_MAIL_FROM: 'MSP De
 const CSV_HEADER = 'number,ticket_id,client_id,created_at,first_response_at,resolved_at,closed_at,priority,' +
   'type,channel,category,has_sla_policy,response_breached,resolution_breached,' +
   'response_business_seconds,resolution_business_seconds,tier1_business_seconds,' +
-  'tier2_business_seconds,tier3_business_seconds,vendor,fcr,reopens,tier_changes,' +
+  'tier2_business_seconds,tier3_business_seconds,vendor,fcr,reopens,tier_changes,reassignments,' +
   'opened_in_period,resolved_in_period,closed_in_period,backlog_at_start,backlog_at_end';
 
 let srv, c, sink;
@@ -95,9 +95,11 @@ describe('scheduled delivery of the review pack', () => {
     assert.deepEqual({ ...s, id: 0, created_at: 0, updated_at: 0, created_by: 0 }, {
       id: 0, client_id: BOREALIS, client_name: 'Borealis Logistics', cadence: 'monthly',
       recipients: state.rcpt.map((a) => a.toLowerCase()), formats: ['html', 'csv'], hour: 7,
-      timezone: 'Europe/Berlin', enabled: true, last_period_sent: null, last_sent_at: null,
+      timezone: 'Europe/Berlin', enabled: true, last_period_sent: null, last_period_to: null,
+      last_sent_at: null,
       next_send_at: '2040-02-01T06:00:00Z', // 07:00 CET
       next_period: { from: '2040-01-01', to: '2040-02-01', label: '2040-01' },
+      counts_from: '2040-01-10T12:00:00Z',
       created_by: 0, created_at: 0, updated_at: 0, version: 1,
     });
     assert.equal(s.created_at, '2040-01-10T12:00:00Z');
@@ -198,17 +200,25 @@ describe('scheduled delivery of the review pack', () => {
     const on = assertStatus(r, 200);
     assert.equal(on.version, s.version + 1);
     assert.equal(on.next_send_at, '2040-07-01T05:00:00Z');   // 07:00 CEST; May's is not sent
+    assert.equal(on.counts_from, '2040-06-10T00:00:00Z');
+    // Edited after it was switched on (only the recipients): May stays
+    // unsent, now and when the job looks again.
+    await clockTo('2040-06-11T00:00:00Z');
+    const ed = assertStatus(await c.patch(`/api/v1/reports/schedules/${s.id}`, { recipients: [...rcpt, rcpt[0].replace('off-', 'off2-')] }, { token: T.admin, headers: { 'If-Match': `"v${on.version}"` } }), 200);
+    assert.deepEqual([ed.next_send_at, ed.next_period.label, ed.counts_from], ['2040-07-01T05:00:00Z', '2040-06', on.counts_from]);
+    rcpt.push(rcpt[0].replace('off-', 'off2-'));
     await clockTo('2040-06-20T00:00:00Z');
     assert.deepEqual(await mailTo(rcpt), []);
+    assert.equal((await get(s.id)).last_period_sent, null);
     await clockTo('2040-07-01T05:00:00Z');
     const got = await mailTo(rcpt);
-    assert.equal(got.length, 1);
-    assert.equal(got[0].header('subject'), 'SLA review June 2040: Borealis Logistics');
+    assert.equal(got.length, 2);
+    assert.ok(got.every((m) => m.header('subject') === 'SLA review June 2040: Borealis Logistics'));
     // Switched off again: July's does not go.
     const cur = await get(s.id);
     assertStatus(await c.patch(`/api/v1/reports/schedules/${s.id}`, { enabled: false }, { token: T.admin, headers: { 'If-Match': `"v${cur.version}"` } }), 200);
     await clockTo('2040-08-01T05:00:00Z');
-    assert.equal((await mailTo(rcpt)).length, 1);
+    assert.equal((await mailTo(rcpt)).length, 2);
   });
 
   test('an edit moves the next send (a later hour today) without skipping the period that is due', async () => {
@@ -373,6 +383,35 @@ describe('scheduled delivery of the review pack', () => {
     assert.equal(m.header('subject'), 'Your September 2040 review (Acme Dental)');
     assert.match(parts(m)[0].body, /^Hi,\n\nAttached:\n- sla-review-Acme-Dental-2040-09\.html: the review/);
     assert.equal((await c.api('DELETE', `/api/v1/mail/templates/${t.id}`, { token: T.admin })).status, 200);
+  });
+
+  test('a change of cadence never resends what was sent, and a quarter partly sent as months goes whole', async () => {
+    await clockTo('2040-10-01T06:00:02Z');
+    const rcpt = addrs('cadence', 1);
+    const s = assertStatus(await create({ client_id: BOREALIS, cadence: 'quarterly', recipients: rcpt }), 201);
+    assert.equal(s.next_send_at, '2041-01-01T06:00:00Z');    // Q4; Q3 fell due before it existed
+    await clockTo('2041-01-01T06:00:00Z');
+    assert.deepEqual((await mailTo(rcpt)).map((m) => m.header('subject')), ['SLA review Q4 2040: Borealis Logistics']);
+    let cur = await get(s.id);
+    assert.deepEqual([cur.last_period_sent, cur.last_period_to], ['2040-10-01', '2041-01-01']);
+    // Quarterly to monthly: December went with Q4, so January is next.
+    await clockTo('2041-01-15T12:00:00Z');
+    cur = assertStatus(await c.patch(`/api/v1/reports/schedules/${s.id}`, { cadence: 'monthly' }, { token: T.admin, headers: { 'If-Match': `"v${cur.version}"` } }), 200);
+    assert.deepEqual([cur.next_send_at, cur.next_period], ['2041-02-01T06:00:00Z', { from: '2041-01-01', to: '2041-02-01', label: '2041-01' }]);
+    await clockTo('2041-01-20T12:00:00Z');
+    assert.equal((await mailTo(rcpt)).length, 1, 'December is not sent again');
+    await clockTo('2041-02-01T06:00:00Z');
+    assert.equal((await mailTo(rcpt)).length, 2);
+    // Monthly to quarterly with January sent: Q1 goes whole on April 1st.
+    await clockTo('2041-02-15T12:00:00Z');
+    cur = await get(s.id);
+    cur = assertStatus(await c.patch(`/api/v1/reports/schedules/${s.id}`, { cadence: 'quarterly' }, { token: T.admin, headers: { 'If-Match': `"v${cur.version}"` } }), 200);
+    assert.equal(cur.next_send_at, '2041-04-01T05:00:00Z');  // 07:00 CEST
+    await clockTo('2041-03-01T06:00:00Z');
+    assert.equal((await mailTo(rcpt)).length, 2);
+    await clockTo('2041-04-01T05:00:00Z');
+    assert.deepEqual((await mailTo(rcpt)).map((m) => m.header('subject')).sort(), [
+      'SLA review January 2041: Borealis Logistics', 'SLA review Q1 2041: Borealis Logistics', 'SLA review Q4 2040: Borealis Logistics']);
   });
 });
 

@@ -462,6 +462,8 @@ describe('the SLA review of an imported history (Europe/Berlin, March 2027)', ()
     assert.deepEqual(p.escalation, {
       tier2: 2, tier3: 2, vendor: 1, rate_tier2: 0.125, rate_tier3: 0.125, rate_vendor: 0.0625,
       tier_changes: 5, tier_changes_mean: 0.3125,
+      // imported tickets have no assignee (the import does not bring one)
+      reassignments: 0, reassigned: 0, rate_reassigned: 0, reassignments_mean: 0,
     });
   });
 
@@ -517,6 +519,7 @@ describe('the SLA review of an imported history (Europe/Berlin, March 2027)', ()
     assert.deepEqual(p.escalation, {
       tier2: 1, tier3: 0, vendor: 0, rate_tier2: 0.1667, rate_tier3: 0, rate_vendor: 0,
       tier_changes: 1, tier_changes_mean: 0.1667,
+      reassignments: 0, reassigned: 0, rate_reassigned: 0, reassignments_mean: 0,
     });
     assert.deepEqual(p.csat, {
       responses: 3, average: 3.33, distribution: { 1: 1, 2: 0, 3: 0, 4: 1, 5: 1 },
@@ -538,7 +541,7 @@ describe('the SLA review of an imported history (Europe/Berlin, March 2027)', ()
       'closed_at', 'priority', 'type', 'channel', 'category', 'has_sla_policy', 'response_breached',
       'resolution_breached', 'response_business_seconds', 'resolution_business_seconds',
       'tier1_business_seconds', 'tier2_business_seconds', 'tier3_business_seconds', 'vendor', 'fcr', 'reopens',
-      'tier_changes', 'opened_in_period', 'resolved_in_period', 'closed_in_period', 'backlog_at_start',
+      'tier_changes', 'reassignments', 'opened_in_period', 'resolved_in_period', 'closed_in_period', 'backlog_at_start',
       'backlog_at_end']);
     // No field here needs quoting (no comma, quote or line break in any).
     const rows = lines.slice(1).map((l) => {
@@ -590,6 +593,7 @@ describe('the SLA review of an imported history (Europe/Berlin, March 2027)', ()
         response_business_seconds: String(rs), resolution_business_seconds: String(res2),
         tier1_business_seconds: String(t1), tier2_business_seconds: String(t2), tier3_business_seconds: String(t3),
         vendor: String(vendor), fcr, reopens: String(reopens), tier_changes: String(tc),
+        reassignments: o ? '0' : '',
         opened_in_period: String(o), resolved_in_period: String(r), closed_in_period: String(cl),
         backlog_at_start: String(bs), backlog_at_end: String(be),
       }, `the row of ${x}`);

@@ -49,6 +49,8 @@ describe('the SLA review', () => {
     await reply(b.id);
     await clock({ advance_seconds: HOUR });
     await patch(a.id, { status: 'resolved' });         // a resolved after two hours
+    for (const who of [U.tier1, U.tier2, null])        // x: assigned, reassigned, unassigned
+      await patch(x.id, { assignee_id: who });
     await create(ACME);                                // another client's ticket
     days = { a, b, x };
   });
@@ -70,6 +72,10 @@ describe('the SLA review', () => {
     assert.equal(p.business_time.resolution.count, 1);
     assert.deepEqual([p.fcr.decided, p.fcr.first_contact, p.fcr.rate, p.fcr.target], [1, 1, 1, 0.7]);
     assert.deepEqual([p.escalation.tier2, p.escalation.tier3, p.escalation.vendor], [0, 0, 0]);
+    // x was given to tier 1, then to tier 2, then to nobody: two reassignments
+    // (the first assignment is not one); a and b none.
+    assert.deepEqual([p.escalation.reassignments, p.escalation.reassigned, p.escalation.rate_reassigned,
+      p.escalation.reassignments_mean], [2, 1, 0.3333, 0.6667]);
     // The previous month (February) had none of them.
     assert.deepEqual([r.previous.from, r.previous.to], ['2027-01-29', '2027-03-01']);
     assert.equal(r.previous.volume.opened, 0);

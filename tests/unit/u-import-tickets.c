@@ -337,6 +337,139 @@ static void test_csv_record_problems(void **state)
 	}
 }
 
+/* Copies s to dst (no NUL): its length. */
+static size_t add(char *dst, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(dst, s, n);
+	return n;
+}
+
+/* Reads text (chunk bytes at a time) into out as read_all does; *held:
+ * the most the reader held between two rows. */
+static void read_held(enum imp_format f, const char *text, size_t len, size_t chunk, char *out,
+		      size_t outsz, json_t *errs, size_t *held)
+{
+	struct mem m = { text, len, 0, chunk };
+	struct imp_reader *rd = imp_reader_new(f, mem_read, &m);
+	size_t o = 0;
+
+	assert_non_null(rd);
+	out[0] = '\0';
+	*held = 0;
+	for (;;) {
+		json_t *row;
+		int64_t line;
+		int k = imp_reader_next(rd, &row, &line, errs);
+		char *s;
+		if (imp_reader_memory(rd) > *held)
+			*held = imp_reader_memory(rd);
+		if (k == 0 || k == -2)
+			break;
+		s = k > 0 ? json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		o += (size_t)snprintf(out + o, outsz - o, "%s%" PRId64 ":%s", o ? "\n" : "", line,
+				      s ? s : "!");
+		free(s);
+		json_decref(row);
+	}
+	assert_int_equal(imp_reader_offset(rd), len);
+	imp_reader_free(rd);
+}
+
+/* A record of millions of fields, or past the length limit, is read to
+ * its end (a quoted line break after the limit still belongs to it) and
+ * refused by its line, and the reader's memory stays bounded: it neither
+ * keeps the fields past the header's count nor the bytes past the limit. */
+static void test_csv_huge_records(void **state)
+{
+	static const char head[] = "client_id,external_id,subject,type,channel,created_at,events\n";
+	static const char tail[] = "2,C-9,s,incident,api,t,\n";
+	size_t commas = 3000000, xs = IMP_LINE_MAX + 100, n = 0, held;
+	char *text = malloc(commas + xs + 256), out[1024];
+
+	UNUSED(state);
+	assert_non_null(text);
+	n += add(text + n, head);
+	memset(text + n, ',', commas);                            /* line 2 */
+	n += commas;
+	n += add(text + n, "\n2,C-2,s,incident,api,t,,,,,\"a,\nb\",\"\"\"q\",z\n"); /* 3-4 */
+	n += add(text + n, "2,C-3,\"");                           /* 5-6: too long */
+	memset(text + n, 'x', xs);
+	n += xs;
+	n += add(text + n, "\",incident,api,t,\"x\ny\"\n");
+	n += add(text + n, tail);                                 /* 7: fine */
+	for (size_t chunk = 0; chunk < 12; chunk += 11) {
+		json_t *errs = json_array();
+		read_held(IMP_CSV, text, n, chunk, out, sizeof(out), errs, &held);
+		assert_string_equal(out, "2:!\n3:!\n5:!\n7:{\"channel\":\"api\",\"client_id\":2,"
+				    "\"created_at\":\"t\",\"external_id\":\"C-9\",\"subject\":\"s\",\"type\":\"incident\"}");
+		assert_error(errs, 2, "", "has 3000001 fields; the header has 7");
+		assert_error(errs, 3, "", "has 13 fields; the header has 7");
+		assert_error(errs, 5, "", "is longer than 1048576 bytes");
+		assert_int_equal(json_array_size(errs), 3);
+		/* The input buffer, at most 2 MiB of record and a few fields. */
+		if (held > 3 * IMP_LINE_MAX)
+			fail_msg("the reader held %zu bytes", held);
+		json_decref(errs);
+	}
+	/* A header of more columns than are known: counted, not kept. */
+	{
+		json_t *errs = json_array();
+		memset(text, ',', commas);
+		text[commas] = '\n';
+		read_held(IMP_CSV, text, commas + 1, 0, out, sizeof(out), errs, &held);
+		assert_error(errs, 1, "", "has 3000001 columns; at most 24 are known");
+		assert_int_equal(json_array_size(errs), 1);
+		if (held > 3 * IMP_LINE_MAX)
+			fail_msg("the reader held %zu bytes", held);
+		json_decref(errs);
+	}
+	free(text);
+}
+
+/* A row (or events cell) of more JSON values than a ticket can need is
+ * refused before it is parsed; commas and brackets inside strings do not
+ * count. */
+static void test_too_many_values(void **state)
+{
+	static const char line2[] = "1:!\n2:{\"s\":\",[{,[{";
+	size_t n = 0, k = IMP_MAX_VALUES;
+	char *text = malloc(8 * k), *out = malloc(8 * k);
+	json_t *errs = json_array();
+
+	UNUSED(state);
+	assert_non_null(text);
+	assert_non_null(out);
+	n += add(text + n, "{\"events\": [0");
+	for (size_t i = 0; i < k; i++)
+		n += add(text + n, ",0");
+	n += add(text + n, "]}\n{\"s\": \"");                     /* line 2: in a string */
+	for (size_t i = 0; i < k; i++)
+		n += add(text + n, ",[{");
+	n += add(text + n, "\\\"\"}\n");
+	text[n] = '\0';
+	read_all(IMP_JSONL, text, 0, out, 8 * k, errs, true);
+	assert_int_equal(strncmp(out, line2, strlen(line2)), 0);
+	assert_error(errs, 1, "", "has more than 4096 JSON values");
+	assert_int_equal(json_array_size(errs), 1);
+	json_array_clear(errs);
+	/* CSV: the events cell. */
+	n = add(text, "client_id,external_id,subject,type,channel,created_at,events\n"
+			    "2,x,s,incident,api,t,\"[");
+	for (size_t i = 0; i < k; i++)
+		n += add(text + n, "{},");
+	n += add(text + n, "{}]\"\n");
+	text[n] = '\0';
+	read_all(IMP_CSV, text, 0, out, 8 * k, errs, true);
+	assert_string_equal(out, "2:!");
+	assert_error(errs, 2, "events", "has more than 4096 JSON values");
+	assert_int_equal(json_array_size(errs), 1);
+	json_decref(errs);
+	free(out);
+	free(text);
+}
+
 static void test_csv_header_problems(void **state)
 {
 	char out[512];
@@ -622,6 +755,46 @@ static void test_weekend_and_pause(void **state)
 	assert_string_equal(t.created_extra, "\"imported\":true,\"external_id\":\"ZM-1\"");
 }
 
+/* An imported ticket still open is active from the import on: the
+ * escalation rules' idle clocks start at the import, not at its history's
+ * last instant (months ago), so a rule that notifies does not fire for
+ * the whole backlog on the next pass; a resolved one keeps its last
+ * instant. */
+static void test_open_ticket_idle_clock(void **state)
+{
+	static const struct esc_rule quiet = { 1, EK_NO_UPDATE, 60, -1, 0, true };
+	static const struct esc_rule unassigned = { 2, EK_UNASSIGNED, 30, -1, 2, true };
+	static const char *const open_rows[] = {
+		"{" BASE ", \"priority\": \"P3\", \"created_at\": \"2027-03-01T09:00:00Z\"}",
+		"{" BASE ", \"priority\": \"P3\", \"created_at\": \"2027-03-01T09:00:00Z\","
+		" \"first_response_at\": \"2027-03-01T09:30:00Z\"}",
+		"{" BASE ", \"priority\": \"P3\", \"created_at\": \"2027-03-01T09:00:00Z\","
+		" \"first_response_at\": \"2027-03-01T09:30:00Z\", \"events\": [{\"at\": \"2027-03-02T10:00:00Z\","
+		" \"status\": \"pending_customer\"}]}",
+	};
+	struct import_ticket t;
+
+	UNUSED(state);
+	for (size_t i = 0; i < ARRAY_SIZE(open_rows); i++) {
+		struct esc_facts f;
+		row_ok(open_rows[i], &t);
+		assert_int_equal(t.t.created_at, at(2027, 3, 1, 9, 0));
+		assert_int_equal(t.t.last_activity_at, env.now);
+		f = (struct esc_facts){ TS_OPEN, t.t.priority, t.t.tier, 0, t.t.last_activity_at,
+					t.t.created_at, 0 };
+		/* Not at the import, nor before the rules' minutes since. */
+		assert_false(esc_due(&quiet, &f, env.now));
+		assert_false(esc_due(&quiet, &f, env.now + 59 * MIN));
+		assert_false(esc_due(&unassigned, &f, env.now + 29 * MIN));
+		/* Then as for any ticket left alone. */
+		assert_true(esc_due(&quiet, &f, env.now + 60 * MIN));
+		assert_true(esc_due(&unassigned, &f, env.now + 30 * MIN));
+	}
+	row_ok("{" BASE ", \"priority\": \"P3\", \"created_at\": \"2027-03-01T09:00:00Z\","
+	       " \"resolved_at\": \"2027-03-03T09:00:00Z\", \"closed_at\": \"2027-03-05T09:00:00Z\"}", &t);
+	assert_int_equal(t.t.last_activity_at, at(2027, 3, 5, 9, 0));
+}
+
 /* A breach under the priority the ticket had stands after it changes;
  * warnings and breaches already due are taken as announced, and an open
  * ticket keeps its timers still ahead. */
@@ -803,6 +976,8 @@ int main(void)
 		cmocka_unit_test(test_input_failure),
 		cmocka_unit_test(test_csv_reading),
 		cmocka_unit_test(test_csv_record_problems),
+		cmocka_unit_test(test_csv_huge_records),
+		cmocka_unit_test(test_too_many_values),
 		cmocka_unit_test(test_csv_header_problems),
 		cmocka_unit_test(test_format_of_type),
 		cmocka_unit_test(test_member_problems),
@@ -811,6 +986,7 @@ int main(void)
 		cmocka_unit_test(test_history_problems),
 		cmocka_unit_test(test_weekend_and_pause),
 		cmocka_unit_test(test_priority_change_and_timers),
+		cmocka_unit_test(test_open_ticket_idle_clock),
 		cmocka_unit_test(test_counters_and_fcr),
 		cmocka_unit_test(test_seen),
 	};

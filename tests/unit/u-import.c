@@ -463,7 +463,7 @@ static int build_schedules(struct store *st, int64_t client)
 		return -1;
 	store_write_init(&w, W_SCHEDULE_CLAIM, &sys);
 	w.in.claim = (__typeof__(w.in.claim)){ .id = kept, .period = "2023-07-01",
-					       .next_at = 1704150000000LL, .now = 1700000000005LL,
+					       .period_to = "2023-10-01", .next_at = 1704150000000LL, .now = 1700000000005LL,
 					       .event = "report.review", .payload = "{\"schedule_id\":1}" };
 	if (!write_ok(st, &w))
 		return -1;

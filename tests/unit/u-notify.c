@@ -1,7 +1,9 @@
 /* u-notify.c: the outbox dispatcher's pure decisions (src/notify/notify.h):
  * the retry backoff, which outbox events webhooks see and as what, a
- * subscription's event filter, which template goes to whom, and what of
- * a review pack goes attached (src/notify/review_mail.h). */
+ * subscription's event filter, which template goes to whom, when an
+ * outbox row that failed to expand is tried again, and what of a review
+ * pack goes attached and what the text says of the rest
+ * (src/notify/review_mail.h). */
 #include "base/common.h"
 
 #include <setjmp.h>
@@ -123,6 +125,51 @@ static void test_review_attachments(void **state)
 	assert_true(REVIEW_MAIL_ATTACH_MAX <= (size_t)7 << 20);   /* ~1.37x in base64: under 10 MB */
 }
 
+/* An outbox row whose expansion failed: the deliveries' backoff, then
+ * failed at the same cap. */
+static void test_outbox_retry(void **state)
+{
+	int64_t next = -1;
+
+	(void)state;
+	assert_string_equal(notify_outbox_retry(1, 1000, &next), "pending");
+	assert_int_equal(next, 1000 + 30000);
+	assert_string_equal(notify_outbox_retry(3, 1000, &next), "pending");
+	assert_int_equal(next, 1000 + 120000);
+	assert_string_equal(notify_outbox_retry(NOTIFY_MAX_ATTEMPTS - 1, 1000, &next), "pending");
+	assert_int_equal(next, 1000 + 3600000);
+	assert_string_equal(notify_outbox_retry(NOTIFY_MAX_ATTEMPTS, 1000, &next), "failed");
+	assert_int_equal(next, 0);
+	assert_string_equal(notify_outbox_retry(NOTIFY_MAX_ATTEMPTS + 5, 1000, &next), "failed");
+}
+
+/* A document left out of a review e-mail: the download link under the
+ * desk's public address; without one, no link (a relative or listen
+ * address helps no reader) and the line says why. */
+static void test_review_left_out(void **state)
+{
+	struct arena *a = arena_new(1 << 16);
+	const char *s;
+
+	(void)state;
+	assert_non_null(a);
+	/* 2040-03-01 and 2040-04-01 as days since the epoch. */
+	s = review_mail_left_out(a, "https://desk.msp.test", "The review is", "it", "40.0 MB", 7,
+				 25627, 25658, "html");
+	assert_string_equal(s, "The review is too large to attach (40.0 MB). Download it here"
+			    " (sign-in required):\nhttps://desk.msp.test/api/v1/reports/sla-review"
+			    "?client_id=7&from=2040-03-01&to=2040-04-01&format=html\n");
+	s = review_mail_left_out(a, NULL, "The ticket rows are", "them", "5.0 MB", 7, 25627, 25658,
+				 "csv");
+	assert_string_equal(s, "The ticket rows are too large to attach (5.0 MB). Ask the service"
+			    " desk for them: no download link can be given, as the desk's public"
+			    " address is not configured.\n");
+	s = review_mail_left_out(a, "", "The review is", "it", "40.0 MB", 7, 25627, 25658, "html");
+	assert_null(strstr(s, "/api/v1"));
+	assert_null(strstr(s, "http"));
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +178,8 @@ int main(void)
 		cmocka_unit_test(test_webhook_wants),
 		cmocka_unit_test(test_templates_of_events),
 		cmocka_unit_test(test_review_attachments),
+		cmocka_unit_test(test_outbox_retry),
+		cmocka_unit_test(test_review_left_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

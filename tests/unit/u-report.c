@@ -535,22 +535,27 @@ static void test_hours_figures(void **state)
 /* A resolution stops the response clock (docs/SLA.md rule 3): a ticket
  * resolved without a first response met its response target unless that
  * had breached; it is not a response-time sample. Unresolved and
- * unanswered: pending. */
+ * unanswered: pending. Reassignments count over the opened tickets. */
 static void test_resolved_without_response(void **state)
 {
 	const struct review_ticket t[] = {
 		{ .id = 1, .created_at = FROM + H, .resolved_at = FROM + 2 * H, .prio = 2,
-		  .has_policy = true, .response_ms = 3600000, .resolution_ms = 3600000, .fcr = 1 },
+		  .has_policy = true, .response_ms = 3600000, .resolution_ms = 3600000, .fcr = 1,
+		  .reassignments = 2 },
 		{ .id = 2, .created_at = FROM + H, .resolved_at = FROM + 3 * H, .prio = 2,
 		  .has_policy = true, .response_breached = true, .fcr = 0 },
-		{ .id = 3, .created_at = FROM + H, .prio = 2, .has_policy = true, .fcr = -1 },
+		{ .id = 3, .created_at = FROM + H, .prio = 2, .has_policy = true, .fcr = -1,
+		  .reassignments = 1 },
+		/* opened before the period: its reassignments are not the period's */
+		{ .id = 4, .created_at = FROM - H, .prio = 2, .has_policy = true, .fcr = -1,
+		  .reassignments = 5 },
 	};
 	const struct review_figures *f;
 	struct review *rv = review_new(FROM, TO);
 	struct err e;
 
 	(void)state;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(review_add(rv, &t[i], &e), RC_OK);
 	assert_int_equal(review_finish(rv, &f, &e), RC_OK);
 	assert_int_equal(f->response[2].met, 1);
@@ -559,6 +564,11 @@ static void test_resolved_without_response(void **state)
 	assert_int_equal(f->response_time.count, 0);
 	assert_int_equal(f->resolution[2].met, 2);
 	assert_int_equal(f->resolution[2].pending, 1);
+	/* reassignments over the three opened: 3 in all, 2 tickets */
+	assert_int_equal(f->reassignments, 3);
+	assert_int_equal(f->reassigned, 2);
+	assert_ratio(f->reassignments_mean, 1.0);
+	assert_ratio(f->rate_reassigned, 2.0 / 3);
 	review_free(rv);
 }
 

@@ -4,7 +4,8 @@
  * the hour in the client's zone (summer and winter time, the spring-
  * forward gap), the decision table of rsched_decide (before and after the
  * hour on the first day, a period sent already, a schedule made after the
- * send time, catching up after a pause, quarterly), what the API shows
+ * send time, catching up after a pause, quarterly, a change of cadence
+ * either way, a schedule switched on again), what the API shows
  * as next_at, and the labels, titles and file names of a period. */
 #include "base/common.h"
 
@@ -140,9 +141,9 @@ static void test_decide(void **state)
 		  "2027-01-10T00:00:00Z", NULL, "2027-04-01T04:59:59Z", true, "2027-02-01", "2027-03-01",
 		  "2027-03-01T06:00:00Z", "2027-04-01T05:00:00Z" },
 		{ "... and February sent already: nothing", RS_MONTHLY, 7, "2027-01-10T00:00:00Z",
-		  "2027-02-01", "2027-04-01T04:59:59Z", false, "2027-02-01", "2027-03-01",
+		  "2027-03-01", "2027-04-01T04:59:59Z", false, "2027-02-01", "2027-03-01",
 		  "2027-03-01T06:00:00Z", "2027-04-01T05:00:00Z" },
-		{ "March sent: nothing until May", RS_MONTHLY, 7, "2027-01-10T00:00:00Z", "2027-03-01",
+		{ "March sent: nothing until May", RS_MONTHLY, 7, "2027-01-10T00:00:00Z", "2027-04-01",
 		  "2027-04-01T05:00:00Z", false, "2027-03-01", "2027-04-01", "2027-04-01T05:00:00Z",
 		  "2027-05-01T05:00:00Z" },
 		{ "made after March's send time: not March", RS_MONTHLY, 7, "2027-04-01T05:00:01Z", NULL,
@@ -152,23 +153,41 @@ static void test_decide(void **state)
 		  "2027-04-01T05:00:00Z", true, "2027-03-01", "2027-04-01", "2027-04-01T05:00:00Z",
 		  "2027-05-01T05:00:00Z" },
 		{ "no server ran for two months: only the latest", RS_MONTHLY, 7, "2027-01-10T00:00:00Z",
-		  "2027-01-01", "2027-04-02T00:00:00Z", true, "2027-03-01", "2027-04-01",
+		  "2027-02-01", "2027-04-02T00:00:00Z", true, "2027-03-01", "2027-04-01",
 		  "2027-04-01T05:00:00Z", "2027-05-01T05:00:00Z" },
-		{ "a period sent later than this one (cadence changed): nothing", RS_QUARTERLY, 7,
-		  "2027-01-10T00:00:00Z", "2027-03-01", "2027-04-01T05:00:00Z", false, "2027-01-01",
+		{ "monthly to quarterly, March sent: Q1 ends no later, nothing", RS_QUARTERLY, 7,
+		  "2027-01-10T00:00:00Z", "2027-04-01", "2027-04-01T05:00:00Z", false, "2027-01-01",
 		  "2027-04-01", "2027-04-01T05:00:00Z", "2027-07-01T05:00:00Z" },
-		{ "quarterly: Q1 on April 1st", RS_QUARTERLY, 7, "2026-12-01T00:00:00Z", "2026-10-01",
+		{ "quarterly: Q1 on April 1st", RS_QUARTERLY, 7, "2026-12-01T00:00:00Z", "2027-01-01",
 		  "2027-04-01T05:00:00Z", true, "2027-01-01", "2027-04-01", "2027-04-01T05:00:00Z",
 		  "2027-07-01T05:00:00Z" },
 		{ "quarterly, mid-quarter: Q1 sent, next in July", RS_QUARTERLY, 7, "2026-12-01T00:00:00Z",
-		  "2027-01-01", "2027-05-15T00:00:00Z", false, "2027-01-01", "2027-04-01",
+		  "2027-04-01", "2027-05-15T00:00:00Z", false, "2027-01-01", "2027-04-01",
 		  "2027-04-01T05:00:00Z", "2027-07-01T05:00:00Z" },
 		{ "quarterly, before the hour on July 1st: Q1 is the latest", RS_QUARTERLY, 7,
-		  "2026-12-01T00:00:00Z", "2027-01-01", "2027-07-01T04:00:00Z", false, "2027-01-01",
+		  "2026-12-01T00:00:00Z", "2027-04-01", "2027-07-01T04:00:00Z", false, "2027-01-01",
 		  "2027-04-01", "2027-04-01T05:00:00Z", "2027-07-01T05:00:00Z" },
 		{ "year end, hour 0: December at local midnight", RS_MONTHLY, 0, "2027-01-01T00:00:00Z",
-		  "2027-11-01", "2027-12-31T23:00:00Z", true, "2027-12-01", "2028-01-01",
+		  "2027-12-01", "2027-12-31T23:00:00Z", true, "2027-12-01", "2028-01-01",
 		  "2027-12-31T23:00:00Z", "2028-01-31T23:00:00Z" },
+		/* The cadence changed: what was sent is compared by its end. */
+		{ "quarterly to monthly, Q1 sent: March is covered, nothing", RS_MONTHLY, 7,
+		  "2027-01-10T00:00:00Z", "2027-04-01", "2027-04-15T00:00:00Z", false, "2027-03-01",
+		  "2027-04-01", "2027-04-01T05:00:00Z", "2027-05-01T05:00:00Z" },
+		{ "... and April goes on May 1st", RS_MONTHLY, 7, "2027-01-10T00:00:00Z", "2027-04-01",
+		  "2027-05-01T05:00:00Z", true, "2027-04-01", "2027-05-01", "2027-05-01T05:00:00Z",
+		  "2027-06-01T05:00:00Z" },
+		{ "monthly to quarterly, January and February sent: Q1 goes whole", RS_QUARTERLY, 7,
+		  "2027-01-01T00:00:00Z", "2027-03-01", "2027-04-01T05:00:00Z", true, "2027-01-01",
+		  "2027-04-01", "2027-04-01T05:00:00Z", "2027-07-01T05:00:00Z" },
+		/* Switched on again on April 15th (since), January sent before it
+		 * was switched off: March fell due while it was off. */
+		{ "switched on again, a day later: not March", RS_MONTHLY, 7, "2027-04-15T10:00:00Z",
+		  "2027-02-01", "2027-04-16T10:00:00Z", false, "2027-03-01", "2027-04-01",
+		  "2027-04-01T05:00:00Z", "2027-05-01T05:00:00Z" },
+		{ "... April on May 1st", RS_MONTHLY, 7, "2027-04-15T10:00:00Z", "2027-02-01",
+		  "2027-05-01T05:00:00Z", true, "2027-04-01", "2027-05-01", "2027-05-01T05:00:00Z",
+		  "2027-06-01T05:00:00Z" },
 	};
 
 	UNUSED(state);
@@ -204,14 +223,14 @@ static void test_a_year_of_months(void **state)
 		if (d.send) {
 			assert_int_equal(d.send_at, t - t % 3600000);
 			assert_int_equal(rsched_local_day(berlin, t), d.period.to_day);
-			in.last_from = d.period.from_day;
+			in.last_to = d.period.to_day;
 			sends++;
 		}
 		next = d.next_at;
 	}
 	/* December 2026 .. November 2027 (December's goes on January 1st 2028). */
 	assert_int_equal(sends, 12);
-	assert_int_equal(in.last_from, day("2027-11-01"));
+	assert_int_equal(in.last_to, day("2027-12-01"));
 }
 
 static void test_labels(void **state)

@@ -2,7 +2,7 @@
  * W_TICKET_IMPORT and import_lookup; docs/IMPORT.md): the rows as given,
  * numbers going on from the last, the timeline at the history's instants,
  * the SLA row and CSAT answer, the requester found by address, no outbox
- * row, one audit record; all or nothing (a ticket already imported, a
+ * row, one audit record a client; all or nothing (a ticket already imported, a
  * source that fails, a client outside the scope, a stale SLA generation);
  * batches and progress; the lookups before an import, scoped.
  * Run twice by meson, as u-store is: on SQLite (u-store-import) and with
@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "audit/audit.h"
 #include "store/pg.h"
@@ -205,6 +206,8 @@ static void ticket(struct import_ticket *it, int64_t client, const char *ext, in
 static enum result run_import(struct fx *f, const struct scope *sc, struct src *s,
 			      struct import_write *iw, struct store_write *w)
 {
+	enum result r;
+
 	memset(iw, 0, sizeof(*iw));
 	iw->next = src_next;
 	iw->rewind = src_rewind;
@@ -215,18 +218,30 @@ static enum result run_import(struct fx *f, const struct scope *sc, struct src *
 	w->in.imp = iw;
 	w->audit.action = "ticket.import";
 	w->audit.object_type = "ticket";
-	w->audit.detail = "2 tickets";
-	return store_write_sync(f->st, w);
+	w->audit.detail = "imported from JSON lines";
+	r = store_write_sync(f->st, w);
+	free(iw->clients);              /* the store's; nclients stays to be read */
+	iw->clients = NULL;
+	return r;
 }
 
-static bool last_audit(const struct audit_rec *r, void *arg)
-{
-	struct audit_rec *out = arg;
+/* The ticket.import audit records (the first 4). */
+struct imports {
+	struct { int64_t actor, tenant, object; char detail[160]; } r[4];
+	int n;
+};
 
-	*out = *r;
-	out->action = out->detail = out->object_type = NULL;   /* not kept past the walk */
-	if (!strcmp(r->action, "ticket.import"))
-		out->action = "ticket.import";
+static bool import_audit(const struct audit_rec *r, void *arg)
+{
+	struct imports *out = arg;
+
+	if (strcmp(r->action, "ticket.import") || out->n >= (int)ARRAY_SIZE(out->r))
+		return true;
+	out->r[out->n].actor = r->actor_id;
+	out->r[out->n].tenant = r->tenant_id;
+	out->r[out->n].object = r->object_id;
+	snprintf(out->r[out->n].detail, sizeof(out->r[0].detail), "%s", r->detail ? r->detail : "");
+	out->n++;
 	return true;
 }
 
@@ -239,6 +254,55 @@ static int64_t ticket_count(struct fx *f)
 
 	assert_int_equal(store_ticket_list(f->st, &sys, &q, f->a, &l, &e), RC_OK);
 	return (int64_t)l.n;
+}
+
+/* What an import writes, counted straight from the database (committed
+ * rows only): the tickets, the last number, the rows that hang off them,
+ * the audit records. */
+enum { K_TICKETS, K_MAXNUM, K_EVENTS, K_SLA, K_FTS, K_CSAT, K_AUDIT, K_COUNT };
+
+static const char *const count_sql[K_COUNT] = {
+	"SELECT count(*) FROM tickets", "SELECT coalesce(max(number), 0) FROM tickets",
+	"SELECT count(*) FROM ticket_events", "SELECT count(*) FROM ticket_sla",
+	"SELECT count(*) FROM ticket_fts", "SELECT count(*) FROM csat",
+	"SELECT count(*) FROM audit_log",
+};
+
+static void counts(struct fx *f, int64_t out[K_COUNT])
+{
+	struct err e;
+
+	if (pg_base) {
+		PGconn *c;
+		assert_int_equal(pg_connect(f->path, &c, &e), RC_OK);
+		for (int k = 0; k < K_COUNT; k++) {
+			PGresult *r = PQexec(c, count_sql[k]);
+			assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+			out[k] = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			PQclear(r);
+		}
+		pg_finish(c);
+		return;
+	}
+	{
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		for (int k = 0; k < K_COUNT; k++) {
+			sqlite3_stmt *q;
+			assert_int_equal(sqlite3_prepare_v2(db, count_sql[k], -1, &q, NULL), SQLITE_OK);
+			assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+			out[k] = sqlite3_column_int64(q, 0);
+			sqlite3_finalize(q);
+		}
+		sqlite3_close(db);
+	}
+}
+
+static void assert_counts(const int64_t want[K_COUNT], const int64_t got[K_COUNT])
+{
+	for (int k = 0; k < K_COUNT; k++)
+		if (want[k] != got[k])
+			fail_msg("%s: %" PRId64 ", was %" PRId64, count_sql[k], got[k], want[k]);
 }
 
 /* ---- the contract ---------------------------------------------------------------------------- */
@@ -254,7 +318,8 @@ static void test_import_rows(void **state)
 	struct ticket t;
 	struct event_list ev;
 	struct outbox_list ob;
-	struct audit_rec rec;
+	struct imports rec;
+	char want[160];
 	struct report_ticket rows[4];
 	size_t n;
 	int rating = 0;
@@ -380,12 +445,24 @@ static void test_import_rows(void **state)
 	/* No outbox row: history notifies no one. */
 	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
 	assert_int_equal(ob.n, 0);
-	/* One audit record, of the importer, naming the first ticket. */
+	/* One audit record a client, of the importer, in the client's own
+	 * trail: its first ticket, its count and numbers. */
+	assert_int_equal(iw.nclients, 2);
 	memset(&rec, 0, sizeof(rec));
-	assert_int_equal(store_audit_walk(f->st, last_audit, &rec, &e), RC_OK);
-	assert_non_null(rec.action);
-	assert_int_equal(rec.actor_id, 1);
-	assert_int_equal(rec.object_id, iw.first_id);
+	assert_int_equal(store_audit_walk(f->st, import_audit, &rec, &e), RC_OK);
+	assert_int_equal(rec.n, 2);
+	assert_int_equal(rec.r[0].actor, 1);
+	assert_int_equal(rec.r[0].tenant, f->c1);
+	assert_int_equal(rec.r[0].object, iw.first_id);
+	snprintf(want, sizeof(want), "1 ticket of client %" PRId64 ", T-000001 to T-000001, imported"
+		 " from JSON lines", f->c1);
+	assert_string_equal(rec.r[0].detail, want);
+	assert_int_equal(rec.r[1].actor, 1);
+	assert_int_equal(rec.r[1].tenant, f->c2);
+	assert_int_equal(rec.r[1].object, id);
+	snprintf(want, sizeof(want), "1 ticket of client %" PRId64 ", T-000002 to T-000002, imported"
+		 " from JSON lines", f->c2);
+	assert_string_equal(rec.r[1].detail, want);
 
 	/* The next import goes on from the last number; the same external
 	 * ids are taken now. */
@@ -472,6 +549,96 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(ticket_count(f), 4);
 }
 
+/* A failure after a whole batch was written takes the batch back too:
+ * the source failing in the second batch, a ticket already imported
+ * there (found by the INSERT on SQLite, by the batch's read on
+ * PostgreSQL: both after the first batch's rows went in), an external id
+ * the first batch wrote, a client out of scope there. Nothing stays:
+ * tickets, numbers, timeline, SLA rows, search documents, CSAT answers,
+ * audit records are as before; the next import takes the next number. */
+static void test_rollback_after_a_batch(void **state)
+{
+	struct fx *f = *state;
+	struct scope admin = scope_for(1, ROLE_ADMIN, 0, 0);
+	struct scope c1admin = scope_for(9, ROLE_CLIENT_ADMIN, 0, f->c1);
+	enum { N = 700, BATCH = 500 };
+	struct import_ticket *items = calloc(N, sizeof(*items));
+	char (*ids)[16] = calloc(N, 16);
+	struct src s = { items, 1, 0, 0, 0, 0, { 0 }, 0 };
+	struct import_write iw;
+	struct store_write w;
+	int64_t before[K_COUNT], after[K_COUNT];
+
+	assert_non_null(items);
+	assert_non_null(ids);
+	ticket(&items[0], f->c1, "KEEP", 1);
+	assert_int_equal(run_import(f, &admin, &s, &iw, &w), RC_OK);
+	counts(f, before);
+	assert_int_equal(before[K_TICKETS], 1);
+	assert_int_equal(before[K_MAXNUM], 1);
+	assert_int_equal(before[K_CSAT], 1);
+	assert_true(before[K_EVENTS] >= 3 && before[K_SLA] == 1 && before[K_FTS] == 1);
+
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], 16, "R-%d", i);
+		ticket(&items[i], f->c1, ids[i], i + 2);
+	}
+	s.n = N;
+
+	/* The source fails in the second batch. */
+	s.fail_at = BATCH + 100;
+	s.nexts = s.nstored = 0;
+	assert_int_equal(run_import(f, &admin, &s, &iw, &w), RC_INVALID);
+	assert_int_equal(s.nexts, 2);
+	assert_int_equal(s.nstored, 1);                 /* the first batch was written */
+	assert_int_equal(s.stored[0], BATCH);
+	counts(f, after);
+	assert_counts(before, after);
+	s.fail_at = 0;
+
+	/* A ticket already imported, in the second batch. */
+	items[BATCH + 50].external_id = "KEEP";
+	s.nstored = 0;
+	assert_int_equal(run_import(f, &admin, &s, &iw, &w), RC_CONFLICT);
+	assert_int_equal(iw.fail_line, BATCH + 52);
+	assert_int_equal(s.nstored, 1);
+	counts(f, after);
+	assert_counts(before, after);
+
+	/* The second batch repeats an external id of the first. */
+	items[BATCH + 50].external_id = ids[7];
+	s.nstored = 0;
+	assert_int_equal(run_import(f, &admin, &s, &iw, &w), RC_CONFLICT);
+	assert_int_equal(iw.fail_line, BATCH + 52);
+	assert_int_equal(s.nstored, 1);
+	counts(f, after);
+	assert_counts(before, after);
+	items[BATCH + 50].external_id = ids[BATCH + 50];
+
+	/* A client the importer does not see, in the second batch. */
+	items[BATCH + 60].t.client_id = f->c2;
+	s.nstored = 0;
+	assert_int_equal(run_import(f, &c1admin, &s, &iw, &w), RC_NOTFOUND);
+	assert_int_equal(iw.fail_line, BATCH + 62);
+	assert_int_equal(s.nstored, 1);
+	counts(f, after);
+	assert_counts(before, after);
+
+	/* Fixed, all of them go in, numbered on from the first import. */
+	assert_int_equal(run_import(f, &admin, &s, &iw, &w), RC_OK);
+	assert_int_equal(iw.first_number, 2);
+	assert_int_equal(iw.last_number, N + 1);
+	counts(f, after);
+	assert_int_equal(after[K_TICKETS], N + 1);
+	assert_int_equal(after[K_MAXNUM], N + 1);
+	assert_int_equal(after[K_SLA], N + 1);
+	assert_int_equal(after[K_FTS], N + 1);
+	assert_int_equal(after[K_CSAT], N + 1);
+	assert_int_equal(after[K_EVENTS], before[K_EVENTS] * (N + 1));
+	free(items);
+	free(ids);
+}
+
 /* More tickets than a batch: every one written, progress after each
  * batch, numbers in the source's order. */
 static void test_batches(void **state)
@@ -543,6 +710,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_import_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_after_a_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
 	};

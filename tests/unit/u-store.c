@@ -3136,14 +3136,19 @@ static enum result put_schedule(struct fx *f, const struct scope *sc, struct rep
 	return w.rc;
 }
 
-static enum result claim(struct fx *f, const struct scope *sc, int64_t id, const char *period,
-			 int64_t next_at, int64_t now, int64_t *outbox)
+/* The job's write: period [period, to) (NULL: only next_at), on the
+ * schedule's version (0: any). */
+static enum result claim_v(struct fx *f, const struct scope *sc, int64_t id, const char *period,
+			   const char *to, int64_t version, int64_t next_at, int64_t now,
+			   int64_t *outbox)
 {
 	struct store_write w;
 
 	store_write_init(&w, W_SCHEDULE_CLAIM, sc);
 	w.in.claim.id = id;
 	w.in.claim.period = period;
+	w.in.claim.period_to = to;
+	w.in.claim.version = version;
 	w.in.claim.next_at = next_at;
 	w.in.claim.now = now;
 	w.in.claim.event = "report.review";
@@ -3154,6 +3159,64 @@ static enum result claim(struct fx *f, const struct scope *sc, int64_t id, const
 	if (w.rc == RC_CONFLICT)
 		assert_string_equal(w.err.field, "period");
 	return w.rc;
+}
+
+static enum result claim(struct fx *f, const struct scope *sc, int64_t id, const char *period,
+			 const char *to, int64_t next_at, int64_t now, int64_t *outbox)
+{
+	return claim_v(f, sc, id, period, to, 0, next_at, now, outbox);
+}
+
+/* An outbox row's expansion failed: put back (state "pending", at next)
+ * or given up ("failed"). */
+static enum result defer_row(struct fx *f, const struct scope *sc, int64_t id, const char *state,
+			     int64_t next)
+{
+	struct store_write w;
+
+	store_write_init(&w, W_OUTBOX_DEFER, sc);
+	w.in.dres.id = id;
+	w.in.dres.state = state;
+	w.in.dres.next_attempt_at = next;
+	store_write_sync(f->st, &w);
+	if (w.rc == RC_CONFLICT)
+		assert_string_equal(w.err.field, "outbox");
+	return w.rc;
+}
+
+/* Claims of one period submitted to each of stores[0..n) at once (k
+ * each, all in flight together): how many won. */
+static int claim_race(struct store **stores, int n, int k, int64_t id, const char *period,
+		      const char *to)
+{
+	struct pending p = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, n * k, 0, 0 };
+	struct store_write ws[16];
+	struct scope sys = scope_system();
+
+	assert_true(n * k <= 16);
+	for (int i = 0; i < n * k; i++) {
+		store_write_init(&ws[i], W_SCHEDULE_CLAIM, &sys);
+		ws[i].in.claim.id = id;
+		ws[i].in.claim.period = period;
+		ws[i].in.claim.period_to = to;
+		ws[i].in.claim.next_at = 9000;
+		ws[i].in.claim.now = 8000;
+		ws[i].in.claim.event = "report.review";
+		ws[i].in.claim.payload = "{\"race\":true}";
+		ws[i].done = on_done;
+		ws[i].arg = &p;
+	}
+	/* Round robin, so every store has claims in flight at once. */
+	for (int i = 0; i < n * k; i++)
+		store_submit(stores[i % n], &ws[i]);
+	pthread_mutex_lock(&p.mu);
+	while (p.left)
+		pthread_cond_wait(&p.cv, &p.mu);
+	pthread_mutex_unlock(&p.mu);
+	for (int i = 0; i < n * k; i++)
+		assert_true(ws[i].rc == RC_OK || ws[i].rc == RC_CONFLICT);
+	assert_int_equal(p.ok + p.failed, n * k);
+	return p.ok;
 }
 
 static enum result send_now(struct fx *f, const struct scope *sc, int64_t id, int64_t *outbox)
@@ -3170,10 +3233,13 @@ static enum result send_now(struct fx *f, const struct scope *sc, int64_t id, in
 	return w.rc;
 }
 
-/* Report schedules: scoped reads, versions, the job's due list (enabled,
- * soonest first), and the claim: one conditional write that takes a
- * period once, with its outbox row or not at all, also when eight claims
- * of one period arrive together; "send now" writes only the row. */
+/* Report schedules: scoped reads, versions, counts_from, the job's due
+ * list (enabled, soonest first), and the claim: one conditional write
+ * that takes a period once (compared by its end, so a change of cadence
+ * never resends what was covered), with its outbox row or not at all,
+ * also when eight claims of one period arrive together (on PostgreSQL
+ * from two stores too), never over an edit made since the job's read;
+ * "send now" writes only the row; an outbox row put back (W_OUTBOX_DEFER). */
 static void test_report_schedules(void **state)
 {
 	struct fx *f = *state;
@@ -3225,6 +3291,8 @@ static void test_report_schedules(void **state)
 	assert_int_equal(got.next_at, 1000);
 	assert_int_equal(got.created_by, 1);
 	assert_true(got.created_at > 0 && got.updated_at == got.created_at);
+	assert_int_equal(got.counts_from, got.created_at);   /* none given: the creation */
+	assert_null(got.last_period_to);
 	assert_int_equal(got.version, 1);
 	assert_int_equal(store_schedule_get(f->st, &c1, s1, f->a, &got, &e), RC_OK);
 	assert_int_equal(store_schedule_get(f->st, &c2, s1, f->a, &got, &e), RC_NOTFOUND);
@@ -3278,8 +3346,14 @@ static void test_report_schedules(void **state)
 	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
 	assert_int_equal(got.version, 2);
 	assert_int_equal(got.hour, 9);
+	assert_int_equal(got.counts_from, got.created_at);   /* 0 written: unchanged */
 	assert_string_equal(got.recipients, "[\"a@acme.example\"]");
 	assert_int_equal(got.client_id, f->c1);
+	/* Switched on again: the API's counts_from is kept. */
+	got.counts_from = got.created_at + 12345;
+	assert_int_equal(put_schedule(f, &admin, &got, 2, NULL), RC_OK);
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.counts_from, got.created_at + 12345);
 	ver = got.version;
 	got.id = s3 + 100;
 	assert_int_equal(put_schedule(f, &admin, &got, 0, NULL), RC_NOTFOUND);
@@ -3287,7 +3361,7 @@ static void test_report_schedules(void **state)
 	/* The claim: the period and its outbox row, once. */
 	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
 	assert_int_equal(ob.n, 0);
-	assert_int_equal(claim(f, &sys, s1, "2027-03-01", 2000, 1500, &out1), RC_OK);
+	assert_int_equal(claim(f, &sys, s1, "2027-03-01", "2027-04-01", 2000, 1500, &out1), RC_OK);
 	assert_true(out1 > 0);
 	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
 	assert_int_equal(ob.n, 1);
@@ -3298,60 +3372,79 @@ static void test_report_schedules(void **state)
 	assert_string_equal(ob.items[0].payload, "{\"schedule_id\":1}");
 	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
 	assert_string_equal(got.last_period_sent, "2027-03-01");
+	assert_string_equal(got.last_period_to, "2027-04-01");
 	assert_int_equal(got.last_sent_at, 1500);
 	assert_int_equal(got.next_at, 2000);
 	assert_int_equal(got.version, ver);  /* the system's bookkeeping, not an edit */
 	/* The same period, an earlier one, a switched-off or missing schedule:
 	 * nothing, and no row. */
-	assert_int_equal(claim(f, &sys, s1, "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
-	assert_int_equal(claim(f, &sys, s1, "2027-02-01", 3000, 1600, NULL), RC_CONFLICT);
-	assert_int_equal(claim(f, &sys, s3, "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
-	assert_int_equal(claim(f, &sys, s3 + 100, "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
-	assert_int_equal(claim(f, &c1, s1, "2027-04-01", 3000, 1600, NULL), RC_DENIED);
+	assert_int_equal(claim(f, &sys, s1, "2027-03-01", "2027-04-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s1, "2027-02-01", "2027-03-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s3, "2027-03-01", "2027-04-01", 3000, 1600, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s3 + 100, "2027-03-01", "2027-04-01", 3000, 1600, NULL),
+			 RC_CONFLICT);
+	assert_int_equal(claim(f, &c1, s1, "2027-04-01", "2027-05-01", 3000, 1600, NULL), RC_DENIED);
+	/* A period ending within what was sent (the cadence changed from
+	 * quarterly): February..March is covered by March's end. */
+	assert_int_equal(claim(f, &sys, s1, "2027-02-01", "2027-04-01", 3000, 1600, NULL), RC_CONFLICT);
 	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
 	assert_int_equal(ob.n, 1);
 	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
 	assert_int_equal(got.next_at, 2000);
 	/* A later period goes. */
-	assert_int_equal(claim(f, &sys, s1, "2027-04-01", 3000, 2500, NULL), RC_OK);
+	assert_int_equal(claim(f, &sys, s1, "2027-04-01", "2027-05-01", 3000, 2500, NULL), RC_OK);
+	/* Written on the version the job read (invariant 4): an edit since
+	 * wins, its next_at stays, and nothing is claimed on the old read. */
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.version, ver);
+	got.next_at = 4444;
+	assert_int_equal(put_schedule(f, &admin, &got, ver, NULL), RC_OK);
+	assert_int_equal(claim_v(f, &sys, s1, NULL, NULL, ver, 5555, 2600, NULL), RC_STALE);
+	assert_int_equal(claim_v(f, &sys, s1, "2027-05-01", "2027-06-01", ver, 5555, 2600, NULL),
+			 RC_CONFLICT);
+	assert_int_equal(claim_v(f, &sys, s3 + 100, NULL, NULL, ver, 5555, 2600, NULL), RC_NOTFOUND);
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.next_at, 4444);
+	assert_string_equal(got.last_period_to, "2027-05-01");
+	assert_int_equal(got.version, ver + 1);
+	assert_int_equal(claim_v(f, &sys, s1, NULL, NULL, ver + 1, 5555, 2600, NULL), RC_OK);
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_int_equal(got.next_at, 5555);
+	assert_int_equal(got.version, ver + 1);
+	/* A claim needs the period's end. */
+	assert_int_equal(claim(f, &sys, s1, "2027-05-01", NULL, 5555, 2600, NULL), RC_INVALID);
 	/* Only the next instant (no period): any schedule, on or off. */
-	assert_int_equal(claim(f, &sys, s3, NULL, 7000, 1600, NULL), RC_OK);
+	assert_int_equal(claim(f, &sys, s3, NULL, NULL, 7000, 1600, NULL), RC_OK);
 	assert_int_equal(store_schedule_get(f->st, &sys, s3, f->a, &got, &e), RC_OK);
 	assert_int_equal(got.next_at, 7000);
 	assert_null(got.last_period_sent);
-	assert_int_equal(claim(f, &sys, s3 + 100, NULL, 7000, 1600, NULL), RC_NOTFOUND);
+	assert_int_equal(claim(f, &sys, s3 + 100, NULL, NULL, 7000, 1600, NULL), RC_NOTFOUND);
 	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
 	assert_int_equal(ob.n, 2);
 
 	/* Eight claims of one period at once: one wins, seven change nothing. */
-	{
-		struct pending p = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 8, 0, 0 };
-		struct store_write ws[8];
-		for (int i = 0; i < 8; i++) {
-			store_write_init(&ws[i], W_SCHEDULE_CLAIM, &sys);
-			ws[i].in.claim.id = s2;
-			ws[i].in.claim.period = "2027-01-01";
-			ws[i].in.claim.next_at = 9000;
-			ws[i].in.claim.now = 8000;
-			ws[i].in.claim.event = "report.review";
-			ws[i].in.claim.payload = "{\"race\":true}";
-			ws[i].done = on_done;
-			ws[i].arg = &p;
-			store_submit(f->st, &ws[i]);
-		}
-		pthread_mutex_lock(&p.mu);
-		while (p.left)
-			pthread_cond_wait(&p.cv, &p.mu);
-		pthread_mutex_unlock(&p.mu);
-		assert_int_equal(p.ok, 1);
-		assert_int_equal(p.failed, 7);
-		for (int i = 0; i < 8; i++)
-			assert_true(ws[i].rc == RC_OK || ws[i].rc == RC_CONFLICT);
-	}
+	assert_int_equal(claim_race(&f->st, 1, 8, s2, "2027-01-01", "2027-04-01"), 1);
 	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
 	assert_int_equal(ob.n, 3);
 	assert_string_equal(ob.items[2].payload, "{\"race\":true}");
 	assert_int_equal(ob.items[2].client_id, f->c2);
+	/* Quarterly to monthly: March ends with the quarter sent, not sent. */
+	assert_int_equal(claim(f, &sys, s2, "2027-03-01", "2027-04-01", 9000, 8100, NULL), RC_CONFLICT);
+	/* Two servers (on PostgreSQL: two stores, two writer connections)
+	 * claim the next quarter at once: one wins. SQLite has one writer
+	 * per database file and runs one server, so it has no such race. */
+	if (pg_base) {
+		struct store *two[2] = { f->st, NULL };
+		assert_int_equal(store_open(&two[1], f->path, false, &e), RC_OK);
+		assert_int_equal(claim_race(two, 2, 4, s2, "2027-04-01", "2027-07-01"), 1);
+		store_close(two[1]);
+		assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+		assert_int_equal(ob.n, 4);
+		assert_int_equal(store_schedule_get(f->st, &sys, s2, f->a, &got, &e), RC_OK);
+		assert_string_equal(got.last_period_to, "2027-07-01");
+		/* Back to the rows the rest expects: the winner's goes. */
+		assert_int_equal(defer_row(f, &sys, ob.items[3].id, "failed", 0), RC_OK);
+	}
 
 	/* Send now: the row only, the schedule as it was. */
 	assert_int_equal(send_now(f, &admin, s3, &out2), RC_OK);
@@ -3365,6 +3458,40 @@ static void test_report_schedules(void **state)
 	assert_int_equal(ob.items[3].id, out2);
 	assert_int_equal(ob.items[3].client_id, f->c1);
 	assert_string_equal(ob.items[3].payload, "{\"manual\":true}");
+	assert_int_equal(ob.items[3].attempts, 0);
+
+	/* An outbox row whose expansion failed: put back with its attempt
+	 * counted (after the rows due: earliest due first), then given up;
+	 * only a pending row, only by the system, only pending or failed. */
+	assert_int_equal(ob.items[0].id, out1);
+	assert_int_equal(ob.items[0].next_attempt_at, 1500);
+	assert_int_equal(defer_row(f, &sys, out1, "pending", 8500), RC_OK);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 4);
+	assert_int_equal(ob.items[1].next_attempt_at, 8000);
+	assert_int_equal(ob.items[2].id, out1);
+	assert_int_equal(ob.items[2].attempts, 1);
+	assert_int_equal(ob.items[2].next_attempt_at, 8500);
+	assert_int_equal(defer_row(f, &sys, out1, "pending", 8600), RC_OK);
+	assert_int_equal(defer_row(f, &c1, out1, "failed", 0), RC_DENIED);
+	assert_int_equal(defer_row(f, &sys, out1, "done", 0), RC_INVALID);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.items[2].attempts, 2);
+	assert_int_equal(ob.items[2].next_attempt_at, 8600);
+	assert_int_equal(defer_row(f, &sys, out1, "failed", 0), RC_OK);
+	assert_int_equal(defer_row(f, &sys, out1, "pending", 9000), RC_CONFLICT);
+	assert_int_equal(defer_row(f, &sys, out2 + 100, "pending", 9000), RC_CONFLICT);
+	assert_int_equal(store_outbox_pending(f->st, 10, f->a, &ob, &e), RC_OK);
+	assert_int_equal(ob.n, 3);
+	for (size_t i = 0; i < ob.n; i++)
+		assert_true(ob.items[i].id != out1);
+
+	/* Monthly to quarterly: April went as a month; the second quarter
+	 * ends later, so it goes whole. */
+	assert_int_equal(claim(f, &sys, s1, "2027-04-01", "2027-07-01", 9000, 8200, NULL), RC_OK);
+	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_OK);
+	assert_string_equal(got.last_period_sent, "2027-04-01");
+	assert_string_equal(got.last_period_to, "2027-07-01");
 
 	/* Deleting. */
 	{
@@ -3379,7 +3506,7 @@ static void test_report_schedules(void **state)
 		assert_int_equal(store_write_sync(f->st, &w), RC_NOTFOUND);
 	}
 	assert_int_equal(store_schedule_get(f->st, &sys, s1, f->a, &got, &e), RC_NOTFOUND);
-	assert_int_equal(claim(f, &sys, s1, "2027-09-01", 3000, 2500, NULL), RC_CONFLICT);
+	assert_int_equal(claim(f, &sys, s1, "2027-09-01", "2027-10-01", 3000, 2500, NULL), RC_CONFLICT);
 }
 
 int main(void)

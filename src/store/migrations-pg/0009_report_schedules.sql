@@ -1,7 +1,7 @@
 -- 0009: scheduled delivery of the SLA review pack (issue 9; docs/REPORTS.md,
 -- "Scheduled delivery"). The twin of migrations/0009_report_schedules.sql
 -- (read it for the model): the claim is one conditional UPDATE of
--- last_period_sent in the transaction that writes the outbox row, so a
+-- last_period_to in the transaction that writes the outbox row, so a
 -- period is sent once however many servers try; next_at makes the
 -- scheduler's tick one indexed probe.
 --
@@ -21,8 +21,10 @@ CREATE TABLE report_schedules (
 	hour INTEGER NOT NULL DEFAULT 7 CHECK (hour BETWEEN 0 AND 23),
 	enabled INTEGER NOT NULL DEFAULT 1,
 	last_period_sent TEXT,
+	last_period_to TEXT,
 	last_sent_at BIGINT,
 	next_at BIGINT NOT NULL,
+	counts_from BIGINT NOT NULL,
 	created_by BIGINT NOT NULL,
 	created_at BIGINT NOT NULL,
 	updated_at BIGINT NOT NULL,
