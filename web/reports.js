@@ -340,7 +340,9 @@ function fcrEscalation(p, q) {
         ['Reached tier 3', e.rate_tier3, f.rate_tier3, withRate('tier3'), 'down', points],
         ['Went to a vendor', e.rate_vendor, f.rate_vendor, withRate('vendor'), 'down', points],
         ['Tier changes', e.tier_changes, f.tier_changes, count, 'down'],
-        ['Tier changes per opened ticket', e.tier_changes_mean, f.tier_changes_mean, (x) => (isNum(x) ? num2.format(x) : '—'), 'down', (x) => num2.format(x)]])),
+        ['Tier changes per opened ticket', e.tier_changes_mean, f.tier_changes_mean, (x) => (isNum(x) ? num2.format(x) : '—'), 'down', (x) => num2.format(x)],
+        ['Reassignments', e.reassignments, f.reassignments, count, 'down'],
+        ['Reassigned at least once', e.rate_reassigned, f.rate_reassigned, withRate('reassigned'), 'down', points]])),
   ];
 }
 

@@ -231,6 +231,9 @@ describe('the SLA review', () => {
     assert.equal(await page.getByRole('table', { name: 'First-contact resolution' }).locator('tr', { hasText: 'FCR rate' }).locator('.trend').getAttribute('class'), 'trend t-bad');
     const esc = await rows(page, 'Escalation');
     assert.deepEqual(esc['Reached tier 2'].slice(0, 2), ['1 (25 %)', '0 (0 %)']);
+    // Reassignments as the API counts them, with their share of opened tickets.
+    assert.deepEqual(esc['Reassignments'].slice(0, 2), [String(p.escalation.reassignments), String(q.escalation.reassignments)]);
+    assert.equal(esc['Reassigned at least once'][0], `${p.escalation.reassigned} (${Math.round(p.escalation.rate_reassigned * 1000) / 10} %)`);
 
     // CSAT and hours.
     const csat = await rows(page, 'Customer satisfaction');
