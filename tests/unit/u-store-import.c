@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "store/pg.h"
 #include "store/store.h"
+#include "store_fx.h"
 
 static const char *pg_base;
 
@@ -57,29 +58,9 @@ static int64_t mk_contact(struct store *st, int64_t client, const char *email)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct err e;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/u-store-import-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
-	if (pg_base) {
-		static int seq;
-		char sql[96], name[48];
-		PGconn *c;
-		snprintf(name, sizeof(name), "u_store_import_%d_%d", (int)getpid(), ++seq);
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-		if (pg_connect(pg_base, &c, &e) != RC_OK)
-			return -1;
-		if (pg_exec(c, sql, &e) != RC_OK) {
-			PQfinish(c);
-			return -1;
-		}
-		PQfinish(c);
-		snprintf(f->path, sizeof(f->path), "%.*s/%s", (int)(strrchr(pg_base, '/') - pg_base),
-			 pg_base, name);
-	}
-	if (store_open(&f->st, f->path, true, &e) != RC_OK)
+	if (!f || store_fx_open("u-store-import", pg_base, f->dir, sizeof(f->dir), f->path,
+				sizeof(f->path), &f->st) != 0)
 		return -1;
 	f->a = arena_new(1 << 26);
 	f->c1 = mk_client(f->st, "Acme");
@@ -93,15 +74,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
+	int rc = store_fx_close(f->st, f->dir);
 
-	store_close(f->st);
 	arena_free(f->a);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* ---- a source of tickets made here ------------------------------------------------------- */
