@@ -152,6 +152,7 @@ void h_dashboard(struct req *r)
 	p.from_day = days_from_civil(y, m, 1);
 	p.to_day = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
 	p.client_id = r->scope.all_tenants ? 0 : r->scope.client_id;
+	p.format = REVIEW_SUMMARY;      /* the month's ticket figures, nothing beside them */
 	buf_init(&out, SIZE_MAX / 2);
 	rc = report_sla_review(r->srv->store, &r->scope, &p, r->a, &out, &e);
 	month = rc == RC_OK ? json_loadb(buf_str(&out), out.len, 0, NULL) : NULL;

@@ -564,6 +564,9 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 	json_t *csat[2], *hours[2], *mon[2] = { NULL, NULL }, *fig[2];
 	struct tz *z = NULL;
 	struct weeks ws = { 0 };
+	/* Only JSON and the pack compare with the previous period: the CSV's
+	 * rows and the summary's figures need the period's rows alone. */
+	bool whole = p->format == REVIEW_JSON || p->format == REVIEW_HTML;
 	enum result rc = RC_OK;
 	json_t *doc;
 	char *text;
@@ -607,14 +610,15 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 			rc = err_set(e, RC_NOMEM, NULL, "out of memory");
 			goto out;
 		}
-		rc = store_report_tickets(st, sc, p->client_id, prev_from, to, after, PAGE, pa, rows, &n, e);
+		rc = store_report_tickets(st, sc, p->client_id, whole ? prev_from : from, to, after, PAGE,
+					  pa, rows, &n, e);
 		for (size_t i = 0; rc == RC_OK && i < n; i++) {
 			struct review_ticket t;
 			to_review(&rows[i], &t);
 			rc = review_add(cur, &t, e);
-			if (rc == RC_OK)
+			if (rc == RC_OK && whole)
 				rc = review_add(prev, &t, e);
-			if (rc == RC_OK)
+			if (rc == RC_OK && whole)
 				weeks_add(&ws, &rows[i]);
 			if (rc == RC_OK && p->format == REVIEW_CSV && rows[i].created_at < to &&
 			    (!rows[i].resolved_at || rows[i].resolved_at >= from ||
@@ -629,7 +633,13 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 	}
 	if (rc != RC_OK || p->format == REVIEW_CSV)
 		goto out;
-	if ((rc = review_finish(cur, &fc, e)) != RC_OK || (rc = review_finish(prev, &fp, e)) != RC_OK)
+	if ((rc = review_finish(cur, &fc, e)) != RC_OK)
+		goto out;
+	if (p->format == REVIEW_SUMMARY) {
+		doc = json_pack("{s:o}", "period", figures_json(a, fc, p->from_day, p->to_day));
+		goto dump;
+	}
+	if ((rc = review_finish(prev, &fp, e)) != RC_OK)
 		goto out;
 	if ((rc = csat_hours(st, sc, p->client_id, from, to, &csat[0], &hours[0], e)) != RC_OK)
 		goto out;
@@ -665,6 +675,7 @@ enum result report_sla_review(struct store *st, const struct scope *sc,
 		json_decref(doc);
 		goto out;
 	}
+dump:
 	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(doc);
 	if (!text || buf_appends(out, text) != RC_OK)

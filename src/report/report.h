@@ -17,7 +17,12 @@
 #include "base/err.h"
 #include "store/store.h"
 
-enum review_format { REVIEW_JSON, REVIEW_CSV, REVIEW_HTML };
+/* JSON: every figure of the period and the previous one; CSV: the ticket
+ * rows behind the period's; HTML: the printable pack; SUMMARY: JSON with
+ * only the period's ticket figures (no previous period, CSAT, hours,
+ * monitoring or weeks: what the dashboard shows, read from the period's
+ * rows alone). */
+enum review_format { REVIEW_JSON, REVIEW_CSV, REVIEW_HTML, REVIEW_SUMMARY };
 
 struct review_params {
 	int64_t client_id;              /* 0: every client the scope sees */
